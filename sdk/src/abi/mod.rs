@@ -1,0 +1,39 @@
+//! The host-facing side: what each export does with the host's pointers.
+//!
+//! Every ABI is split in two layers:
+//! - a byte layer (`seed::pre_hook`, …) that turns input bytes into output
+//!   bytes and is tested natively like any Rust function;
+//! - a pointer layer ([`exports`]), compiled for wasm32 only, that bounds-checks the
+//!   host's `(ptr, len)` pairs, hands the bytes to the byte layer and returns
+//!   the output packed as `(ptr << 32) | len`.
+//!
+//! `#[bifrost_plugin]` generates `#[no_mangle]` functions that call the pointer
+//! layer and nothing else.
+
+pub mod seed;
+
+#[cfg(target_arch = "wasm32")]
+pub mod exports;
+
+use serde::Serialize;
+
+/// One input buffer as the byte layer receives it: the bytes, or why they
+/// could not be read (null pointer, out of bounds, out of memory).
+pub type Input<'a> = Result<&'a [u8], String>;
+
+/// Rejects an empty buffer where the hook needs a value.
+pub(crate) fn required<'a>(input: Input<'a>, what: &str) -> Result<&'a [u8], String> {
+    let bytes = input?;
+    if bytes.trim_ascii().is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    Ok(bytes)
+}
+
+/// Serialises a hook output. Our output types cannot fail to serialise, but
+/// if one ever did, `fallback` (the hook's error output) is used instead of a
+/// trap.
+pub(crate) fn to_json<T: Serialize>(output: &T, fallback: impl FnOnce(String) -> Vec<u8>) -> Vec<u8> {
+    serde_json::to_vec(output)
+        .unwrap_or_else(|e| fallback(format!("plugin could not write its output: {e}")))
+}

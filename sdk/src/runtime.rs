@@ -1,0 +1,176 @@
+//! The plugin instance's life: `init` builds it, hooks borrow it, `cleanup`
+//! drops it. Failures are remembered so every later hook can say why it
+//! could not run.
+
+use std::any::Any;
+use std::cell::RefCell;
+
+use crate::plugin::{Plugin, PluginError};
+
+/// Where the one plugin value of this wasm instance is.
+enum Slot {
+    /// `init` has not been called: the first hook builds the plugin from the
+    /// default configuration (the seed ABI calls `init` optional).
+    Empty,
+    Ready(Box<dyn Any>),
+    /// `init` failed, with this reason.
+    InitFailed(String),
+    /// A hook is running or trapped mid-call; the plugin value was lost.
+    InUse,
+    CleanedUp,
+}
+
+thread_local! {
+    static SLOT: RefCell<Slot> = const { RefCell::new(Slot::Empty) };
+}
+
+fn replace(slot: Slot) -> Slot {
+    SLOT.with(|s| s.replace(slot))
+}
+
+/// What `init` returns to the host.
+pub(crate) mod status {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The configuration is not valid JSON for the plugin's `Config`.
+    pub const BAD_CONFIG: i32 = 1;
+    /// The plugin's own `init` (or `cleanup`) returned an error.
+    pub const PLUGIN_ERROR: i32 = 2;
+}
+
+/// Parses the configuration bytes and builds the plugin; returns a
+/// [`status`] code. Empty, blank or `null` configuration means
+/// `Config::default()`.
+pub(crate) fn init<P: Plugin>(config: Result<&[u8], String>) -> i32 {
+    let built = match config.and_then(parse_config::<P>) {
+        Err(reason) => Err((status::BAD_CONFIG, reason)),
+        Ok(config) => P::init(config).map_err(|e| (status::PLUGIN_ERROR, init_failed(e))),
+    };
+    match built {
+        Ok(plugin) => {
+            replace(Slot::Ready(Box::new(plugin)));
+            status::OK
+        }
+        Err((code, reason)) => {
+            replace(Slot::InitFailed(reason));
+            code
+        }
+    }
+}
+
+fn parse_config<P: Plugin>(bytes: &[u8]) -> Result<P::Config, String> {
+    let trimmed = bytes.trim_ascii();
+    if trimmed.is_empty() || trimmed == b"null" {
+        return Ok(P::Config::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| format!("config is not valid: {e}"))
+}
+
+fn init_failed(error: PluginError) -> String {
+    format!("init failed: {error}")
+}
+
+/// Runs `f` on the plugin, building it from the default configuration first
+/// if `init` was never called. `Err` says why the plugin is unavailable.
+pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R, String> {
+    let mut plugin: Box<dyn Any> = match replace(Slot::InUse) {
+        Slot::Ready(plugin) => plugin,
+        Slot::Empty => match P::init(P::Config::default()) {
+            Ok(plugin) => Box::new(plugin),
+            Err(e) => {
+                let reason = init_failed(e);
+                replace(Slot::InitFailed(reason.clone()));
+                return Err(format!("plugin is not initialised: {reason}"));
+            }
+        },
+        Slot::InitFailed(reason) => {
+            let message = format!("plugin is not initialised: {reason}");
+            replace(Slot::InitFailed(reason));
+            return Err(message);
+        }
+        Slot::InUse => {
+            return Err("plugin state was lost: an earlier call trapped; call init again".into())
+        }
+        Slot::CleanedUp => {
+            replace(Slot::CleanedUp);
+            return Err("plugin was cleaned up; call init again".into());
+        }
+    };
+    // The slot holds only values of the one `P` the exports were generated for.
+    let result = plugin.downcast_mut::<P>().map(f);
+    replace(Slot::Ready(plugin));
+    result.ok_or_else(|| "plugin state has an unexpected type".into())
+}
+
+/// Runs the plugin's `cleanup` and drops it; returns a [`status`] code.
+pub(crate) fn cleanup<P: Plugin>() -> i32 {
+    match replace(Slot::CleanedUp) {
+        Slot::Ready(mut plugin) => match plugin.downcast_mut::<P>().map(P::cleanup) {
+            Some(Err(e)) => {
+                replace(Slot::InitFailed(format!("cleanup failed: {e}")));
+                status::PLUGIN_ERROR
+            }
+            _ => status::OK,
+        },
+        _ => status::OK,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    thread_local!(static CLEANED: Cell<u32> = const { Cell::new(0) });
+
+    #[derive(serde::Deserialize, Default)]
+    struct Config {
+        fail: bool,
+    }
+
+    struct Counter(u32);
+
+    impl Plugin for Counter {
+        type Config = Config;
+        fn init(config: Config) -> Result<Self, PluginError> {
+            match config.fail {
+                true => Err(PluginError::new("asked to fail")),
+                false => Ok(Counter(0)),
+            }
+        }
+        fn cleanup(&mut self) -> Result<(), PluginError> {
+            CLEANED.with(|c| c.set(c.get() + 1));
+            Ok(())
+        }
+    }
+
+    fn bump() -> Result<u32, String> {
+        with_plugin::<Counter, _>(|p| {
+            p.0 += 1;
+            p.0
+        })
+    }
+
+    // One test, because the slot is per thread and the steps depend on order.
+    #[test]
+    fn lifecycle() {
+        assert_eq!(bump(), Ok(1), "a hook before init uses the default config");
+        assert_eq!(init::<Counter>(Ok(b"")), status::OK);
+        assert_eq!(bump(), Ok(1), "init starts a fresh plugin");
+        assert_eq!(bump(), Ok(2), "state lives across hooks");
+
+        assert_eq!(init::<Counter>(Ok(b"{\"fail\":1}")), status::BAD_CONFIG);
+        let err = bump().unwrap_err();
+        assert!(err.starts_with("plugin is not initialised: config is not valid"), "{err}");
+        assert_eq!(init::<Counter>(Ok(b"{\"fail\":true}")), status::PLUGIN_ERROR);
+        assert_eq!(bump().unwrap_err(), "plugin is not initialised: init failed: asked to fail");
+        assert_eq!(init::<Counter>(Err("config pointer is null".into())), status::BAD_CONFIG);
+
+        assert_eq!(init::<Counter>(Ok(b" null ")), status::OK);
+        assert_eq!(cleanup::<Counter>(), status::OK);
+        assert_eq!(CLEANED.with(Cell::get), 1);
+        assert_eq!(bump().unwrap_err(), "plugin was cleaned up; call init again");
+        assert_eq!(cleanup::<Counter>(), status::OK, "a second cleanup is harmless");
+        assert_eq!(CLEANED.with(Cell::get), 1);
+    }
+}

@@ -1,0 +1,130 @@
+//! The request context: a JSON object of string keys the host sends with
+//! every hook.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::document::Document;
+use super::InputError;
+
+/// The context of the request a hook runs for: `request_id` and whatever else
+/// the host sends, as JSON values.
+///
+/// Keys the plugin does not touch are kept as they came. On ABIs whose outputs
+/// carry the context, the values set here go back to the host; on the seed
+/// ABI (whose outputs carry none) they are visible to the current hook only.
+///
+/// ```
+/// use bifrost_plugin_sdk::Context;
+/// let mut ctx = Context::new();
+/// ctx.set("from-pre-hook", "789");
+/// ctx.set("attempt", 2);
+/// assert_eq!(ctx.get_str("from-pre-hook"), Some("789"));
+/// assert_eq!(ctx.get_as::<u32>("attempt"), Some(2));
+/// assert_eq!(ctx.request_id(), None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Context {
+    values: Map<String, Value>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Context::default()
+    }
+
+    /// Reads the context buffer: empty, `null` and `{}` all mean "no values".
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
+            return Ok(Context::new());
+        }
+        let doc = Document::from_bytes(bytes, "context")?;
+        Ok(Context {
+            values: doc.into_map(),
+        })
+    }
+
+    /// The request id, under the documented key `request_id` (or the native
+    /// key `request-id`).
+    pub fn request_id(&self) -> Option<&str> {
+        self.get_str("request_id")
+            .or_else(|| self.get_str("request-id"))
+    }
+
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    /// The value under `key` if it is a string.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.values.get(key).and_then(Value::as_str)
+    }
+
+    /// The value under `key` converted to `T`; `None` if absent or of another
+    /// shape.
+    pub fn get_as<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        T::deserialize(self.values.get(key)?).ok()
+    }
+
+    /// Sets `key` to `value`, returning the previous value.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+        self.values.insert(key.into(), value.into())
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.values.remove(key)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains(&self, key: &str) -> bool {
+        self.values.contains_key(key)
+    }
+
+    /// All entries, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_null_and_empty_object_are_all_an_empty_context() {
+        for input in [&b""[..], b"  ", b"null", b"{}", b" {} "] {
+            assert!(Context::from_bytes(input).unwrap().is_empty(), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn keeps_every_key_and_finds_the_request_id_under_either_spelling() {
+        let ctx = Context::from_bytes(br#"{"request_id":"r1","x":{"y":[1]}}"#).unwrap();
+        assert_eq!(ctx.request_id(), Some("r1"));
+        assert_eq!(ctx.get("x"), Some(&serde_json::json!({"y": [1]})));
+        let native = Context::from_bytes(br#"{"request-id":"r2"}"#).unwrap();
+        assert_eq!(native.request_id(), Some("r2"));
+    }
+
+    #[test]
+    fn rejects_non_objects_with_a_reason() {
+        let err = Context::from_bytes(b"[1]").unwrap_err();
+        assert_eq!(err.to_string(), "context must be a JSON object, got an array");
+        assert!(Context::from_bytes(b"{\"a\":").is_err());
+    }
+}

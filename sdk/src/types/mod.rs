@@ -1,0 +1,59 @@
+//! The values that cross the boundary, as plugin authors see them.
+//!
+//! Every type keeps the JSON fields it does not model, so what the host sent
+//! goes back unchanged unless the plugin changes it.
+
+mod context;
+pub(crate) mod document;
+mod error;
+mod http;
+mod llm;
+mod message;
+
+pub use context::Context;
+pub use error::LlmError;
+pub use http::{HttpRequest, HttpResponse};
+pub use llm::{LlmRequest, LlmResponse};
+pub use message::ChatMessage;
+
+use std::fmt;
+
+/// Why an input buffer from the host could not be used; becomes the text of
+/// the hook's `error` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InputError(String);
+
+impl InputError {
+    pub(crate) fn new(message: String) -> Self {
+        InputError(message)
+    }
+
+    pub(crate) fn utf8(what: &str, e: std::str::Utf8Error) -> Self {
+        InputError(format!("{what} is not valid UTF-8: {e}"))
+    }
+
+    pub(crate) fn json(what: &str, e: serde_json::Error) -> Self {
+        InputError(format!("{what} is not valid JSON: {e}"))
+    }
+
+    pub(crate) fn not_object(what: &str, text: &str) -> Self {
+        let kind = match text.trim_start().as_bytes().first() {
+            Some(b'[') => "an array",
+            Some(b'"') => "a string",
+            Some(b'n') => "null",
+            Some(b't' | b'f') => "a boolean",
+            _ => "a number",
+        };
+        InputError(format!("{what} must be a JSON object, got {kind}"))
+    }
+
+    pub(crate) fn too_deep(what: &str, limit: usize) -> Self {
+        InputError(format!("{what} is nested deeper than {limit} levels"))
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
