@@ -16,7 +16,11 @@ impl Parse for Args {
         let pairs = Punctuated::<MetaNameValue, Token![,]>::parse_terminated(input)?;
         let mut name = None;
         for pair in pairs {
-            let key = pair.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let key = pair
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
             match key.as_str() {
                 "name" if name.is_some() => {
                     return Err(syn::Error::new_spanned(&pair.path, "`name` is given twice"));
@@ -37,7 +41,10 @@ impl Parse for Args {
             )
         })?;
         if name.value().trim().is_empty() {
-            return Err(syn::Error::new(name.span(), "the plugin name must not be empty"));
+            return Err(syn::Error::new(
+                name.span(),
+                "the plugin name must not be empty",
+            ));
         }
         Ok(Args { name })
     }

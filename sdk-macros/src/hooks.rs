@@ -93,7 +93,10 @@ fn validate_method(method: &ImplItemFn) -> syn::Result<()> {
     if !receiver_ok || params != hook.params {
         return Err(syn::Error::new_spanned(
             &method.sig,
-            format!("wrong signature for `{}`; expected `{}`", hook.name, hook.signature),
+            format!(
+                "wrong signature for `{}`; expected `{}`",
+                hook.name, hook.signature
+            ),
         ));
     }
     Ok(())

@@ -56,7 +56,9 @@ pub mod types;
 
 pub use hooks::{HttpPreHook, PostHook, PreHook};
 pub use plugin::{Plugin, PluginError};
-pub use types::{ChatMessage, Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse};
+pub use types::{
+    ChatMessage, Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse,
+};
 
 /// Generates a plugin's wasm exports from its [`Plugin`] impl.
 ///

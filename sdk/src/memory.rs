@@ -192,6 +192,7 @@ thread_local! {
 }
 
 /// Runs `f` on this instance's buffer table.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the wasm exports
 pub(crate) fn with_table<R>(f: impl FnOnce(&mut BufferTable) -> R) -> R {
     TABLE.with(|table| f(&mut table.borrow_mut()))
 }

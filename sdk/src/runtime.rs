@@ -161,16 +161,35 @@ mod tests {
 
         assert_eq!(init::<Counter>(Ok(b"{\"fail\":1}")), status::BAD_CONFIG);
         let err = bump().unwrap_err();
-        assert!(err.starts_with("plugin is not initialised: config is not valid"), "{err}");
-        assert_eq!(init::<Counter>(Ok(b"{\"fail\":true}")), status::PLUGIN_ERROR);
-        assert_eq!(bump().unwrap_err(), "plugin is not initialised: init failed: asked to fail");
-        assert_eq!(init::<Counter>(Err("config pointer is null".into())), status::BAD_CONFIG);
+        assert!(
+            err.starts_with("plugin is not initialised: config is not valid"),
+            "{err}"
+        );
+        assert_eq!(
+            init::<Counter>(Ok(b"{\"fail\":true}")),
+            status::PLUGIN_ERROR
+        );
+        assert_eq!(
+            bump().unwrap_err(),
+            "plugin is not initialised: init failed: asked to fail"
+        );
+        assert_eq!(
+            init::<Counter>(Err("config pointer is null".into())),
+            status::BAD_CONFIG
+        );
 
         assert_eq!(init::<Counter>(Ok(b" null ")), status::OK);
         assert_eq!(cleanup::<Counter>(), status::OK);
         assert_eq!(CLEANED.with(Cell::get), 1);
-        assert_eq!(bump().unwrap_err(), "plugin was cleaned up; call init again");
-        assert_eq!(cleanup::<Counter>(), status::OK, "a second cleanup is harmless");
+        assert_eq!(
+            bump().unwrap_err(),
+            "plugin was cleaned up; call init again"
+        );
+        assert_eq!(
+            cleanup::<Counter>(),
+            status::OK,
+            "a second cleanup is harmless"
+        );
         assert_eq!(CLEANED.with(Cell::get), 1);
     }
 }

@@ -33,7 +33,10 @@ pub(crate) fn required<'a>(input: Input<'a>, what: &str) -> Result<&'a [u8], Str
 /// Serialises a hook output. Our output types cannot fail to serialise, but
 /// if one ever did, `fallback` (the hook's error output) is used instead of a
 /// trap.
-pub(crate) fn to_json<T: Serialize>(output: &T, fallback: impl FnOnce(String) -> Vec<u8>) -> Vec<u8> {
+pub(crate) fn to_json<T: Serialize>(
+    output: &T,
+    fallback: impl FnOnce(String) -> Vec<u8>,
+) -> Vec<u8> {
     serde_json::to_vec(output)
         .unwrap_or_else(|e| fallback(format!("plugin could not write its output: {e}")))
 }

@@ -44,6 +44,20 @@ struct PostHookOutput<'a> {
     error: &'a str,
 }
 
+/// `init`: parses the configuration (empty, blank or `null` means
+/// `Config::default()`) and builds the plugin. Returns 0 on success, 1 for a
+/// configuration that cannot be read or parsed, 2 when the plugin's own
+/// `init` fails; the reason is reported by every later hook.
+pub fn init<P: Plugin>(config: Input<'_>) -> i32 {
+    runtime::init::<P>(config)
+}
+
+/// `cleanup`: runs the plugin's `cleanup` and drops it. Returns 0 on success
+/// (also when there was no plugin), 2 when the plugin's `cleanup` fails.
+pub fn cleanup<P: Plugin>() -> i32 {
+    runtime::cleanup::<P>()
+}
+
 /// `http_transport_intercept`: runs [`Plugin::http_pre_hook`].
 pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
     let outcome = (|| {
@@ -163,19 +177,18 @@ fn run<P: Plugin, T>(
 #[cfg(target_arch = "wasm32")]
 pub mod exports {
     use crate::abi::exports::{end_call, finish, with_input};
-    use crate::{runtime, Plugin};
+    use crate::Plugin;
 
-    /// `init(config_ptr, config_len) -> i32`: 0 on success, 1 for a
-    /// configuration that does not parse, 2 when the plugin's `init` fails.
+    /// `init(config_ptr, config_len) -> i32`; see [`super::init`].
     pub fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
-        let status = with_input(ptr, len, "config", |config| runtime::init::<P>(config));
+        let status = with_input(ptr, len, "config", super::init::<P>);
         end_call();
         status
     }
 
-    /// `cleanup() -> i32`: 0 on success, 2 when the plugin's `cleanup` fails.
+    /// `cleanup() -> i32`; see [`super::cleanup`].
     pub fn cleanup<P: Plugin>() -> i32 {
-        let status = runtime::cleanup::<P>();
+        let status = super::cleanup::<P>();
         end_call();
         status
     }
@@ -183,7 +196,9 @@ pub mod exports {
     /// `http_transport_intercept(ctx_ptr, ctx_len, req_ptr, req_len) -> i64`.
     pub fn http_transport_intercept<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
         let output = with_input(cp, cl, "context", |ctx| {
-            with_input(rp, rl, "request", |req| super::http_transport_intercept::<P>(ctx, req))
+            with_input(rp, rl, "request", |req| {
+                super::http_transport_intercept::<P>(ctx, req)
+            })
         });
         finish(output)
     }

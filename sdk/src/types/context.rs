@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn rejects_non_objects_with_a_reason() {
         let err = Context::from_bytes(b"[1]").unwrap_err();
-        assert_eq!(err.to_string(), "context must be a JSON object, got an array");
+        assert_eq!(
+            err.to_string(),
+            "context must be a JSON object, got an array"
+        );
         assert!(Context::from_bytes(b"{\"a\":").is_err());
     }
 }

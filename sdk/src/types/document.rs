@@ -169,7 +169,15 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_one_json_object() {
-        for bad in [&b""[..], b"{", b"[1]", b"\"s\"", b"null", b"{} {}", b"{\"a\":\xff}"] {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"[1]",
+            b"\"s\"",
+            b"null",
+            b"{} {}",
+            b"{\"a\":\xff}",
+        ] {
             assert!(Document::from_bytes(bad, "request").is_err(), "{bad:?}");
         }
     }
@@ -177,7 +185,10 @@ mod tests {
     #[test]
     fn depth_limit_matches_serde_json_and_ignores_brackets_in_strings() {
         let ok = "[".repeat(MAX_DEPTH - 1) + &"]".repeat(MAX_DEPTH - 1);
-        let doc = Document::from_bytes(format!("{{\"a\":{ok},\"s\":\"[[[[\\\"[\"}}").as_bytes(), "x");
+        let doc = Document::from_bytes(
+            format!("{{\"a\":{ok},\"s\":\"[[[[\\\"[\"}}").as_bytes(),
+            "x",
+        );
         assert!(doc.unwrap().map().contains_key("a"));
         let deep = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         let err = Document::from_bytes(format!("{{\"a\":{deep}}}").as_bytes(), "x").unwrap_err();

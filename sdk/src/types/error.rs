@@ -63,13 +63,15 @@ impl LlmError {
 
     /// Sets the error type (`error.type`), e.g. `rate_limit`.
     pub fn with_type(mut self, error_type: impl Into<String>) -> Self {
-        self.error_field_mut().insert("type".into(), Value::String(error_type.into()));
+        self.error_field_mut()
+            .insert("type".into(), Value::String(error_type.into()));
         self
     }
 
     /// Sets the error code (`error.code`), e.g. `429`.
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.error_field_mut().insert("code".into(), Value::String(code.into()));
+        self.error_field_mut()
+            .insert("code".into(), Value::String(code.into()));
         self
     }
 
@@ -103,7 +105,11 @@ impl LlmError {
 
     /// Whether Bifrost itself (not the provider) raised the error.
     pub fn is_bifrost_error(&self) -> bool {
-        self.doc.map().get("is_bifrost_error").and_then(Value::as_bool) == Some(true)
+        self.doc
+            .map()
+            .get("is_bifrost_error")
+            .and_then(Value::as_bool)
+            == Some(true)
     }
 
     /// The whole error object.
@@ -149,7 +155,11 @@ mod tests {
     #[test]
     fn no_error_can_be_empty_null_or_an_empty_object() {
         for input in [&b""[..], b"null", b" null ", b"{}"] {
-            assert_eq!(LlmError::from_optional_bytes(input).unwrap(), None, "{input:?}");
+            assert_eq!(
+                LlmError::from_optional_bytes(input).unwrap(),
+                None,
+                "{input:?}"
+            );
         }
     }
 

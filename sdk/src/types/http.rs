@@ -196,13 +196,19 @@ mod tests {
     #[test]
     fn bad_base64_is_a_clear_error() {
         let err = HttpRequest::from_bytes(br#"{"body":"not base64!"}"#).unwrap_err();
-        assert!(err.to_string().contains("body is not valid base64"), "{err}");
+        assert!(
+            err.to_string().contains("body is not valid base64"),
+            "{err}"
+        );
     }
 
     #[test]
     fn responses_encode_bodies_as_padded_base64() {
         let resp = HttpResponse::new(200).with_body("hi");
         let json = serde_json::to_value(&resp).unwrap();
-        assert_eq!(json, serde_json::json!({"status_code": 200, "headers": {}, "body": "aGk="}));
+        assert_eq!(
+            json,
+            serde_json::json!({"status_code": 200, "headers": {}, "body": "aGk="})
+        );
     }
 }

@@ -92,7 +92,8 @@ impl LlmRequest {
 
     /// Sets the model name.
     pub fn set_model(&mut self, model: impl Into<String>) {
-        self.inner_mut().insert("model".into(), Value::String(model.into()));
+        self.inner_mut()
+            .insert("model".into(), Value::String(model.into()));
     }
 
     /// The provider, e.g. `openai`.
@@ -102,7 +103,8 @@ impl LlmRequest {
 
     /// Sets the provider.
     pub fn set_provider(&mut self, provider: impl Into<String>) {
-        self.inner_mut().insert("provider".into(), Value::String(provider.into()));
+        self.inner_mut()
+            .insert("provider".into(), Value::String(provider.into()));
     }
 
     /// The chat messages (Bifrost's `input`, or `messages`); empty when the
@@ -240,7 +242,12 @@ impl LlmResponse {
     /// Replaces the text of the first choice's message.
     /// Returns `false`, changing nothing, when there is no such message.
     pub fn set_text(&mut self, text: impl Into<String>) -> bool {
-        let has_message = self.inner().get("choices").and_then(|c| c.get(0)).and_then(|c| c.get("message")).is_some_and(Value::is_object);
+        let has_message = self
+            .inner()
+            .get("choices")
+            .and_then(|c| c.get(0))
+            .and_then(|c| c.get("message"))
+            .is_some_and(Value::is_object);
         if !has_message {
             return false; // keep the host's bytes untouched
         }
@@ -326,7 +333,10 @@ mod tests {
                 },
             };
             inner["model"] = json!("gpt-4o");
-            inner["input"].as_array_mut().unwrap().push(json!({"role": "user", "content": "again"}));
+            inner["input"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"role": "user", "content": "again"}));
             assert_eq!(serde_json::to_value(&req).unwrap(), expected);
         }
     }
@@ -344,7 +354,10 @@ mod tests {
         let mut resp = LlmResponse::chat("m", "hello");
         assert!(resp.set_text("bye"));
         let json = serde_json::to_value(&resp).unwrap();
-        assert_eq!(json["chat_response"]["choices"][0]["message"]["content"], "bye");
+        assert_eq!(
+            json["chat_response"]["choices"][0]["message"]["content"],
+            "bye"
+        );
         assert_eq!(resp.text(), Some("bye"));
     }
 

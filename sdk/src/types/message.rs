@@ -81,7 +81,8 @@ impl ChatMessage {
 
     /// Replaces the content with `text`.
     pub fn set_text(&mut self, text: impl Into<String>) {
-        self.fields.insert("content".into(), Value::String(text.into()));
+        self.fields
+            .insert("content".into(), Value::String(text.into()));
     }
 
     /// Every field, including the ones without an accessor.
