@@ -2,7 +2,9 @@
 CARGO  ?= cargo
 TARGET := wasm32-unknown-unknown
 WASM   := target/$(TARGET)/release/hello_world.wasm
-OUT    := build/hello-world.wasm
+# ABI=seed (default: build/hello-world.wasm) or ABI=single-input
+# (build/hello-world-single-input.wasm); `make build` without ABI builds both.
+ABI    ?=
 
 .PHONY: setup build build-optimized test lint clean
 
@@ -11,22 +13,33 @@ setup:
 	rustup target add $(TARGET)
 	rustup component add clippy rustfmt
 
-## build: the hello-world plugin, at build/hello-world.wasm
+## build: the hello-world plugin, build/hello-world.wasm (seed ABI) and
+## build/hello-world-single-input.wasm; ABI=seed or ABI=single-input builds one
 build:
+ifneq ($(ABI),single-input)
 	$(CARGO) build --release --target $(TARGET) -p hello-world
 	@mkdir -p build
-	cp $(WASM) $(OUT)
-	@echo "$(OUT): $$(wc -c < $(OUT)) bytes"
+	cp $(WASM) build/hello-world.wasm
+	@echo "build/hello-world.wasm: $$(wc -c < build/hello-world.wasm) bytes"
+endif
+ifneq ($(ABI),seed)
+	$(CARGO) build --release --target $(TARGET) -p hello-world --features single-input-abi
+	@mkdir -p build
+	cp $(WASM) build/hello-world-single-input.wasm
+	@echo "build/hello-world-single-input.wasm: $$(wc -c < build/hello-world-single-input.wasm) bytes"
+endif
 
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed
 build-optimized: build
-	@if command -v wasm-opt >/dev/null 2>&1; then \
-		wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-			--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
-			$(OUT) -o $(OUT) && echo "$(OUT) after wasm-opt -Oz: $$(wc -c < $(OUT)) bytes"; \
-	else \
-		echo "wasm-opt is not installed (apt-get install binaryen): $(OUT) is not further optimised"; \
-	fi
+	@for out in build/hello-world*.wasm; do \
+		if command -v wasm-opt >/dev/null 2>&1; then \
+			wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+				--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
+				$$out -o $$out && echo "$$out after wasm-opt -Oz: $$(wc -c < $$out) bytes"; \
+		else \
+			echo "wasm-opt is not installed (apt-get install binaryen): $$out is not further optimised"; \
+		fi; \
+	done
 
 ## test: build the plugin, run every test (unit, doc, real-runtime conformance), then lint
 test: build
@@ -37,6 +50,7 @@ test: build
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world -- -D warnings
+	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world --features hello-world/single-input-abi -- -D warnings
 	$(CARGO) fmt --all --check
 
 clean:

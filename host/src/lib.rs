@@ -122,6 +122,11 @@ impl Guest {
         self.memory.data_size(&self.store)
     }
 
+    /// How buffers are freed.
+    pub fn free_mode(&self) -> FreeMode {
+        self.free_mode
+    }
+
     /// Changes how buffers are freed from now on.
     pub fn set_free_mode(&mut self, free_mode: FreeMode) {
         self.free_mode = free_mode;

@@ -1,5 +1,6 @@
 //! Memory stays bounded over 100k hook calls whichever way the host frees
-//! buffers: the guest's linear memory must not grow after warm-up.
+//! buffers, for both ABIs: the guest's linear memory must not grow after
+//! warm-up.
 
 mod common;
 
@@ -22,8 +23,43 @@ fn round(guest: &mut Guest, ctx: &[u8], http: &[u8], req: &[u8], resp: &[u8], er
     output_object(&post, POST_HOOK_KEYS);
 }
 
-fn memory_stays_flat(free_mode: FreeMode) {
-    let mut guest = guest(free_mode);
+/// One round of every single-input hook with the same inputs.
+fn single_input_round(
+    guest: &mut Guest,
+    ctx: &[u8],
+    http: &[u8],
+    req: &[u8],
+    resp: &[u8],
+    err: &[u8],
+) {
+    let http_pre = guest
+        .hook(
+            "http_pre_hook",
+            &[&object(&[("context", ctx), ("request", http)])],
+        )
+        .unwrap();
+    output_object(&http_pre, HTTP_PRE_KEYS);
+    let pre = guest
+        .hook(
+            "pre_hook",
+            &[&object(&[("context", ctx), ("request", req)])],
+        )
+        .unwrap();
+    assert!(contains(&pre, req), "the request is echoed");
+    let post_input = object(&[
+        ("context", ctx),
+        ("response", resp),
+        ("error", err),
+        ("has_error", b"true"),
+    ]);
+    let post = guest.hook("post_hook", &[&post_input]).unwrap();
+    output_object(&post, SINGLE_POST_KEYS);
+}
+
+type Round = fn(&mut Guest, &[u8], &[u8], &[u8], &[u8], &[u8]);
+
+fn memory_stays_flat(mut guest: Guest, round: Round) {
+    let free_mode = guest.free_mode();
     assert_eq!(guest.init(b"{}").unwrap(), 0);
     let ctx = fixture("context.json");
     let http = fixture("http_request.json");
@@ -52,18 +88,33 @@ fn memory_stays_flat(free_mode: FreeMode) {
 }
 
 #[test]
-fn bounded_when_the_host_frees_inputs_and_outputs() {
-    memory_stays_flat(FreeMode::All);
+fn seed_abi_is_bounded_when_the_host_frees_inputs_and_outputs() {
+    memory_stays_flat(guest(FreeMode::All), round);
 }
 
 #[test]
-fn bounded_when_the_host_frees_only_inputs() {
-    memory_stays_flat(FreeMode::InputsOnly);
+fn seed_abi_is_bounded_when_the_host_frees_only_inputs() {
+    memory_stays_flat(guest(FreeMode::InputsOnly), round);
 }
 
 #[test]
-fn bounded_when_the_host_frees_nothing() {
-    memory_stays_flat(FreeMode::Nothing);
+fn seed_abi_is_bounded_when_the_host_frees_nothing() {
+    memory_stays_flat(guest(FreeMode::Nothing), round);
+}
+
+#[test]
+fn single_input_abi_is_bounded_when_the_host_frees_inputs_and_outputs() {
+    memory_stays_flat(single_input_guest(FreeMode::All), single_input_round);
+}
+
+#[test]
+fn single_input_abi_is_bounded_when_the_host_frees_only_inputs() {
+    memory_stays_flat(single_input_guest(FreeMode::InputsOnly), single_input_round);
+}
+
+#[test]
+fn single_input_abi_is_bounded_when_the_host_frees_nothing() {
+    memory_stays_flat(single_input_guest(FreeMode::Nothing), single_input_round);
 }
 
 #[test]

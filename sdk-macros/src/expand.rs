@@ -21,7 +21,7 @@ pub fn expand(args: Args, item: Item) -> syn::Result<TokenStream> {
     let name = &args.name;
     Ok(quote! {
         #imp
-        ::bifrost_plugin_sdk::__export_seed_abi!(#self_ty, #name);
+        ::bifrost_plugin_sdk::__export_abi!(#self_ty, #name);
     })
 }
 

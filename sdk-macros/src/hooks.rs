@@ -29,6 +29,20 @@ const HOOKS: &[Hook] = &[
                     -> Result<HttpPreHook, PluginError>",
     },
     Hook {
+        name: "http_post_hook",
+        takes_self: true,
+        params: 3,
+        signature: "fn http_post_hook(&mut self, ctx: &mut Context, req: &HttpRequest, \
+                    resp: &HttpResponse) -> Result<(), PluginError>",
+    },
+    Hook {
+        name: "http_stream_chunk_hook",
+        takes_self: true,
+        params: 3,
+        signature: "fn http_stream_chunk_hook(&mut self, ctx: &mut Context, req: &HttpRequest, \
+                    chunk: StreamChunk) -> Result<StreamChunkHook, PluginError>",
+    },
+    Hook {
         name: "pre_hook",
         takes_self: true,
         params: 2,

@@ -1,7 +1,7 @@
 //! What a hook decides: continue (possibly with changes) or answer the
 //! request itself.
 
-use crate::types::{HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse};
+use crate::types::{HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse, StreamChunk};
 
 /// The outcome of [`Plugin::http_pre_hook`](crate::Plugin::http_pre_hook).
 ///
@@ -86,4 +86,26 @@ impl PostHook {
             error: Some(error),
         }
     }
+}
+
+/// The outcome of
+/// [`Plugin::http_stream_chunk_hook`](crate::Plugin::http_stream_chunk_hook).
+///
+/// ```
+/// use bifrost_plugin_sdk::{StreamChunk, StreamChunkHook};
+/// fn redact(mut chunk: StreamChunk) -> StreamChunkHook {
+///     if chunk.text() == Some("secret") {
+///         return StreamChunkHook::Skip;
+///     }
+///     StreamChunkHook::Continue(chunk)
+/// }
+/// let chunk = StreamChunk::from_json(serde_json::json!({"choices": [{"delta": {"content": "secret"}}]}));
+/// assert_eq!(redact(chunk), StreamChunkHook::Skip);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamChunkHook {
+    /// Send this chunk to the client (the one received, possibly changed).
+    Continue(StreamChunk),
+    /// Drop the chunk: the client never sees it.
+    Skip,
 }

@@ -4,8 +4,10 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 
-use crate::hooks::{HttpPreHook, PostHook, PreHook};
-use crate::types::{Context, HttpRequest, LlmError, LlmRequest, LlmResponse};
+use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
+use crate::types::{
+    Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse, StreamChunk,
+};
 
 /// A Bifrost plugin.
 ///
@@ -71,6 +73,33 @@ pub trait Plugin: Sized + 'static {
     ) -> Result<HttpPreHook, PluginError> {
         let _ = ctx;
         Ok(HttpPreHook::Continue(req))
+    }
+
+    /// Runs on the HTTP response of a non-streaming request, in reverse
+    /// plugin order (single-input ABI only). It can record or update the
+    /// context, or fail; Bifrost's documented output has no response field,
+    /// so the response itself cannot be changed here.
+    fn http_post_hook(
+        &mut self,
+        ctx: &mut Context,
+        req: &HttpRequest,
+        resp: &HttpResponse,
+    ) -> Result<(), PluginError> {
+        let _ = (ctx, req, resp);
+        Ok(())
+    }
+
+    /// Runs on every chunk of a streaming response, instead of
+    /// `http_post_hook` (single-input ABI only): pass it on, change it, or
+    /// skip it ([`StreamChunkHook`]).
+    fn http_stream_chunk_hook(
+        &mut self,
+        ctx: &mut Context,
+        req: &HttpRequest,
+        chunk: StreamChunk,
+    ) -> Result<StreamChunkHook, PluginError> {
+        let _ = (ctx, req);
+        Ok(StreamChunkHook::Continue(chunk))
     }
 
     /// Runs before the request goes to the provider: change it, or answer it

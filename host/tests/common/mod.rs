@@ -16,9 +16,28 @@ pub fn wasm_path() -> PathBuf {
     }
 }
 
-/// A fresh instance of the hello-world plugin.
+/// The hello-world plugin built for the single-input ABI (override with
+/// `HELLO_WORLD_SINGLE_INPUT_WASM`).
+pub fn single_input_wasm_path() -> PathBuf {
+    match std::env::var_os("HELLO_WORLD_SINGLE_INPUT_WASM") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/hello-world-single-input.wasm")
+        }
+    }
+}
+
+/// A fresh instance of the hello-world plugin (seed ABI).
 pub fn guest(free_mode: FreeMode) -> Guest {
-    let path = wasm_path();
+    load(wasm_path(), free_mode)
+}
+
+/// A fresh instance of the hello-world plugin built for the single-input ABI.
+pub fn single_input_guest(free_mode: FreeMode) -> Guest {
+    load(single_input_wasm_path(), free_mode)
+}
+
+fn load(path: PathBuf, free_mode: FreeMode) -> Guest {
     let wasm = std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "cannot read {} ({e}): run `make build` first (`make test` does)",
@@ -75,3 +94,34 @@ pub fn failed(output: &[u8], keys: &[&str]) -> String {
 pub const INTERCEPT_KEYS: &[&str] = &["response", "error"];
 pub const PRE_HOOK_KEYS: &[&str] = &["request", "short_circuit", "error"];
 pub const POST_HOOK_KEYS: &[&str] = &["response", "bifrost_error", "error"];
+
+pub const HTTP_PRE_KEYS: &[&str] = &["context", "request", "response", "has_response", "error"];
+pub const HTTP_POST_KEYS: &[&str] = &["context", "error"];
+pub const CHUNK_KEYS: &[&str] = &["context", "chunk", "has_chunk", "skip", "error"];
+pub const SINGLE_PRE_KEYS: &[&str] = &[
+    "context",
+    "request",
+    "short_circuit",
+    "has_short_circuit",
+    "error",
+];
+pub const SINGLE_POST_KEYS: &[&str] = &["context", "response", "error", "has_error", "hook_error"];
+
+/// `{"key": <raw>, …}` from raw JSON texts, so values keep their exact bytes.
+pub fn object(fields: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = b"{".to_vec();
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(format!("{key:?}:").as_bytes());
+        out.extend_from_slice(value);
+    }
+    out.push(b'}');
+    out
+}
+
+/// Whether `haystack` contains `needle` verbatim.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

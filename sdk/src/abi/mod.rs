@@ -11,6 +11,7 @@
 //! layer and nothing else.
 
 pub mod seed;
+pub mod single;
 
 #[cfg(target_arch = "wasm32")]
 pub mod exports;

@@ -132,7 +132,7 @@ pub fn pre_hook<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
 pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> Vec<u8> {
     let outcome = (|| {
         let mut ctx = Context::from_bytes(ctx?).map_err(|e| e.to_string())?;
-        let response = optional_response(resp?).map_err(|e| e.to_string())?;
+        let response = LlmResponse::from_optional_bytes(resp?).map_err(|e| e.to_string())?;
         let error = LlmError::from_optional_bytes(err?).map_err(|e| e.to_string())?;
         run::<P, _>(|plugin| plugin.post_hook(&mut ctx, response, error))
     })();
@@ -155,14 +155,6 @@ pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> 
         }
         Err(error) => error_output(error),
     }
-}
-
-fn optional_response(bytes: &[u8]) -> Result<Option<LlmResponse>, crate::types::InputError> {
-    let trimmed = bytes.trim_ascii();
-    if trimmed.is_empty() || trimmed == b"null" {
-        return Ok(None);
-    }
-    LlmResponse::from_bytes(bytes).map(Some)
 }
 
 /// Runs a hook on the plugin; both "plugin unavailable" and the hook's own

@@ -38,7 +38,7 @@ impl Context {
 
     /// Reads the context buffer: empty, `null` and `{}` all mean "no values".
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
-        if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
+        if super::is_absent(bytes) {
             return Ok(Context::new());
         }
         let doc = Document::from_bytes(bytes, "context")?;

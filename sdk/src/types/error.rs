@@ -46,8 +46,7 @@ impl LlmError {
     /// Reads an optional error buffer: empty, `null` and `{}` all mean "no
     /// error" (the host may send any of them).
     pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Option<Self>, InputError> {
-        let trimmed = bytes.trim_ascii();
-        if trimmed.is_empty() || trimmed == b"null" {
+        if super::is_absent(bytes) {
             return Ok(None);
         }
         let doc = Document::from_bytes(bytes, "error")?;

@@ -51,6 +51,15 @@ impl HttpRequest {
             .map_err(|e| InputError::new(format!("http request is not valid: {e}")))
     }
 
+    /// Reads an optional request buffer: empty and `null` are an empty
+    /// request.
+    pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Self, InputError> {
+        match super::is_absent(bytes) {
+            true => Ok(HttpRequest::default()),
+            false => Self::from_bytes(bytes),
+        }
+    }
+
     /// The value of header `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
@@ -111,6 +120,17 @@ impl HttpResponse {
         HttpResponse::new(status_code)
             .with_header("Content-Type", "application/json")
             .with_body(bytes)
+    }
+
+    /// Reads an optional response buffer: empty and `null` are an empty
+    /// response.
+    pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Self, InputError> {
+        if super::is_absent(bytes) {
+            return Ok(HttpResponse::default());
+        }
+        super::document::Document::from_bytes(bytes, "http response")?;
+        serde_json::from_slice(bytes)
+            .map_err(|e| InputError::new(format!("http response is not valid: {e}")))
     }
 
     /// Adds (or replaces) a header.

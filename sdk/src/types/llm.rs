@@ -227,6 +227,14 @@ impl LlmResponse {
         })
     }
 
+    /// Reads an optional response buffer: empty and `null` mean "none".
+    pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Option<Self>, InputError> {
+        match super::is_absent(bytes) {
+            true => Ok(None),
+            false => Self::from_bytes(bytes).map(Some),
+        }
+    }
+
     /// The model that answered.
     pub fn model(&self) -> Option<&str> {
         str_field(self.inner(), "model")

@@ -3,6 +3,7 @@
 //! Every type keeps the JSON fields it does not model, so what the host sent
 //! goes back unchanged unless the plugin changes it.
 
+mod chunk;
 mod context;
 pub(crate) mod document;
 mod error;
@@ -10,6 +11,7 @@ mod http;
 mod llm;
 mod message;
 
+pub use chunk::StreamChunk;
 pub use context::Context;
 pub use error::LlmError;
 pub use http::{HttpRequest, HttpResponse};
@@ -17,6 +19,12 @@ pub use llm::{LlmRequest, LlmResponse};
 pub use message::ChatMessage;
 
 use std::fmt;
+
+/// Whether an optional buffer means "none": empty, blank or `null`.
+pub(crate) fn is_absent(bytes: &[u8]) -> bool {
+    let trimmed = bytes.trim_ascii();
+    trimmed.is_empty() || trimmed == b"null"
+}
 
 /// Why an input buffer from the host could not be used; becomes the text of
 /// the hook's `error` field.

@@ -1,0 +1,305 @@
+//! The single-input ABI (Bifrost's public examples and current docs), as the
+//! host sees it: the same hello-world source built with the
+//! `single-input-abi` feature, loaded into a real runtime and called through
+//! its exports.
+
+mod common;
+
+use bifrost_plugin_host::{ExportType, FreeMode, Guest};
+use common::*;
+use serde_json::{json, Value};
+use wasmi::ValType::{I32, I64};
+
+fn ready(free_mode: FreeMode) -> Guest {
+    let mut guest = single_input_guest(free_mode);
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    guest
+}
+
+fn call(guest: &mut Guest, export: &str, input: &[u8]) -> Vec<u8> {
+    guest.hook(export, &[input]).unwrap()
+}
+
+#[test]
+fn exports_the_union_of_both_single_input_generations() {
+    let guest = single_input_guest(FreeMode::All);
+    let func = |params: &[wasmi::ValType], results: &[wasmi::ValType]| {
+        ExportType::Func(params.to_vec(), results.to_vec())
+    };
+    let hook = || func(&[I32; 2], &[I64]);
+    let expected = vec![
+        ("cleanup".to_string(), func(&[], &[I32])),
+        ("free".to_string(), func(&[I32; 2], &[])),
+        ("get_name".to_string(), func(&[], &[I64])),
+        ("http_intercept".to_string(), hook()),
+        ("http_post_hook".to_string(), hook()),
+        ("http_pre_hook".to_string(), hook()),
+        ("http_stream_chunk_hook".to_string(), hook()),
+        ("init".to_string(), func(&[I32; 2], &[I32])),
+        ("malloc".to_string(), func(&[I32], &[I32])),
+        ("memory".to_string(), ExportType::Memory),
+        ("plugin_free".to_string(), func(&[I32], &[])),
+        ("plugin_malloc".to_string(), func(&[I32], &[I32])),
+        ("post_hook".to_string(), hook()),
+        ("pre_hook".to_string(), hook()),
+    ];
+    let exports: Vec<_> = guest
+        .exports()
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("__"))
+        .collect();
+    assert_eq!(exports, expected);
+    assert_eq!(guest.import_count(), 0);
+}
+
+#[test]
+fn name_init_and_cleanup_behave_as_in_the_seed_abi() {
+    let mut guest = single_input_guest(FreeMode::All);
+    assert_eq!(guest.name().unwrap(), "Hello World WASM Plugin");
+    assert_eq!(guest.init(b"").unwrap(), 0);
+    assert_eq!(guest.init(b"{oops").unwrap(), 1);
+    let out = call(&mut guest, "pre_hook", &object(&[("request", b"{}")]));
+    let out = output_object(&out, SINGLE_PRE_KEYS);
+    assert!(
+        out["error"]
+            .as_str()
+            .unwrap()
+            .contains("config is not valid"),
+        "{out:?}"
+    );
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    assert_eq!(guest.cleanup().unwrap(), 0);
+}
+
+#[test]
+fn http_pre_hook_and_http_intercept_mark_the_context_and_echo_the_request() {
+    let mut guest = ready(FreeMode::All);
+    let input = object(&[
+        ("context", &fixture("context.json")),
+        ("request", &fixture("http_request.json")),
+    ]);
+    for export in ["http_pre_hook", "http_intercept"] {
+        let out = output_object(&call(&mut guest, export, &input), HTTP_PRE_KEYS);
+        let mut ctx: Value = serde_json::from_slice(&fixture("context.json")).unwrap();
+        ctx["from-http"] = json!("123");
+        assert_eq!(
+            out["context"], ctx,
+            "{export}: input context plus the plugin's key"
+        );
+        let request: Value = serde_json::from_slice(&fixture("http_request.json")).unwrap();
+        assert_eq!(out["request"], request, "{export}");
+        assert_eq!(
+            (out["response"].clone(), out["has_response"].clone()),
+            (Value::Null, json!(false))
+        );
+        assert_eq!(out["error"], "");
+    }
+}
+
+#[test]
+fn pre_hook_marks_the_context_and_echoes_every_request_shape_byte_for_byte() {
+    let mut guest = ready(FreeMode::All);
+    for name in [
+        "chat_request_flat.json",
+        "chat_request_snake.json",
+        "chat_request_union.json",
+    ] {
+        let request = fixture(name);
+        let input = object(&[("context", &fixture("context.json")), ("request", &request)]);
+        let raw = call(&mut guest, "pre_hook", &input);
+        let verbatim = [
+            b"\"request\":".as_slice(),
+            &request,
+            b",\"short_circuit\":null",
+        ]
+        .concat();
+        assert!(
+            contains(&raw, &verbatim),
+            "{name}: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        let out = output_object(&raw, SINGLE_PRE_KEYS);
+        assert_eq!(out["context"]["from-pre-hook"], "789");
+        assert_eq!(
+            out["context"]["request_id"], "req-7f3a",
+            "unknown keys kept"
+        );
+        assert_eq!(
+            (out["has_short_circuit"].clone(), out["error"].clone()),
+            (json!(false), json!(""))
+        );
+    }
+}
+
+#[test]
+fn post_hook_echoes_response_and_error_with_a_truthful_has_error() {
+    let mut guest = ready(FreeMode::All);
+    let (ctx, response, error) = (
+        fixture("context.json"),
+        fixture("chat_response.json"),
+        fixture("bifrost_error.json"),
+    );
+    let parsed = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap();
+
+    let input = object(&[
+        ("context", &ctx),
+        ("response", &response),
+        ("error", b"{}"),
+        ("has_error", b"false"),
+    ]);
+    let out = output_object(&call(&mut guest, "post_hook", &input), SINGLE_POST_KEYS);
+    assert_eq!(out["response"], parsed(&response));
+    assert_eq!(
+        (out["error"].clone(), out["has_error"].clone()),
+        (Value::Null, json!(false))
+    );
+    assert_eq!(
+        (
+            out["context"]["from-post-hook"].clone(),
+            out["hook_error"].clone()
+        ),
+        (json!("456"), json!(""))
+    );
+
+    // TinyGo hard-codes has_error: false; the SDK reports the error it passes on.
+    let input = object(&[
+        ("context", &ctx),
+        ("response", b"null"),
+        ("error", &error),
+        ("has_error", b"true"),
+    ]);
+    let out = output_object(&call(&mut guest, "post_hook", &input), SINGLE_POST_KEYS);
+    assert_eq!(
+        (out["error"].clone(), out["has_error"].clone()),
+        (parsed(&error), json!(true))
+    );
+    assert_eq!(out["response"], Value::Null);
+}
+
+#[test]
+fn http_post_hook_returns_the_context() {
+    let mut guest = ready(FreeMode::All);
+    let input = object(&[
+        ("context", &fixture("context.json")),
+        ("request", &fixture("http_request.json")),
+        ("response", &fixture("http_response.json")),
+    ]);
+    let out = output_object(&call(&mut guest, "http_post_hook", &input), HTTP_POST_KEYS);
+    assert_eq!(
+        out["context"],
+        serde_json::from_slice::<Value>(&fixture("context.json")).unwrap()
+    );
+    assert_eq!(out["error"], "");
+}
+
+#[test]
+fn http_stream_chunk_hook_echoes_the_chunk_byte_for_byte() {
+    let mut guest = ready(FreeMode::All);
+    let chunk = fixture("chat_chunk.json");
+    let input = object(&[
+        ("context", b"{}"),
+        ("request", &fixture("http_request.json")),
+        ("chunk", &chunk),
+    ]);
+    let raw = call(&mut guest, "http_stream_chunk_hook", &input);
+    assert!(contains(
+        &raw,
+        &[b"\"chunk\":".as_slice(), &chunk, b",\"has_chunk\":true"].concat()
+    ));
+    let out = output_object(&raw, CHUNK_KEYS);
+    assert_eq!(out["context"], json!({"from-stream-chunk": "wasm-plugin"}));
+    assert_eq!(
+        (out["skip"].clone(), out["error"].clone()),
+        (json!(false), json!(""))
+    );
+}
+
+#[test]
+fn bad_input_is_reported_and_echoed_never_trapped() {
+    let mut guest = ready(FreeMode::All);
+    let hooks = [
+        ("http_pre_hook", HTTP_PRE_KEYS, "error"),
+        ("http_intercept", HTTP_PRE_KEYS, "error"),
+        ("http_post_hook", HTTP_POST_KEYS, "error"),
+        ("http_stream_chunk_hook", CHUNK_KEYS, "error"),
+        ("pre_hook", SINGLE_PRE_KEYS, "error"),
+        ("post_hook", SINGLE_POST_KEYS, "hook_error"),
+    ];
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty", Vec::new(), "input is empty"),
+        (
+            "malformed",
+            b"{\"context\":".to_vec(),
+            "input is not valid JSON",
+        ),
+        (
+            "invalid UTF-8",
+            b"{\"context\":{\"a\":\"\xff\"}}".to_vec(),
+            "input is not valid UTF-8",
+        ),
+        (
+            "an array",
+            b"[]".to_vec(),
+            "input must be a JSON object, got an array",
+        ),
+        (
+            "context of the wrong type",
+            b"{\"context\":[1],\"request\":{}}".to_vec(),
+            "context must be a JSON object",
+        ),
+    ];
+    for (export, keys, error_key) in hooks {
+        for (what, input, reason) in &cases {
+            let out = output_object(&call(&mut guest, export, input), keys);
+            let error = out[error_key].as_str().unwrap();
+            assert!(error.contains(reason), "{export} {what}: {error}");
+            assert!(
+                out["context"].is_object(),
+                "{export} {what}: context is always an object"
+            );
+        }
+    }
+    // A request the hook cannot use is echoed back with the reason.
+    let input = object(&[("context", b"{\"k\":1}"), ("request", b"{\"body\":\"@@\"}")]);
+    let out = output_object(&call(&mut guest, "http_pre_hook", &input), HTTP_PRE_KEYS);
+    assert!(out["error"].as_str().unwrap().contains("base64"));
+    assert_eq!(
+        (out["request"].clone(), out["context"].clone()),
+        (json!({"body": "@@"}), json!({"k": 1}))
+    );
+    let input = object(&[("context", b"{}"), ("request", b"[1]")]);
+    let out = output_object(&call(&mut guest, "pre_hook", &input), SINGLE_PRE_KEYS);
+    assert_eq!(out["request"], json!([1]));
+    assert!(out["error"]
+        .as_str()
+        .unwrap()
+        .contains("request must be a JSON object"));
+}
+
+#[test]
+fn free_with_any_size_frees_by_pointer_and_ignores_strangers() {
+    let mut guest = ready(FreeMode::Nothing);
+    let input = object(&[("request", &fixture("chat_request_flat.json"))]);
+    let mut sizes = Vec::new();
+    for i in 0..5_000 {
+        let ptr = guest.malloc(input.len() as u32).unwrap();
+        guest.write(ptr, &input).unwrap();
+        let packed = guest
+            .call("pre_hook", &[ptr as i32, input.len() as i32])
+            .unwrap();
+        let out = guest.read_packed("pre_hook", packed).unwrap();
+        assert_eq!(output_object(&out, SINGLE_PRE_KEYS)["error"], "");
+        // The docs' two-argument free, with wrong sizes, twice, and on strangers.
+        guest.call("free", &[ptr as i32, 1]).unwrap();
+        guest.call("free", &[(packed >> 32) as i32, 0]).unwrap();
+        guest.call("free", &[(packed >> 32) as i32, -1]).unwrap();
+        guest.call("free", &[ptr as i32 + 3, 7]).unwrap();
+        if i % 500 == 0 {
+            sizes.push(guest.memory_size());
+        }
+    }
+    assert!(
+        sizes.windows(2).skip(1).all(|w| w[0] == w[1]),
+        "memory grew: {sizes:?}"
+    );
+}
