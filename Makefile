@@ -6,7 +6,7 @@ WASM   := target/$(TARGET)/release/hello_world.wasm
 # (build/hello-world-single-input.wasm); `make build` without ABI builds both.
 ABI    ?=
 
-.PHONY: setup build build-optimized test lint clean
+.PHONY: setup build build-test-plugins build-optimized test lint clean
 
 ## setup: install the wasm target and the lint tools (idempotent)
 setup:
@@ -29,6 +29,12 @@ ifneq ($(ABI),seed)
 	@echo "build/hello-world-single-input.wasm: $$(wc -c < build/hello-world-single-input.wasm) bytes"
 endif
 
+## build-test-plugins: plugins that exist only for tests, under build/test/
+build-test-plugins:
+	$(CARGO) build --release --target $(TARGET) -p panicking-plugin
+	@mkdir -p build/test
+	cp target/$(TARGET)/release/panicking_plugin.wasm build/test/panicking.wasm
+
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed
 build-optimized: build
 	@for out in build/hello-world*.wasm; do \
@@ -42,7 +48,7 @@ build-optimized: build
 	done
 
 ## test: build the plugin, run every test (unit, doc, real-runtime conformance), then lint
-test: build
+test: build build-test-plugins
 	$(CARGO) test --workspace
 	$(MAKE) lint
 

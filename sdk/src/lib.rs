@@ -50,6 +50,7 @@
 pub mod abi;
 pub mod hooks;
 pub mod memory;
+mod panic;
 mod plugin;
 mod runtime;
 pub mod types;

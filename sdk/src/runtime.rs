@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::cell::RefCell;
 
+use crate::panic;
 use crate::plugin::{Plugin, PluginError};
 
 /// Where the one plugin value of this wasm instance is.
@@ -42,12 +43,15 @@ pub(crate) mod status {
 /// [`status`] code. Empty, blank or `null` configuration means
 /// `Config::default()`.
 pub(crate) fn init<P: Plugin>(config: Result<&[u8], String>) -> i32 {
+    panic::install_hook();
+    replace(Slot::InUse); // the old plugin, if any, is dropped before the new one is built
     let built = match config.and_then(parse_config::<P>) {
         Err(reason) => Err((status::BAD_CONFIG, reason)),
         Ok(config) => P::init(config).map_err(|e| (status::PLUGIN_ERROR, init_failed(e))),
     };
     match built {
         Ok(plugin) => {
+            panic::clear();
             replace(Slot::Ready(Box::new(plugin)));
             status::OK
         }
@@ -73,6 +77,7 @@ fn init_failed(error: PluginError) -> String {
 /// Runs `f` on the plugin, building it from the default configuration first
 /// if `init` was never called. `Err` says why the plugin is unavailable.
 pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R, String> {
+    panic::install_hook();
     let mut plugin: Box<dyn Any> = match replace(Slot::InUse) {
         Slot::Ready(plugin) => plugin,
         Slot::Empty => match P::init(P::Config::default()) {
@@ -89,7 +94,11 @@ pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R
             return Err(message);
         }
         Slot::InUse => {
-            return Err("plugin state was lost: an earlier call trapped; call init again".into())
+            let cause = panic::last().map_or_else(
+                || "an earlier call trapped".to_string(),
+                |message| format!("an earlier call {message}"),
+            );
+            return Err(format!("plugin state was lost: {cause}; call init again"));
         }
         Slot::CleanedUp => {
             replace(Slot::CleanedUp);

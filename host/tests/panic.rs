@@ -1,0 +1,71 @@
+//! A panic in plugin code traps the call (wasm32 cannot unwind), and the next
+//! calls say why, until `init` builds a new plugin. Uses the test plugin in
+//! `test-plugins/panicking`, built by `make build-test-plugins`.
+
+use std::path::PathBuf;
+
+use bifrost_plugin_host::{FreeMode, Guest};
+use serde_json::Value;
+
+fn panicking_plugin() -> Guest {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/test/panicking.wasm");
+    let wasm = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}): run `make build-test-plugins` (`make test` does)",
+            path.display()
+        )
+    });
+    Guest::load(&wasm, FreeMode::All).expect("the plugin loads")
+}
+
+fn pre_hook(guest: &mut Guest, model: &str) -> Result<Value, String> {
+    let request = format!(r#"{{"model":"{model}"}}"#);
+    let out = guest
+        .pre_hook(b"{}", request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok(serde_json::from_slice(&out).expect("output is JSON"))
+}
+
+#[test]
+fn a_panic_traps_the_call_and_later_calls_report_it_until_init() {
+    let mut guest = panicking_plugin();
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    assert_eq!(
+        pre_hook(&mut guest, "m").unwrap()["request"]["model"],
+        "call-1"
+    );
+
+    let trap = pre_hook(&mut guest, "panic").unwrap_err();
+    assert!(trap.contains("`pre_hook` trapped"), "{trap}");
+
+    // The instance stays usable; the plugin value died with the call.
+    let out = pre_hook(&mut guest, "m").unwrap();
+    let error = out["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("plugin state was lost: an earlier call panicked at")
+            && error.contains("src/lib.rs")
+            && error.contains("the plugin author's bug (call 2)"),
+        "{error}"
+    );
+    assert_eq!(out["request"], Value::Null, "the request is left unchanged");
+
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    assert_eq!(
+        pre_hook(&mut guest, "m").unwrap()["request"]["model"],
+        "call-1",
+        "a fresh plugin"
+    );
+}
+
+#[test]
+fn an_err_from_plugin_code_is_reported_and_keeps_the_state() {
+    let mut guest = panicking_plugin();
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    let out = pre_hook(&mut guest, "fail").unwrap();
+    assert_eq!(out["error"], "asked to fail");
+    assert_eq!(out["request"], Value::Null);
+    assert_eq!(
+        pre_hook(&mut guest, "m").unwrap()["request"]["model"],
+        "call-2"
+    );
+}

@@ -1,0 +1,42 @@
+//! What a panic in plugin code does.
+//!
+//! `wasm32-unknown-unknown` cannot unwind: a panic aborts, which traps the
+//! host's call. Before that happens, a panic hook installed by the first
+//! export call records the message (with its source location). The plugin
+//! value is lost with the trapped call, so every later hook reports
+//! "an earlier call panicked: …" in its `error` field, until `init` builds a
+//! new plugin. The SDK itself does not panic on any input; only plugin code
+//! (or an allocation failure inside it) can.
+
+use std::cell::RefCell;
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs the recording hook, once. Only on wasm32: natively the test
+/// harness's own hook must stay in place.
+pub(crate) fn install_hook() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        thread_local!(static INSTALLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+        if !INSTALLED.with(|i| i.replace(true)) {
+            std::panic::set_hook(Box::new(|info| record(info.to_string())));
+        }
+    }
+}
+
+/// Keeps `message` as the last panic.
+pub(crate) fn record(message: String) {
+    LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));
+}
+
+/// The last recorded panic, if any.
+pub(crate) fn last() -> Option<String> {
+    LAST_PANIC.with(|last| last.borrow().clone())
+}
+
+/// Forgets the last panic (a new plugin was built).
+pub(crate) fn clear() {
+    LAST_PANIC.with(|last| *last.borrow_mut() = None);
+}

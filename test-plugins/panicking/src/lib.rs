@@ -1,0 +1,31 @@
+//! A test plugin: its `pre_hook` panics when the model is `"panic"`, fails
+//! with an error when it is `"fail"`, and otherwise counts calls in the
+//! context (`calls`), so tests can see state survive or be rebuilt.
+
+use bifrost_plugin_sdk::prelude::*;
+
+/// Counts pre-hook calls since `init`.
+pub struct Panicking {
+    calls: u64,
+}
+
+#[bifrost_plugin(name = "panicking")]
+impl Plugin for Panicking {
+    type Config = bifrost_plugin_sdk::serde_json::Value;
+
+    fn init(_config: Self::Config) -> Result<Self, PluginError> {
+        Ok(Panicking { calls: 0 })
+    }
+
+    fn pre_hook(&mut self, ctx: &mut Context, mut req: LlmRequest) -> Result<PreHook, PluginError> {
+        self.calls += 1;
+        match req.model() {
+            Some("panic") => panic!("the plugin author's bug (call {})", self.calls),
+            Some("fail") => return Err(PluginError::new("asked to fail")),
+            _ => {}
+        }
+        ctx.set("calls", self.calls);
+        req.set_model(format!("call-{}", self.calls));
+        Ok(PreHook::Continue(req))
+    }
+}
