@@ -27,6 +27,7 @@ pub(crate) fn install_hook() {
 }
 
 /// Keeps `message` as the last panic.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // called by the wasm32 hook
 pub(crate) fn record(message: String) {
     LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));
 }
