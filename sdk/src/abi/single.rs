@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use super::{required, Input};
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
 use crate::runtime;
-use crate::types::document::expect_object;
+use crate::types::document::{check_object, expect_object};
 use crate::types::{
     Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse, StreamChunk,
 };
@@ -65,14 +65,19 @@ enum Field<'a, T: Serialize> {
 /// The context to send back when the hook could not run: the input's, or
 /// `{}` when there was none (or it was unreadable).
 fn echo_context<'a>(env: &Envelope<'a>) -> Field<'a, Context> {
-    match env.context {
-        Some(ctx) if ctx.get().trim_start().starts_with('{') => Field::Echo(ctx),
-        _ => Field::Value(Context::new()),
+    match echo(env.context) {
+        Some(ctx) => ctx,
+        None => Field::Value(Context::new()),
     }
 }
 
+/// Echoes an input value only if it is an object the SDK would have
+/// accepted: anything else (a wrong type, nesting too deep for a host's
+/// parser) becomes null rather than being sent back.
 fn echo<'a, T: Serialize>(value: Option<&'a RawValue>) -> Option<Field<'a, T>> {
-    value.map(Field::Echo)
+    value
+        .filter(|raw| check_object(raw, "echo").is_ok())
+        .map(Field::Echo)
 }
 
 fn write<T: Serialize>(output: &T) -> Vec<u8> {
@@ -331,7 +336,9 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             let env = env.as_ref().unwrap_or(&fallback);
             let error = match env.has_error {
                 Some(false) => None,
-                _ => env.error.filter(|e| e.get().trim() != "{}"),
+                _ => env
+                    .error
+                    .filter(|e| e.get().trim() != "{}" && check_object(e, "echo").is_ok()),
             };
             write(&PostOutput {
                 context: echo_context(env),

@@ -14,9 +14,11 @@ use serde_json::{Map, Value};
 
 use crate::types::InputError;
 
-/// Deepest nesting accepted: serde_json's own limit when building values, so
-/// that a document accepted here can always be parsed later.
-const MAX_DEPTH: usize = 127;
+/// Deepest nesting accepted. Below serde_json's limit (128) when building
+/// values, so a document accepted here can always be parsed later, with room
+/// for the levels an output adds around it (`{"short_circuit":{"response":…}}`)
+/// so a host with that limit can read what the plugin echoes.
+pub(crate) const MAX_DEPTH: usize = 100;
 
 /// A JSON object, parsed lazily; see the module docs.
 pub(crate) struct Document {
@@ -31,8 +33,7 @@ impl Document {
     pub(crate) fn from_bytes(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
         let text = std::str::from_utf8(bytes).map_err(|e| InputError::utf8(what, e))?;
         let raw: &RawValue = serde_json::from_str(text).map_err(|e| InputError::json(what, e))?;
-        expect_object(raw.get(), what)?;
-        check_depth(raw.get(), what)?;
+        check_object(raw, what)?;
         Ok(Document {
             raw: Some(raw.to_owned()),
             parsed: OnceCell::new(),
@@ -110,6 +111,13 @@ impl Serialize for Document {
     }
 }
 
+/// Checks that a valid JSON value is an object no deeper than [`MAX_DEPTH`]:
+/// what may be parsed, and echoed back to the host.
+pub(crate) fn check_object(raw: &RawValue, what: &'static str) -> Result<(), InputError> {
+    expect_object(raw.get(), what)?;
+    check_depth(raw.get(), what)
+}
+
 /// Rejects a valid JSON value that is not an object.
 pub(crate) fn expect_object(text: &str, what: &'static str) -> Result<(), InputError> {
     match text.trim_start().as_bytes().first() {
@@ -118,16 +126,35 @@ pub(crate) fn expect_object(text: &str, what: &'static str) -> Result<(), InputE
     }
 }
 
-/// Rejects JSON nested deeper than [`MAX_DEPTH`]; `text` is valid JSON, so only
-/// brackets outside strings count.
+/// Rejects what serde_json's syntax check lets through but its parser (used
+/// when a typed accessor reads the document) refuses: nesting deeper than
+/// [`MAX_DEPTH`], and `\u` escapes of unpaired UTF-16 surrogates. After this,
+/// parsing the document cannot fail, so no accessor ever sees it as empty.
+/// `text` is valid JSON, so only brackets outside strings count.
 fn check_depth(text: &str, what: &'static str) -> Result<(), InputError> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &byte in text.as_bytes() {
+    let bytes = text.as_bytes();
+    let (mut depth, mut in_string) = (0usize, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        i += 1;
         if in_string {
             match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
                 b'"' => in_string = false,
+                b'\\' if bytes.get(i) == Some(&b'u') => {
+                    let (unit, next) = (hex4(bytes, i + 1), i + 5);
+                    i = match unit {
+                        Some(0xD800..=0xDBFF) => {
+                            match (bytes.get(next..next + 2), hex4(bytes, next + 2)) {
+                                (Some(b"\\u"), Some(0xDC00..=0xDFFF)) => next + 6,
+                                _ => return Err(InputError::surrogate(what, next - 6)),
+                            }
+                        }
+                        Some(0xDC00..=0xDFFF) => return Err(InputError::surrogate(what, next - 6)),
+                        _ => next,
+                    };
+                }
+                b'\\' => i += 1, // the escaped byte cannot end the string
                 _ => {}
             }
             continue;
@@ -140,11 +167,17 @@ fn check_depth(text: &str, what: &'static str) -> Result<(), InputError> {
                     return Err(InputError::too_deep(what, MAX_DEPTH));
                 }
             }
-            b'}' | b']' => depth -= 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
     Ok(())
+}
+
+/// The 4 hex digits at `bytes[at..]` as a number.
+fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
+    let digits = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
+    u32::from_str_radix(digits, 16).ok()
 }
 
 #[cfg(test)]
@@ -183,7 +216,25 @@ mod tests {
     }
 
     #[test]
-    fn depth_limit_matches_serde_json_and_ignores_brackets_in_strings() {
+    fn unpaired_surrogate_escapes_are_rejected_and_pairs_accepted() {
+        let pair = Document::from_bytes(br#"{"s":"\ud83d\ude00 \\ud800 \u00e9"}"#, "x").unwrap();
+        assert_eq!(pair.map()["s"], "\u{1F600} \\ud800 \u{e9}");
+        for lone in [
+            r#"{"s":"\uDFFF"}"#,
+            r#"{"s":"\ud800"}"#,
+            r#"{"s":"\ud800\u0041"}"#,
+            r#"{"s":"a\udbff"}"#,
+        ] {
+            let err = Document::from_bytes(lone.as_bytes(), "request").unwrap_err();
+            assert!(
+                err.to_string().contains("unpaired UTF-16 surrogate"),
+                "{lone}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn depth_limit_counts_only_brackets_outside_strings() {
         let ok = "[".repeat(MAX_DEPTH - 1) + &"]".repeat(MAX_DEPTH - 1);
         let doc = Document::from_bytes(
             format!("{{\"a\":{ok},\"s\":\"[[[[\\\"[\"}}").as_bytes(),

@@ -55,6 +55,12 @@ impl InputError {
         InputError(format!("{what} must be a JSON object, got {kind}"))
     }
 
+    pub(crate) fn surrogate(what: &str, at: usize) -> Self {
+        InputError(format!(
+            "{what} has an unpaired UTF-16 surrogate escape at byte {at}"
+        ))
+    }
+
     pub(crate) fn too_deep(what: &str, limit: usize) -> Self {
         InputError(format!("{what} is nested deeper than {limit} levels"))
     }
