@@ -6,7 +6,7 @@ WASM   := target/$(TARGET)/release/hello_world.wasm
 # (build/hello-world-single-input.wasm); `make build` without ABI builds both.
 ABI    ?=
 
-.PHONY: setup build build-test-plugins build-optimized test lint clean
+.PHONY: setup build build-test-plugins build-optimized test fuzz lint clean
 
 ## setup: install the wasm target and the lint tools (idempotent)
 setup:
@@ -50,12 +50,19 @@ build-optimized: build
 ## test: build the plugin, run every test (unit, doc, real-runtime conformance), then lint
 test: build build-test-plugins
 	$(CARGO) test --workspace
+	$(MAKE) fuzz FUZZ_SECONDS=30
 	$(MAKE) lint
+
+## fuzz: feed mutated and arbitrary bytes to every export of both builds
+## (FUZZ_SECONDS, default 600; FUZZ_SEED to replay a run)
+FUZZ_SECONDS ?= 600
+fuzz: build
+	$(CARGO) run -p bifrost-plugin-fuzz -- --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 ## lint: clippy (native and wasm32) with warnings as errors, and rustfmt
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world -- -D warnings
+	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world -p panicking-plugin -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world --features hello-world/single-input-abi -- -D warnings
 	$(CARGO) fmt --all --check
 
