@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use crate::memory::{pack, with_table};
+use crate::Plugin;
 
 use super::Input;
 
@@ -23,6 +24,20 @@ pub fn plugin_free(ptr: u32) {
 /// data for the instance's whole life (so freeing it is ignored).
 pub fn get_name(name: &'static str) -> u64 {
     pack(name.as_ptr() as u32, name.len() as u32)
+}
+
+/// `init(config_ptr, config_len) -> i32`; see [`super::init`].
+pub fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
+    let status = with_input(ptr, len, "config", super::init::<P>);
+    end_call();
+    status
+}
+
+/// `cleanup() -> i32`; see [`super::cleanup`].
+pub fn cleanup<P: Plugin>() -> i32 {
+    let status = super::cleanup::<P>();
+    end_call();
+    status
 }
 
 /// Runs `f` on the bytes at `[ptr, ptr + len)`, or on the reason they cannot
@@ -80,6 +95,6 @@ pub fn finish(output: Vec<u8>) -> u64 {
 }
 
 /// Ends a call that returns no buffer (`init`, `cleanup`).
-pub fn end_call() {
+fn end_call() {
     with_table(|t| t.end_call());
 }

@@ -18,6 +18,8 @@ pub mod exports;
 
 use serde::Serialize;
 
+use crate::{runtime, Plugin};
+
 /// One input buffer as the byte layer receives it: the bytes, or why they
 /// could not be read (null pointer, out of bounds, out of memory).
 pub type Input<'a> = Result<&'a [u8], String>;
@@ -40,4 +42,18 @@ pub(crate) fn to_json<T: Serialize>(
 ) -> Vec<u8> {
     serde_json::to_vec(output)
         .unwrap_or_else(|e| fallback(format!("plugin could not write its output: {e}")))
+}
+
+/// `init`: parses the configuration (empty, blank or `null` means
+/// `Config::default()`) and builds the plugin. Returns 0 on success, 1 for a
+/// configuration that cannot be read or parsed, 2 when the plugin's own
+/// `init` fails; the reason is reported by every later hook.
+pub fn init<P: Plugin>(config: Input<'_>) -> i32 {
+    runtime::init::<P>(config)
+}
+
+/// `cleanup`: runs the plugin's `cleanup` and drops it. Returns 0 on success
+/// (also when there was no plugin), 2 when the plugin's `cleanup` fails.
+pub fn cleanup<P: Plugin>() -> i32 {
+    runtime::cleanup::<P>()
 }

@@ -44,20 +44,6 @@ struct PostHookOutput<'a> {
     error: &'a str,
 }
 
-/// `init`: parses the configuration (empty, blank or `null` means
-/// `Config::default()`) and builds the plugin. Returns 0 on success, 1 for a
-/// configuration that cannot be read or parsed, 2 when the plugin's own
-/// `init` fails; the reason is reported by every later hook.
-pub fn init<P: Plugin>(config: Input<'_>) -> i32 {
-    runtime::init::<P>(config)
-}
-
-/// `cleanup`: runs the plugin's `cleanup` and drops it. Returns 0 on success
-/// (also when there was no plugin), 2 when the plugin's `cleanup` fails.
-pub fn cleanup<P: Plugin>() -> i32 {
-    runtime::cleanup::<P>()
-}
-
 /// `http_transport_intercept`: runs [`Plugin::http_pre_hook`].
 pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
     let outcome = (|| {
@@ -168,22 +154,8 @@ fn run<P: Plugin, T>(
 /// The seed ABI's exports over pointers; `#[bifrost_plugin]` calls these.
 #[cfg(target_arch = "wasm32")]
 pub mod exports {
-    use crate::abi::exports::{end_call, finish, with_input};
+    use crate::abi::exports::{finish, with_input};
     use crate::Plugin;
-
-    /// `init(config_ptr, config_len) -> i32`; see [`super::init`].
-    pub fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
-        let status = with_input(ptr, len, "config", super::init::<P>);
-        end_call();
-        status
-    }
-
-    /// `cleanup() -> i32`; see [`super::cleanup`].
-    pub fn cleanup<P: Plugin>() -> i32 {
-        let status = super::cleanup::<P>();
-        end_call();
-        status
-    }
 
     /// `http_transport_intercept(ctx_ptr, ctx_len, req_ptr, req_len) -> i64`.
     pub fn http_transport_intercept<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {

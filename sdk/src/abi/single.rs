@@ -23,8 +23,6 @@ use crate::types::{
 };
 use crate::{Plugin, PluginError};
 
-pub use super::seed::{cleanup, init};
-
 /// The input object of every hook; each hook reads the fields it needs.
 /// Values stay raw (borrowed) until a hook parses them.
 #[derive(Deserialize, Default)]
@@ -43,7 +41,16 @@ struct Envelope<'a> {
     has_error: Option<bool>,
 }
 
-fn envelope(input: Input<'_>) -> Result<Envelope<'_>, String> {
+/// The input's envelope, or an empty one and the reason the input is
+/// unusable (the failure output then echoes nothing).
+fn envelope(input: Input<'_>) -> (Envelope<'_>, Result<(), String>) {
+    match parse_envelope(input) {
+        Ok(env) => (env, Ok(())),
+        Err(reason) => (Envelope::default(), Err(reason)),
+    }
+}
+
+fn parse_envelope(input: Input<'_>) -> Result<Envelope<'_>, String> {
     let bytes = required(input, "input")?;
     let text = std::str::from_utf8(bytes).map_err(|e| format!("input is not valid UTF-8: {e}"))?;
     expect_object(text, "input").map_err(|e| e.to_string())?;
@@ -109,16 +116,13 @@ struct HttpPreOutput<'a, C: Serialize> {
 
 /// `http_pre_hook` / `http_intercept`: runs [`Plugin::http_pre_hook`].
 pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let env = match envelope(input) {
-        Ok(env) => env,
-        Err(error) => return http_pre_failed(&Envelope::default(), &error),
-    };
-    let outcome = (|| {
+    let (env, parsed) = envelope(input);
+    let outcome = parsed.and_then(|()| {
         let mut ctx = context(&env)?;
         let req = http_request(&env)?;
         let decision = run::<P, _>(|plugin| plugin.http_pre_hook(&mut ctx, req))?;
-        Ok::<_, String>((ctx, decision))
-    })();
+        Ok((ctx, decision))
+    });
     match outcome {
         Ok((ctx, HttpPreHook::Continue(request))) => write(&HttpPreOutput {
             context: &ctx,
@@ -157,8 +161,9 @@ struct HttpPostOutput<'a, C: Serialize> {
 
 /// `http_post_hook`: runs [`Plugin::http_post_hook`].
 pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let env = envelope(input);
-    let outcome = env.as_ref().map_err(Clone::clone).and_then(|env| {
+    let (env, parsed) = envelope(input);
+    let outcome = parsed.and_then(|()| {
+        let env = &env;
         let mut ctx = context(env)?;
         let req = http_request(env)?;
         let resp =
@@ -172,8 +177,7 @@ pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             error: "",
         }),
         Err(error) => {
-            let fallback = Envelope::default();
-            let env = env.as_ref().unwrap_or(&fallback);
+            let env = &env;
             write(&HttpPostOutput {
                 context: echo_context(env),
                 error: &error,
@@ -194,8 +198,9 @@ struct ChunkOutput<'a, C: Serialize> {
 
 /// `http_stream_chunk_hook`: runs [`Plugin::http_stream_chunk_hook`].
 pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let env = envelope(input);
-    let outcome = env.as_ref().map_err(Clone::clone).and_then(|env| {
+    let (env, parsed) = envelope(input);
+    let outcome = parsed.and_then(|()| {
+        let env = &env;
         let mut ctx = context(env)?;
         let req = HttpRequest::from_optional_bytes(raw(env.request)).map_err(|e| e.to_string())?;
         let chunk = StreamChunk::from_bytes(required(Ok(raw(env.chunk)), "chunk")?)
@@ -219,8 +224,7 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             error: "",
         }),
         Err(error) => {
-            let fallback = Envelope::default();
-            let env = env.as_ref().unwrap_or(&fallback);
+            let env = &env;
             write(&ChunkOutput {
                 context: echo_context(env),
                 chunk: echo(env.chunk),
@@ -250,8 +254,9 @@ struct ShortCircuit<'a> {
 
 /// `pre_hook`: runs [`Plugin::pre_hook`].
 pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let env = envelope(input);
-    let outcome = env.as_ref().map_err(Clone::clone).and_then(|env| {
+    let (env, parsed) = envelope(input);
+    let outcome = parsed.and_then(|()| {
+        let env = &env;
         let mut ctx = context(env)?;
         let req = LlmRequest::from_bytes(required(Ok(raw(env.request)), "request")?)
             .map_err(|e| e.to_string())?;
@@ -261,8 +266,7 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let (ctx, decision) = match &outcome {
         Ok(ok) => ok,
         Err(error) => {
-            let fallback = Envelope::default();
-            let env = env.as_ref().unwrap_or(&fallback);
+            let env = &env;
             return write(&PreOutput {
                 context: echo_context(env),
                 request: echo(env.request),
@@ -311,8 +315,9 @@ struct PostOutput<'a, C: Serialize> {
 /// `post_hook`: runs [`Plugin::post_hook`]. `has_error: false` means no
 /// error whatever `error` holds; `null`, absent and `{}` errors are no error.
 pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let env = envelope(input);
-    let outcome = env.as_ref().map_err(Clone::clone).and_then(|env| {
+    let (env, parsed) = envelope(input);
+    let outcome = parsed.and_then(|()| {
+        let env = &env;
         let mut ctx = context(env)?;
         let response =
             LlmResponse::from_optional_bytes(raw(env.response)).map_err(|e| e.to_string())?;
@@ -332,8 +337,7 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             hook_error: "",
         }),
         Err(hook_error) => {
-            let fallback = Envelope::default();
-            let env = env.as_ref().unwrap_or(&fallback);
+            let env = &env;
             let error = match env.has_error {
                 Some(false) => None,
                 _ => env
@@ -357,8 +361,6 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
 pub mod exports {
     use crate::abi::exports::{finish, with_input};
     use crate::Plugin;
-
-    pub use crate::abi::seed::exports::{cleanup, init};
 
     macro_rules! single_input_exports {
         ($($name:ident),*) => {$(

@@ -1,10 +1,8 @@
 //! One chunk of a streaming response, as the stream-chunk hook sees it.
 
-use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::document::Document;
-use super::InputError;
 
 /// A streaming chunk: the active variant of Bifrost's `BifrostStreamChunk`,
 /// serialised flat with no SSE framing, e.g. a chat chunk
@@ -41,12 +39,6 @@ impl StreamChunk {
         }
     }
 
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
-        Ok(StreamChunk {
-            doc: Document::from_bytes(bytes, "chunk")?,
-        })
-    }
-
     /// The text of the first choice's delta, for chat chunks.
     pub fn text(&self) -> Option<&str> {
         self.delta()?.get("content")?.as_str()
@@ -76,21 +68,6 @@ impl StreamChunk {
         self.doc.map().get("error").is_some_and(Value::is_object)
     }
 
-    /// The whole chunk object.
-    pub fn json(&self) -> &Map<String, Value> {
-        self.doc.map()
-    }
-
-    /// The whole chunk object, for edits the accessors do not cover.
-    pub fn json_mut(&mut self) -> &mut Map<String, Value> {
-        self.doc.map_mut()
-    }
-
-    /// Whether the chunk is still exactly the host's text.
-    pub fn is_unchanged(&self) -> bool {
-        self.doc.is_verbatim()
-    }
-
     fn delta(&self) -> Option<&Map<String, Value>> {
         self.doc
             .map()
@@ -101,11 +78,7 @@ impl StreamChunk {
     }
 }
 
-impl Serialize for StreamChunk {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.doc.serialize(serializer)
-    }
-}
+super::document::document_view!(StreamChunk, "chunk");
 
 #[cfg(test)]
 mod tests {

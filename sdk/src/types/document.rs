@@ -118,6 +118,45 @@ pub(crate) fn check_object(raw: &RawValue, what: &'static str) -> Result<(), Inp
     check_depth(raw.get(), what)
 }
 
+/// Gives a view type with a `doc: Document` field what every such view
+/// has: reading from the host's bytes, the whole object for reading and
+/// editing, whether it is still verbatim, and serialisation.
+macro_rules! document_view {
+    ($view:ident, $what:literal) => {
+        impl $view {
+            pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, $crate::types::InputError> {
+                Ok($view {
+                    doc: $crate::types::document::Document::from_bytes(bytes, $what)?,
+                })
+            }
+
+            /// The whole object, as the host sent it (or as edited).
+            pub fn json(&self) -> &serde_json::Map<String, serde_json::Value> {
+                self.doc.map()
+            }
+
+            /// The whole object, for edits the accessors do not cover. From
+            /// then on it is written back from the parsed value.
+            pub fn json_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+                self.doc.map_mut()
+            }
+
+            /// Whether it is still exactly the host's text (nothing edited), in
+            /// which case it goes back byte for byte.
+            pub fn is_unchanged(&self) -> bool {
+                self.doc.is_verbatim()
+            }
+        }
+
+        impl serde::Serialize for $view {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.doc.serialize(serializer)
+            }
+        }
+    };
+}
+pub(crate) use document_view;
+
 /// Rejects a valid JSON value that is not an object.
 pub(crate) fn expect_object(text: &str, what: &'static str) -> Result<(), InputError> {
     match text.trim_start().as_bytes().first() {

@@ -1,7 +1,6 @@
 //! Bifrost's error value (`BifrostError`): what a provider call failed with,
 //! or what a plugin answers a request with instead of calling the provider.
 
-use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::document::Document;
@@ -49,8 +48,8 @@ impl LlmError {
         if super::is_absent(bytes) {
             return Ok(None);
         }
-        let doc = Document::from_bytes(bytes, "error")?;
-        Ok((!doc.map().is_empty()).then_some(LlmError { doc }))
+        let error = Self::from_bytes(bytes)?;
+        Ok((!error.json().is_empty()).then_some(error))
     }
 
     /// Sets the HTTP status code returned to the client.
@@ -111,16 +110,6 @@ impl LlmError {
             == Some(true)
     }
 
-    /// The whole error object.
-    pub fn json(&self) -> &Map<String, Value> {
-        self.doc.map()
-    }
-
-    /// The whole error object, for edits the builders do not cover.
-    pub fn json_mut(&mut self) -> &mut Map<String, Value> {
-        self.doc.map_mut()
-    }
-
     fn error_field(&self) -> Option<&Map<String, Value>> {
         self.doc.map().get("error")?.as_object()
     }
@@ -141,11 +130,7 @@ impl LlmError {
     }
 }
 
-impl Serialize for LlmError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.doc.serialize(serializer)
-    }
-}
+super::document::document_view!(LlmError, "error");
 
 #[cfg(test)]
 mod tests {

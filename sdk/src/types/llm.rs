@@ -7,7 +7,6 @@
 //! accessors find the inner request in any of them and edit it in place, so
 //! the shape the host chose is the shape it gets back.
 
-use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::document::Document;
@@ -79,12 +78,6 @@ impl LlmRequest {
         }
     }
 
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
-        Ok(LlmRequest {
-            doc: Document::from_bytes(bytes, "request")?,
-        })
-    }
-
     /// The model name, e.g. `gpt-4o-mini`.
     pub fn model(&self) -> Option<&str> {
         str_field(self.inner(), "model")
@@ -138,33 +131,12 @@ impl LlmRequest {
         inner.insert(key.into(), Value::Array(items));
     }
 
-    /// The whole request object, as the host sent it.
-    pub fn json(&self) -> &Map<String, Value> {
-        self.doc.map()
-    }
-
-    /// The whole request object, for edits the accessors do not cover.
-    pub fn json_mut(&mut self) -> &mut Map<String, Value> {
-        self.doc.map_mut()
-    }
-
-    /// Whether the request is still exactly the host's text.
-    pub fn is_unchanged(&self) -> bool {
-        self.doc.is_verbatim()
-    }
-
     fn inner(&self) -> &Map<String, Value> {
         variant(self.doc.map(), "Request")
     }
 
     fn inner_mut(&mut self) -> &mut Map<String, Value> {
         variant_mut(self.doc.map_mut(), "Request")
-    }
-}
-
-impl Serialize for LlmRequest {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.doc.serialize(serializer)
     }
 }
 
@@ -221,12 +193,6 @@ impl LlmResponse {
         }
     }
 
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
-        Ok(LlmResponse {
-            doc: Document::from_bytes(bytes, "response")?,
-        })
-    }
-
     /// Reads an optional response buffer: empty and `null` mean "none".
     pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Option<Self>, InputError> {
         match super::is_absent(bytes) {
@@ -273,31 +239,14 @@ impl LlmResponse {
         }
     }
 
-    /// The whole response object, as the host sent it.
-    pub fn json(&self) -> &Map<String, Value> {
-        self.doc.map()
-    }
-
-    /// The whole response object, for edits the accessors do not cover.
-    pub fn json_mut(&mut self) -> &mut Map<String, Value> {
-        self.doc.map_mut()
-    }
-
-    /// Whether the response is still exactly the host's text.
-    pub fn is_unchanged(&self) -> bool {
-        self.doc.is_verbatim()
-    }
-
     fn inner(&self) -> &Map<String, Value> {
         variant(self.doc.map(), "Response")
     }
 }
 
-impl Serialize for LlmResponse {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.doc.serialize(serializer)
-    }
-}
+super::document::document_view!(LlmRequest, "request");
+
+super::document::document_view!(LlmResponse, "response");
 
 #[cfg(test)]
 mod tests {
