@@ -167,7 +167,8 @@ pub(crate) fn expect_object(text: &str, what: &'static str) -> Result<(), InputE
 
 /// Rejects what serde_json's syntax check lets through but its parser (used
 /// when a typed accessor reads the document) refuses: nesting deeper than
-/// [`MAX_DEPTH`], and `\u` escapes of unpaired UTF-16 surrogates. After this,
+/// [`MAX_DEPTH`], `\u` escapes of unpaired UTF-16 surrogates, and numbers
+/// beyond the range of `f64` (`1e999`). After this,
 /// parsing the document cannot fail, so no accessor ever sees it as empty.
 /// `text` is valid JSON, so only brackets outside strings count.
 fn check_depth(text: &str, what: &'static str) -> Result<(), InputError> {
@@ -207,6 +208,21 @@ fn check_depth(text: &str, what: &'static str) -> Result<(), InputError> {
                 }
             }
             b'}' | b']' => depth = depth.saturating_sub(1),
+            b'-' | b'0'..=b'9' => {
+                let start = i - 1;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
+                    i += 1;
+                }
+                // serde_json's own number parser: exactly the numbers a later
+                // parse accepts (and no second float parser in the binary).
+                if serde_json::from_str::<f64>(&text[start..i]).is_err() {
+                    return Err(InputError::new(format!(
+                        "{what} has a number out of range at byte {start}"
+                    )));
+                }
+            }
             _ => {}
         }
     }
@@ -270,6 +286,23 @@ mod tests {
                 "{lone}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn numbers_beyond_f64_are_rejected_and_the_rest_kept_exactly() {
+        let big = format!("1{}", "0".repeat(400));
+        for bad in ["1e999", "-1E+309", big.as_str()] {
+            let err =
+                Document::from_bytes(format!(r#"{{"n":{bad}}}"#).as_bytes(), "x").unwrap_err();
+            assert!(
+                err.to_string().contains("number out of range"),
+                "{bad}: {err}"
+            );
+        }
+        let text = r#"{"a":-0,"b":1e-400,"c":18446744073709551616,"d":1.5E+3,"s":"1e999"}"#;
+        let doc = Document::from_bytes(text.as_bytes(), "x").unwrap();
+        assert_eq!(doc.map().len(), 5);
+        assert_eq!(serde_json::to_string(&doc).unwrap(), text);
     }
 
     #[test]
