@@ -5,7 +5,7 @@
 //! exact text it was given and parses it only when a typed accessor needs
 //! the fields. It is written back verbatim unless it was mutated.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -26,6 +26,10 @@ pub(crate) struct Document {
     raw: Option<Box<RawValue>>,
     /// The parsed object, on first access.
     parsed: OnceCell<Map<String, Value>>,
+    /// The text could not be parsed (validation should make this
+    /// impossible): reads see an empty object, edits are dropped, and the
+    /// host's text goes back unchanged rather than being lost.
+    opaque: Cell<bool>,
 }
 
 impl Document {
@@ -37,6 +41,7 @@ impl Document {
         Ok(Document {
             raw: Some(raw.to_owned()),
             parsed: OnceCell::new(),
+            opaque: Cell::new(false),
         })
     }
 
@@ -45,16 +50,22 @@ impl Document {
         Document {
             raw: None,
             parsed: OnceCell::from(map),
+            opaque: Cell::new(false),
         }
     }
 
     /// The object's fields (parsed on first call).
     pub(crate) fn map(&self) -> &Map<String, Value> {
-        self.parsed.get_or_init(|| match &self.raw {
-            // Cannot fail: the text was validated as an object no deeper than
-            // serde_json's limit.
-            Some(raw) => serde_json::from_str(raw.get()).unwrap_or_default(),
-            None => Map::new(),
+        self.parsed.get_or_init(|| {
+            let parsed = self.raw.as_ref().map(|raw| serde_json::from_str(raw.get()));
+            match parsed {
+                Some(Ok(map)) => map,
+                Some(Err(_)) => {
+                    self.opaque.set(true);
+                    Map::new()
+                }
+                None => Map::new(),
+            }
         })
     }
 
@@ -62,7 +73,9 @@ impl Document {
     /// from the parsed object, not the original text.
     pub(crate) fn map_mut(&mut self) -> &mut Map<String, Value> {
         self.map();
-        self.raw = None;
+        if !self.opaque.get() {
+            self.raw = None;
+        }
         self.parsed.get_mut().expect("initialised by map()")
     }
 
@@ -83,6 +96,7 @@ impl Clone for Document {
         Document {
             raw: self.raw.clone(),
             parsed: self.parsed.clone(),
+            opaque: self.opaque.clone(),
         }
     }
 }
@@ -302,6 +316,20 @@ mod tests {
         let text = r#"{"a":-0,"b":1e-400,"c":18446744073709551616,"d":1.5E+3,"s":"1e999"}"#;
         let doc = Document::from_bytes(text.as_bytes(), "x").unwrap();
         assert_eq!(doc.map().len(), 5);
+        assert_eq!(serde_json::to_string(&doc).unwrap(), text);
+    }
+
+    #[test]
+    fn a_document_that_cannot_be_parsed_goes_back_unchanged_rather_than_empty() {
+        // Bypasses validation, which makes this impossible for host input.
+        let text = r#"{"keep":"me","n":1e999}"#;
+        let mut doc = Document {
+            raw: Some(RawValue::from_string(text.to_string()).unwrap()),
+            parsed: OnceCell::new(),
+            opaque: Cell::new(false),
+        };
+        assert!(doc.map().is_empty());
+        doc.map_mut().insert("edit".into(), 1.into());
         assert_eq!(serde_json::to_string(&doc).unwrap(), text);
     }
 
