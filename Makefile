@@ -6,7 +6,7 @@ WASM   := target/$(TARGET)/release/hello_world.wasm
 # (build/hello-world-single-input.wasm); `make build` without ABI builds both.
 ABI    ?=
 
-.PHONY: setup build build-test-plugins build-optimized test fuzz lint clean
+.PHONY: setup build build-test-plugins build-optimized test fuzz bench lint clean
 
 ## setup: install the wasm target and the lint tools (idempotent)
 setup:
@@ -34,6 +34,13 @@ build-test-plugins:
 	$(CARGO) build --release --target $(TARGET) -p panicking-plugin
 	@mkdir -p build/test
 	cp target/$(TARGET)/release/panicking_plugin.wasm build/test/panicking.wasm
+	$(CARGO) build --release --target $(TARGET) -p bench-guest
+	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest.wasm
+
+## bench: sizes, ns per call against the copying limit, memory after BENCH_CALLS calls
+BENCH_CALLS ?= 1000000
+bench: build build-test-plugins
+	$(CARGO) run --release -p bifrost-plugin-bench -- --calls $(BENCH_CALLS)
 
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed
 build-optimized: build
