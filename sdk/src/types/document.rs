@@ -229,9 +229,12 @@ fn check_depth(text: &str, what: &'static str) -> Result<(), InputError> {
                 {
                     i += 1;
                 }
-                // serde_json's own number parser: exactly the numbers a later
-                // parse accepts (and no second float parser in the binary).
-                if serde_json::from_str::<f64>(&text[start..i]).is_err() {
+                // Without an exponent, fewer than 309 characters cannot reach
+                // f64::MAX (~1.8e308); anything else goes through serde_json's
+                // own number parser: exactly what a later parse accepts.
+                let token = &text[start..i];
+                let surely_finite = token.len() < 309 && !token.contains(['e', 'E']);
+                if !surely_finite && serde_json::from_str::<f64>(token).is_err() {
                     return Err(InputError::new(format!(
                         "{what} has a number out of range at byte {start}"
                     )));
