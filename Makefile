@@ -66,8 +66,9 @@ FUZZ_SECONDS ?= 600
 fuzz: build
 	$(CARGO) run -p bifrost-plugin-fuzz -- --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
-## lint: clippy (native and wasm32) with warnings as errors, and rustfmt
+## lint: clippy (native and wasm32) and rustdoc with warnings as errors, and rustfmt
 lint:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p bifrost-plugin-sdk -p bifrost-plugin-sdk-macros
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world -p panicking-plugin -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world --features hello-world/single-input-abi -- -D warnings

@@ -3,7 +3,7 @@
 //! Every ABI is split in two layers:
 //! - a byte layer (`seed::pre_hook`, …) that turns input bytes into output
 //!   bytes and is tested natively like any Rust function;
-//! - a pointer layer ([`exports`]), compiled for wasm32 only, that bounds-checks the
+//! - a pointer layer (`exports`), compiled for wasm32 only, that bounds-checks the
 //!   host's `(ptr, len)` pairs, hands the bytes to the byte layer and returns
 //!   the output packed as `(ptr << 32) | len`.
 //!
