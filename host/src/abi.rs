@@ -116,6 +116,15 @@ impl Signature {
         Signature { params, result }
     }
 
+    /// `get_name() -> i64` (packed name).
+    pub const GET_NAME: Signature = Signature::new(0, Some(ValType::I64));
+    /// `init(config_ptr, config_len) -> i32` (status).
+    pub const INIT: Signature = Signature::new(2, Some(ValType::I32));
+    /// `cleanup() -> i32` (status).
+    pub const CLEANUP: Signature = Signature::new(0, Some(ValType::I32));
+    /// `malloc(size) -> i32` (pointer).
+    pub const MALLOC: Signature = Signature::new(1, Some(ValType::I32));
+
     /// A hook taking `buffers` (ptr, len) pairs and returning a packed output.
     pub const fn hook(buffers: usize) -> Self {
         Signature::new(buffers * 2, Some(ValType::I64))
@@ -171,14 +180,13 @@ pub struct ExportRule {
     pub purpose: &'static str,
 }
 
-const I32: Option<ValType> = Some(ValType::I32);
-const ALLOC: &[Signature] = &[Signature::new(1, I32)];
+const ALLOC: &[Signature] = &[Signature::MALLOC];
 const FREE_PTR: &[Signature] = &[Signature::new(1, None)];
 /// `free(ptr)` or the docs' Rust `free(ptr, size)`.
 const FREE_EITHER: &[Signature] = &[Signature::new(1, None), Signature::new(2, None)];
-const GET_NAME: &[Signature] = &[Signature::new(0, Some(ValType::I64))];
-const INIT: &[Signature] = &[Signature::new(2, I32)];
-const CLEANUP: &[Signature] = &[Signature::new(0, I32)];
+const GET_NAME: &[Signature] = &[Signature::GET_NAME];
+const INIT: &[Signature] = &[Signature::INIT];
+const CLEANUP: &[Signature] = &[Signature::CLEANUP];
 const ONE_BUFFER: &[Signature] = &[Signature::hook(1)];
 
 const fn rule(

@@ -121,6 +121,7 @@ impl Guest {
 
     /// Calls `get_name` and reads the name.
     pub fn name(&mut self) -> Result<String> {
+        self.check_signature("get_name", Signature::GET_NAME)?;
         let packed = self.call("get_name", &[])?;
         let bytes = self.read_packed("get_name", packed)?;
         String::from_utf8(bytes).map_err(|e| Error::OutputNotUtf8 {
@@ -132,6 +133,7 @@ impl Guest {
     /// Calls `init` with `config` (empty = pointer and length 0) and returns
     /// its status (0 = success).
     pub fn init(&mut self, config: &[u8]) -> Result<i32> {
+        self.check_signature("init", Signature::INIT)?;
         let (ptr, len) = self.write_input("init", config)?;
         let status = self.call("init", &[ptr as i32, len as i32])?;
         self.free_inputs(&[(ptr, len)])?;
@@ -140,6 +142,7 @@ impl Guest {
 
     /// Calls `cleanup` and returns its status (0 = success).
     pub fn cleanup(&mut self) -> Result<i32> {
+        self.check_signature("cleanup", Signature::CLEANUP)?;
         Ok(self.call("cleanup", &[])? as i32)
     }
 
@@ -218,6 +221,7 @@ impl Guest {
     /// or `malloc`; single-input prefers `malloc`, as the docs' host does).
     pub fn malloc(&mut self, size: u32) -> Result<u32> {
         let malloc = self.allocator.malloc;
+        self.check_signature(malloc, Signature::MALLOC)?;
         Ok(self.call(malloc, &[size as i32])? as u32)
     }
 

@@ -1,0 +1,26 @@
+;; A single-input guest whose hooks return what the host cannot use:
+;; `http_pre_hook` an output past the end of memory, `pre_hook` JSON whose
+;; `error` is a number, `post_hook` an array.
+(module
+  (memory (export "memory") 1)
+  (data (i32.const 16) "wat-guest")
+  (data (i32.const 32) "{\"error\":5}")
+  (data (i32.const 64) "[]")
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "free") (param i32 i32))
+  (func $packed (param $ptr i32) (param $len i32) (result i64)
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32))
+            (i64.extend_i32_u (local.get $len))))
+  (func (export "get_name") (result i64) (call $packed (i32.const 16) (i32.const 9)))
+  (func (export "init") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "http_pre_hook") (param i32 i32) (result i64)
+    (call $packed (i32.const 65530) (i32.const 100)))
+  (func (export "http_post_hook") (param i32 i32) (result i64)
+    (call $packed (i32.const 64) (i32.const 2)))
+  (func (export "http_stream_chunk_hook") (param i32 i32) (result i64)
+    (call $packed (i32.const 64) (i32.const 2)))
+  (func (export "pre_hook") (param i32 i32) (result i64)
+    (call $packed (i32.const 32) (i32.const 11)))
+  (func (export "post_hook") (param i32 i32) (result i64)
+    (call $packed (i32.const 64) (i32.const 2)))
+  (func (export "cleanup") (result i32) (i32.const 0)))

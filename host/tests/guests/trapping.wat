@@ -1,0 +1,20 @@
+;; seed-ok.wat whose `pre_hook` executes `unreachable` (what a Rust panic
+;; compiles to) and whose `post_hook` loads from past the end of memory.
+(module
+  (memory (export "memory") 1)
+  (data (i32.const 16) "wat-guest")
+  (data (i32.const 32) "{\"response\":null,\"error\":\"\"}")
+  (func (export "plugin_malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "plugin_free") (param i32))
+  (func $packed (param $ptr i32) (param $len i32) (result i64)
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32))
+            (i64.extend_i32_u (local.get $len))))
+  (func (export "get_name") (result i64) (call $packed (i32.const 16) (i32.const 9)))
+  (func (export "init") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "http_transport_intercept") (param i32 i32 i32 i32) (result i64)
+    (call $packed (i32.const 32) (i32.const 28)))
+  (func (export "pre_hook") (param i32 i32 i32 i32) (result i64)
+    (unreachable))
+  (func (export "post_hook") (param i32 i32 i32 i32 i32 i32) (result i64)
+    (i64.load (i32.const 70000)))
+  (func (export "cleanup") (result i32) (i32.const 0)))
