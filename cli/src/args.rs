@@ -1,0 +1,251 @@
+//! The command line: subcommands, their arguments, and `--help` texts with
+//! examples.
+
+use std::path::PathBuf;
+
+use bifrost_plugin_host::{Abi, FreeMode, Hook};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  bifrost-plugin inspect build/hello-world.wasm
+  bifrost-plugin run build/hello-world.wasm pre-hook --context ctx.json --request req.json
+  bifrost-plugin run plugin.wasm post-hook --response resp.json --config cfg.json
+  bifrost-plugin bench build/hello-world.wasm pre-hook -n 10000 --request req.json --free nothing
+
+Exit codes: 0 success; 1 the module, an input or a call failed (or inspect found
+problems); 2 bad command line; 3 the plugin reported an error in its output.";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  bifrost-plugin inspect build/hello-world.wasm
+  bifrost-plugin inspect --abi single-input plugin.wasm
+
+Exits 1 if any problem is an error (warnings alone exit 0).";
+
+const RUN_EXAMPLES: &str = "\
+Inputs are files, `-` for stdin, or inline JSON starting with `{` or `[`;
+each is sent byte for byte. Absent inputs are not sent (seed: an empty buffer).
+
+Examples:
+  bifrost-plugin run build/hello-world.wasm pre-hook --context ctx.json --request req.json
+  bifrost-plugin run plugin.wasm http-pre-hook --request '{\"method\":\"GET\",\"path\":\"/\"}'
+  bifrost-plugin run plugin.wasm post-hook --response resp.json --error err.json
+  bifrost-plugin run plugin.wasm http-stream-chunk-hook --request req.json --chunk chunk.json
+  cat req.json | bifrost-plugin run plugin.wasm pre-hook --request - --config cfg.json
+
+Prints the output as pretty JSON on stdout (key order and numbers kept); the
+plugin's name and warnings go to stderr. Exits 3 if the output reports an error.";
+
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  bifrost-plugin bench build/hello-world.wasm pre-hook -n 10000 --request req.json
+  bifrost-plugin bench plugin.wasm post-hook -n 100000 --response resp.json --free nothing
+
+Memory that grows from before to after the calls is a leak (or a cache that has
+not reached its size yet: try a larger -n).";
+
+/// Inspect, run and benchmark a Bifrost WebAssembly plugin without Bifrost.
+///
+/// Loads the plugin into a local host that calls it as Bifrost does, for
+/// either ABI (seed: multi-buffer hooks; single-input: one JSON object per
+/// hook), detected from the plugin's exports.
+#[derive(Debug, Parser)]
+#[command(name = "bifrost-plugin", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a plugin's ABI, exports and imports, and everything wrong with them.
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+    /// Call one hook once and print its output as pretty JSON.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// Call one hook N times; print calls/s and guest memory before and after.
+    #[command(after_help = BENCH_EXAMPLES)]
+    Bench(BenchArgs),
+}
+
+/// `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The plugin: a .wasm (or WebAssembly text) file.
+    pub plugin: PathBuf,
+    /// Check against this ABI instead of the one its exports show.
+    #[arg(long, value_enum)]
+    pub abi: Option<AbiArg>,
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The plugin: a .wasm (or WebAssembly text) file.
+    pub plugin: PathBuf,
+    /// The hook to call.
+    #[arg(value_enum)]
+    pub hook: HookArg,
+    #[command(flatten)]
+    pub host: HostArgs,
+    #[command(flatten)]
+    pub inputs: InputArgs,
+}
+
+/// `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The plugin: a .wasm (or WebAssembly text) file.
+    pub plugin: PathBuf,
+    /// The hook to call.
+    #[arg(value_enum)]
+    pub hook: HookArg,
+    /// How many calls.
+    #[arg(short = 'n', long = "calls", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub calls: u64,
+    #[command(flatten)]
+    pub host: HostArgs,
+    #[command(flatten)]
+    pub inputs: InputArgs,
+}
+
+/// How the host is set up.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Host")]
+pub struct HostArgs {
+    /// Speak this ABI instead of the one the plugin's exports show.
+    #[arg(long, value_enum)]
+    pub abi: Option<AbiArg>,
+    /// The plugin's configuration, passed to `init` (default: none).
+    #[arg(long, value_name = "FILE|JSON")]
+    pub config: Option<String>,
+    /// Which buffers the host frees: every input and output, the inputs
+    /// only, or nothing. Bifrost's choice is not public: a plugin must work
+    /// under all three.
+    #[arg(long, value_enum, default_value_t = FreeArg::All)]
+    pub free: FreeArg,
+}
+
+/// The hook's inputs.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Hook inputs")]
+pub struct InputArgs {
+    /// The request context.
+    #[arg(long, value_name = "FILE|JSON")]
+    pub context: Option<String>,
+    /// The HTTP request (HTTP hooks) or the LLM request (pre-hook).
+    #[arg(long, value_name = "FILE|JSON")]
+    pub request: Option<String>,
+    /// The HTTP response (http-post-hook) or the LLM response (post-hook).
+    #[arg(long, value_name = "FILE|JSON")]
+    pub response: Option<String>,
+    /// The Bifrost error (post-hook).
+    #[arg(long, value_name = "FILE|JSON")]
+    pub error: Option<String>,
+    /// The stream chunk (http-stream-chunk-hook).
+    #[arg(long, value_name = "FILE|JSON")]
+    pub chunk: Option<String>,
+}
+
+/// `--abi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AbiArg {
+    /// Multi-buffer hooks (the TinyGo hello-world README).
+    Seed,
+    /// One JSON object per hook (Bifrost's examples and docs).
+    SingleInput,
+}
+
+impl From<AbiArg> for Abi {
+    fn from(abi: AbiArg) -> Abi {
+        match abi {
+            AbiArg::Seed => Abi::Seed,
+            AbiArg::SingleInput => Abi::SingleInput,
+        }
+    }
+}
+
+/// `--free`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FreeArg {
+    /// Free every input and every output.
+    All,
+    /// Free the inputs only.
+    Inputs,
+    /// Free nothing.
+    Nothing,
+}
+
+impl From<FreeArg> for FreeMode {
+    fn from(free: FreeArg) -> FreeMode {
+        match free {
+            FreeArg::All => FreeMode::All,
+            FreeArg::Inputs => FreeMode::InputsOnly,
+            FreeArg::Nothing => FreeMode::Nothing,
+        }
+    }
+}
+
+/// The hook argument; `_` works as well as `-`.
+// The variant names are the values users type (`pre-hook`, `post-hook`, ...).
+#[allow(clippy::enum_variant_names)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookArg {
+    /// HTTP request hook (seed: http_transport_intercept; single-input:
+    /// http_pre_hook, else http_intercept).
+    #[value(aliases = ["http_pre_hook", "http-intercept", "http_intercept", "http-transport-intercept", "http_transport_intercept"])]
+    HttpPreHook,
+    /// HTTP response hook (single-input only).
+    #[value(alias = "http_post_hook")]
+    HttpPostHook,
+    /// Streaming chunk hook (single-input only).
+    #[value(alias = "http_stream_chunk_hook")]
+    HttpStreamChunkHook,
+    /// LLM pre-hook.
+    #[value(alias = "pre_hook")]
+    PreHook,
+    /// LLM post-hook.
+    #[value(alias = "post_hook")]
+    PostHook,
+}
+
+impl From<HookArg> for Hook {
+    fn from(hook: HookArg) -> Hook {
+        match hook {
+            HookArg::HttpPreHook => Hook::HttpPreHook,
+            HookArg::HttpPostHook => Hook::HttpPostHook,
+            HookArg::HttpStreamChunkHook => Hook::HttpStreamChunkHook,
+            HookArg::PreHook => Hook::PreHook,
+            HookArg::PostHook => Hook::PostHook,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn hooks_parse_with_either_separator_and_the_export_aliases() {
+        for (text, hook) in [
+            ("pre-hook", Hook::PreHook),
+            ("post_hook", Hook::PostHook),
+            ("http-intercept", Hook::HttpPreHook),
+            ("http_transport_intercept", Hook::HttpPreHook),
+            ("http-stream-chunk-hook", Hook::HttpStreamChunkHook),
+        ] {
+            let parsed = HookArg::from_str(text, false).unwrap();
+            assert_eq!(Hook::from(parsed), hook, "{text}");
+        }
+    }
+}

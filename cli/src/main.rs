@@ -1,0 +1,26 @@
+//! `bifrost-plugin`: inspect, run and benchmark a Bifrost plugin `.wasm`
+//! with the local host (`bifrost-plugin-host`), without Bifrost.
+
+mod args;
+mod bench;
+mod failure;
+mod inspect;
+mod plugin;
+mod pretty;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Inspect(args) => inspect::inspect(args),
+        Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::bench(args),
+    };
+    outcome.unwrap_or_else(|failure| failure.report())
+}

@@ -1,0 +1,319 @@
+//! The built `bifrost-plugin` binary, as a user runs it: stdout, stderr and
+//! exit codes, against the hello-world builds (`make build`) and the broken
+//! guests of `host/tests/guests`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+fn repo(path: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
+    path.to_string_lossy().into_owned()
+}
+
+fn seed() -> String {
+    repo("build/hello-world.wasm")
+}
+
+fn single_input() -> String {
+    repo("build/hello-world-single-input.wasm")
+}
+
+fn guest(name: &str) -> String {
+    repo(&format!("host/tests/guests/{name}.wat"))
+}
+
+fn fixture(name: &str) -> String {
+    repo(&format!("host/tests/fixtures/{name}"))
+}
+
+/// Runs the binary; `stdin` is piped in when given.
+fn cli_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bifrost-plugin"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    (
+        status.code().expect("exited"),
+        String::from_utf8(stdout).unwrap(),
+        String::from_utf8(stderr).unwrap(),
+    )
+}
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    cli_with_stdin(args, None)
+}
+
+#[test]
+fn help_shows_every_command_with_examples_and_exit_codes() {
+    let (code, stdout, _) = cli(&["--help"]);
+    assert_eq!(code, 0);
+    for text in [
+        "inspect",
+        "run",
+        "bench",
+        "Examples:",
+        "Exit codes: 0 success",
+    ] {
+        assert!(stdout.contains(text), "{text}: {stdout}");
+    }
+    let (code, stdout, _) = cli(&["run", "--help"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("--request <FILE|JSON>"), "{stdout}");
+    assert!(stdout.contains("--free <FREE>"), "{stdout}");
+    assert!(stdout.contains("bifrost-plugin run build/hello-world.wasm pre-hook"));
+}
+
+#[test]
+fn inspect_shows_the_abi_name_and_typed_exports_of_both_builds() {
+    let (code, stdout, _) = cli(&["inspect", &seed()]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("\nABI: seed (detected from its exports)\n"));
+    assert!(stdout.contains("\nname: Hello World WASM Plugin\n"));
+    assert!(stdout.contains("\n  pre_hook                  func (i32, i32, i32, i32) -> i64\n"));
+    assert!(
+        stdout.ends_with("imports: none\nproblems: none\n"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = cli(&["inspect", &single_input()]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("\nABI: single-input (detected from its exports)\n"));
+    assert!(stdout.contains("\n  free                    func (i32, i32)\n"));
+}
+
+#[test]
+fn inspect_lists_every_problem_and_exits_1() {
+    let cases = [
+        (
+            "missing-export",
+            vec![
+                "problems: 2 error(s), 0 warning(s)",
+                "  error: missing export `post_hook` (func (i32, i32, i32, i32, i32, i32) -> i64): LLM post-hook (ctx, resp, err)",
+                "  error: missing export `cleanup` (func () -> i32): called at shutdown",
+            ],
+        ),
+        (
+            "wrong-signature",
+            vec![
+                "problems: 2 error(s), 0 warning(s)",
+                "  error: `get_name` is func () -> i32, expected func () -> i64",
+                "  error: `pre_hook` is func (i32, i32) -> i64, expected func (i32, i32, i32, i32) -> i64",
+            ],
+        ),
+        (
+            "imports",
+            vec![
+                "problems: 2 error(s), 0 warning(s)",
+                "  error: no linear memory is exported as `memory`",
+                "  error: imports `env.log` (func (i32, i32)): the host provides no imports, so it cannot instantiate the module",
+            ],
+        ),
+    ];
+    for (name, expected) in cases {
+        let (code, stdout, _) = cli(&["inspect", &guest(name)]);
+        assert_eq!(code, 1, "{name}: {stdout}");
+        let problems: Vec<&str> = stdout
+            .lines()
+            .skip_while(|l| !l.starts_with("problems:"))
+            .collect();
+        assert_eq!(problems, expected, "{name}");
+    }
+}
+
+#[test]
+fn inspect_against_the_other_abi_names_the_mismatches() {
+    let (code, stdout, _) = cli(&["inspect", "--abi", "single-input", &seed()]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("\nABI: single-input (as asked)\n"));
+    assert!(stdout.contains(
+        "  error: `pre_hook` is func (i32, i32, i32, i32) -> i64, expected func (i32, i32) -> i64\n"
+    ));
+    assert!(stdout.contains("  warning: missing export `http_post_hook`"));
+}
+
+#[test]
+fn run_prints_the_output_pretty_with_keys_in_the_plugins_order() {
+    let (code, stdout, stderr) = cli(&[
+        "run",
+        &seed(),
+        "pre-hook",
+        "--context",
+        &fixture("context.json"),
+        "--request",
+        &fixture("chat_request_flat.json"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("\"Hello World WASM Plugin\", seed ABI (detected), calling `pre_hook`"),
+        "{stderr}"
+    );
+    assert!(stdout.starts_with("{\n  \"request\": {\n"), "{stdout}");
+    assert!(stdout.ends_with("  \"short_circuit\": null,\n  \"error\": \"\"\n}\n"));
+    let output: Value = serde_json::from_str(&stdout).unwrap();
+    let request: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("chat_request_flat.json")).unwrap())
+            .unwrap();
+    assert_eq!(output["request"], request);
+}
+
+#[test]
+fn run_calls_every_single_input_hook() {
+    let hooks = [
+        ("http-pre-hook", "from-http", vec!["--request", "{}"]),
+        (
+            "http-post-hook",
+            "k",
+            vec!["--request", "{}", "--response", "{}"],
+        ),
+        (
+            "http-stream-chunk-hook",
+            "from-stream-chunk",
+            vec!["--chunk", r#"{"id":"c1"}"#],
+        ),
+        ("pre-hook", "from-pre-hook", vec!["--request", "{}"]),
+        ("post-hook", "from-post-hook", vec!["--response", "{}"]),
+    ];
+    let plugin = single_input();
+    for (hook, key, inputs) in hooks {
+        let mut args = vec!["run", &plugin, hook, "--context", r#"{"k":1}"#];
+        args.extend(inputs);
+        let (code, stdout, stderr) = cli(&args);
+        assert_eq!(code, 0, "{hook}: {stderr}");
+        let output: Value = serde_json::from_str(&stdout).unwrap();
+        assert!(output["context"].get(key).is_some(), "{hook}: {stdout}");
+    }
+}
+
+#[test]
+fn an_error_the_plugin_reports_prints_the_output_and_exits_3() {
+    let (code, stdout, stderr) = cli(&["run", &seed(), "pre-hook", "--request", "[1]"]);
+    assert_eq!(code, 3);
+    let output: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(output["request"], Value::Null);
+    assert!(stderr
+        .ends_with("the plugin reported an error: request must be a JSON object, got an array\n"));
+}
+
+#[test]
+fn broken_guests_fail_with_the_hosts_message_and_exit_1() {
+    let cases = [
+        (guest("trapping"), "pre-hook", "error: `pre_hook` trapped: wasm `unreachable` instruction executed"),
+        (guest("trapping"), "post-hook", "error: `post_hook` trapped: out of bounds memory access"),
+        (guest("malformed"), "pre-hook", "error: `pre_hook` output is not JSON (expected ident at line 1 column 2): not json"),
+        (guest("malformed"), "http-pre-hook", "error: `http_transport_intercept` returned 0 (no output)"),
+        (guest("malformed-single-input"), "pre-hook", "error: `pre_hook` output has the wrong shape: invalid type: integer `5`, expected a string"),
+        (guest("missing-export"), "post-hook", "error: the module does not export `post_hook`"),
+        (guest("wrong-signature"), "post-hook", "error: `get_name` is func () -> i32, expected func () -> i64"),
+        (guest("imports"), "pre-hook", "error: the module imports `env.log` (func (i32, i32)): a Bifrost plugin must import nothing"),
+        (seed(), "http-post-hook", "error: the seed ABI has no `http_post_hook` hook"),
+        ("/nonexistent/plugin.wasm".to_string(), "pre-hook", "error: cannot read /nonexistent/plugin.wasm: No such file or directory (os error 2)"),
+    ];
+    for (plugin, hook, message) in cases {
+        let (code, stdout, stderr) = cli(&["run", &plugin, hook]);
+        assert_eq!((code, stdout.as_str()), (1, ""), "{plugin} {hook}");
+        assert_eq!(stderr.lines().last(), Some(message), "{plugin} {hook}");
+    }
+}
+
+#[test]
+fn a_rejected_config_stops_the_run() {
+    let (code, stdout, stderr) = cli(&["run", &seed(), "pre-hook", "--config", "{oops"]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert!(stderr.contains("warning: --config is not valid JSON"));
+    assert!(stderr.contains("error: `init` returned 1: the plugin rejected its config"));
+}
+
+#[test]
+fn bad_command_lines_exit_2() {
+    let plugin = seed();
+    let cases: [&[&str]; 4] = [
+        &["run", &plugin, "pre-hook", "--chunk", "{}"],
+        &["run", &plugin, "prehook"],
+        &["bench", &plugin, "pre-hook", "-n", "0"],
+        &[
+            "run",
+            &plugin,
+            "pre-hook",
+            "--context",
+            "-",
+            "--request",
+            "-",
+        ],
+    ];
+    for args in cases {
+        let (code, _, stderr) = cli(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+    let (_, _, stderr) = cli(cases[0]);
+    assert_eq!(
+        stderr,
+        "error: pre-hook does not take --chunk (it takes --context, --request)\n"
+    );
+}
+
+#[test]
+fn an_input_can_come_from_stdin() {
+    let (code, stdout, stderr) = cli_with_stdin(
+        &["run", &single_input(), "pre-hook", "--request", "-"],
+        Some(br#"{"model":"from-stdin"}"#),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let output: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(output["request"], json!({"model": "from-stdin"}));
+}
+
+#[test]
+fn bench_prints_calls_per_second_and_shows_a_leak() {
+    let (code, stdout, stderr) =
+        cli(&["bench", &seed(), "pre-hook", "-n", "200", "--request", "{}"]);
+    assert_eq!(code, 0, "{stderr}");
+    let first = stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with("pre_hook: 200 calls in ") && first.contains(" calls/s ("),
+        "{first}"
+    );
+    assert!(stdout.contains("\nguest memory: "));
+
+    let (code, stdout, _) = cli(&[
+        "bench",
+        &guest("leaky"),
+        "pre-hook",
+        "-n",
+        "30",
+        "--request",
+        "{}",
+    ]);
+    assert_eq!(code, 0);
+    // One input (the request), one 64 KiB page per call, never freed.
+    let before = 65536;
+    let after = before + 30 * 65536;
+    assert!(
+        stdout.contains(&format!(
+            "\nguest memory: {before} bytes before, {after} bytes after (+{} bytes)\n\
+             memory grew by 65536.0 bytes per call: a leak",
+            30 * 65536
+        )),
+        "{stdout}"
+    );
+}
