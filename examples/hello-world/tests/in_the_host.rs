@@ -1,0 +1,43 @@
+//! The plugin built to `.wasm` and run in the local host, both ABIs: the
+//! integration test a plugin author writes. `cargo test` builds the `.wasm`
+//! itself (bifrost_plugin_host::build), so there is no step to forget.
+
+use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
+
+fn load(features: &[&str]) -> Guest {
+    let wasm = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
+    let mut guest = Guest::from_file(&wasm, FreeMode::All).unwrap();
+    let abi = guest.abi().expect("the exports show the ABI");
+    assert_eq!(validate(guest.info(), abi), [], "{features:?}");
+    assert_eq!(guest.name().unwrap(), "Hello World WASM Plugin");
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    guest
+}
+
+fn request() -> HookInput {
+    HookInput::new()
+        .with_context(r#"{"request_id":"r1"}"#)
+        .with_request(r#"{"model":"gpt-4o-mini","messages":[]}"#)
+}
+
+#[test]
+fn seed_build_passes_the_request_through() {
+    let mut guest = load(&[]);
+    let output = guest.call_hook(Hook::PreHook, &request()).unwrap();
+    assert_eq!(output.plugin_error(), None);
+    assert_eq!(output.json()["request"]["model"], "gpt-4o-mini");
+    assert_eq!(guest.cleanup().unwrap(), 0);
+}
+
+#[test]
+fn single_input_build_passes_the_request_through_and_marks_the_context() {
+    let mut guest = load(&["single-input-abi"]);
+    let output = guest.call_hook(Hook::PreHook, &request()).unwrap();
+    assert_eq!(output.plugin_error(), None);
+    assert_eq!(output.json()["request"]["model"], "gpt-4o-mini");
+    let context = output
+        .context()
+        .expect("single-input outputs carry the context");
+    assert_eq!(context["from-pre-hook"], "789");
+    assert_eq!(context["request_id"], "r1");
+}
