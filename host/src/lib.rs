@@ -28,6 +28,8 @@
 //! The byte-level calls the conformance tests use are there too
 //! ([`Guest::hook`], [`Guest::call`], [`Guest::malloc`], [`Guest::read`], ...).
 
+#![warn(missing_docs)]
+
 mod abi;
 mod alloc;
 pub mod build;
