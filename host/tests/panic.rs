@@ -69,3 +69,20 @@ fn an_err_from_plugin_code_is_reported_and_keeps_the_state() {
         "call-2"
     );
 }
+
+#[test]
+fn a_panic_in_cleanup_is_reported_by_the_next_call_not_taken_for_a_clean_shutdown() {
+    let mut guest = panicking_plugin();
+    assert_eq!(guest.init(br#"{"panic_in_cleanup":true}"#).unwrap(), 0);
+    let trap = guest.cleanup().unwrap_err().to_string();
+    assert!(trap.contains("`cleanup` trapped"), "{trap}");
+    let out = pre_hook(&mut guest, "m").unwrap();
+    let error = out["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("plugin state was lost: an earlier call panicked at")
+            && error.contains("the plugin author's cleanup bug"),
+        "{error}"
+    );
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    assert_eq!(guest.cleanup().unwrap(), 0, "a fresh plugin cleans up");
+}

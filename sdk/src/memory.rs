@@ -117,9 +117,17 @@ impl BufferTable {
 
     /// Hands an output to the host: the table owns it from now on, under the
     /// same rule as host allocations. Returns its address.
+    ///
+    /// If memory is so exhausted that the table cannot grow by one entry, the
+    /// output is leaked instead: the host still reads a valid output, and the
+    /// call does not trap (a trap here would leave the table borrowed and
+    /// every later call trapping too).
     pub fn adopt(&mut self, data: Vec<u8>) -> usize {
         if data.is_empty() {
             return empty_sentinel();
+        }
+        if self.live.try_reserve(1).is_err() {
+            return data.leak().as_ptr() as usize;
         }
         let buffer = Buffer {
             size: data.len(),

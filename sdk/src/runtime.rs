@@ -113,15 +113,21 @@ pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R
 
 /// Runs the plugin's `cleanup` and drops it; returns a [`status`] code.
 pub(crate) fn cleanup<P: Plugin>() -> i32 {
-    match replace(Slot::CleanedUp) {
-        Slot::Ready(mut plugin) => match plugin.downcast_mut::<P>().map(P::cleanup) {
-            Some(Err(e)) => {
-                replace(Slot::InitFailed(format!("cleanup failed: {e}")));
-                status::PLUGIN_ERROR
-            }
-            _ => status::OK,
-        },
-        _ => status::OK,
+    // `InUse` while the plugin's own cleanup runs: if it panics, later hooks
+    // report the panic rather than a clean shutdown.
+    let outcome = match replace(Slot::InUse) {
+        Slot::Ready(mut plugin) => plugin.downcast_mut::<P>().map(P::cleanup),
+        _ => None,
+    };
+    match outcome {
+        Some(Err(e)) => {
+            replace(Slot::InitFailed(format!("cleanup failed: {e}")));
+            status::PLUGIN_ERROR
+        }
+        _ => {
+            replace(Slot::CleanedUp);
+            status::OK
+        }
     }
 }
 

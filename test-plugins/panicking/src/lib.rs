@@ -1,20 +1,32 @@
 //! A test plugin: its `pre_hook` panics when the model is `"panic"`, fails
 //! with an error when it is `"fail"`, and otherwise counts calls in the
-//! context (`calls`), so tests can see state survive or be rebuilt.
+//! context (`calls`), so tests can see state survive or be rebuilt. With the
+//! configuration `{"panic_in_cleanup": true}` its `cleanup` panics.
 
 use bifrost_plugin_sdk::prelude::*;
 
 /// Counts pre-hook calls since `init`.
 pub struct Panicking {
     calls: u64,
+    panic_in_cleanup: bool,
 }
 
 #[bifrost_plugin(name = "panicking")]
 impl Plugin for Panicking {
     type Config = bifrost_plugin_sdk::serde_json::Value;
 
-    fn init(_config: Self::Config) -> Result<Self, PluginError> {
-        Ok(Panicking { calls: 0 })
+    fn init(config: Self::Config) -> Result<Self, PluginError> {
+        Ok(Panicking {
+            calls: 0,
+            panic_in_cleanup: config["panic_in_cleanup"] == true,
+        })
+    }
+
+    fn cleanup(&mut self) -> Result<(), PluginError> {
+        if self.panic_in_cleanup {
+            panic!("the plugin author's cleanup bug");
+        }
+        Ok(())
     }
 
     fn pre_hook(&mut self, ctx: &mut Context, mut req: LlmRequest) -> Result<PreHook, PluginError> {
