@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use bifrost_plugin_host::Hook;
+use bifrost_plugin_host::{Error, Guest, Hook, HookInput};
 
 use crate::args::RunArgs;
-use crate::failure::{Outcome, PLUGIN_ERROR};
+use crate::failure::{Failure, Outcome, PLUGIN_ERROR};
 use crate::plugin::{cleanup, prepare};
 use crate::pretty::pretty;
 
@@ -13,7 +13,17 @@ use crate::pretty::pretty;
 pub fn run(args: &RunArgs) -> Outcome {
     let hook = Hook::from(args.hook);
     let mut ready = prepare(&args.plugin, hook, &args.host, &args.inputs)?;
-    let output = ready.guest.call_hook(hook, &ready.input)?;
+    let output = match ready.guest.call_hook(hook, &ready.input) {
+        Ok(output) => output,
+        Err(trap @ Error::Trap { .. }) => {
+            let recorded = recorded_panic(&mut ready.guest, hook, &ready.input);
+            return Err(Failure::new(format!(
+                "{trap}{}",
+                recorded.unwrap_or_default()
+            )));
+        }
+        Err(error) => return Err(error.into()),
+    };
     // Valid UTF-8 JSON: call_hook checked both.
     println!("{}", pretty(&String::from_utf8_lossy(output.raw())));
     cleanup(&mut ready.guest)?;
@@ -24,4 +34,15 @@ pub fn run(args: &RunArgs) -> Outcome {
         }
         None => ExitCode::SUCCESS,
     })
+}
+
+/// A trap kills an SDK plugin's state, and the SDK keeps the panic message
+/// for the next call: make that call, so the author sees the message and
+/// where it was raised (`\npanicked at src/lib.rs:…`), not only the trap.
+fn recorded_panic(guest: &mut Guest, hook: Hook, input: &HookInput) -> Option<String> {
+    let output = guest.call_hook(hook, input).ok()?;
+    let error = output.plugin_error()?;
+    let (_, panic) = error.split_once("an earlier call ")?;
+    let panic = panic.strip_suffix("; call init again").unwrap_or(panic);
+    Some(format!("\nthe plugin {panic}"))
 }

@@ -236,6 +236,31 @@ fn broken_guests_fail_with_the_hosts_message_and_exit_1() {
 }
 
 #[test]
+fn a_panic_in_plugin_code_shows_the_trap_and_the_panic_message() {
+    let panicking = repo("build/test/panicking.wasm");
+    let (code, stdout, stderr) = cli(&[
+        "run",
+        &panicking,
+        "pre-hook",
+        "--request",
+        r#"{"model":"panic"}"#,
+    ]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    // The panic message itself starts on a new line (Rust's own layout).
+    let (trap, panic) = stderr
+        .split_once("\nthe plugin panicked at test-plugins/panicking/src/lib.rs:")
+        .unwrap_or_else(|| panic!("no panic message: {stderr}"));
+    assert!(
+        trap.ends_with("error: `pre_hook` trapped: wasm `unreachable` instruction executed"),
+        "{stderr}"
+    );
+    assert!(
+        panic.ends_with("the plugin author's bug (call 1)\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_rejected_config_stops_the_run() {
     let (code, stdout, stderr) = cli(&["run", &seed(), "pre-hook", "--config", "{oops"]);
     assert_eq!((code, stdout.as_str()), (1, ""));
