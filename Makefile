@@ -37,9 +37,12 @@ build-test-plugins:
 	$(CARGO) build --release --target $(TARGET) -p bench-guest
 	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest.wasm
 
-## bench: sizes, ns per call against the copying limit, memory after BENCH_CALLS calls
+## bench: sizes, ns per call against the copying limit, memory after BENCH_CALLS
+## calls; hello-world with the opt-in wee_alloc allocator is measured beside it
 BENCH_CALLS ?= 1000000
 bench: build build-test-plugins
+	$(CARGO) build --release --target $(TARGET) -p hello-world --features wee_alloc
+	cp $(WASM) build/test/hello-world-wee-alloc.wasm
 	$(CARGO) run --release -p bifrost-plugin-bench -- --calls $(BENCH_CALLS)
 
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed

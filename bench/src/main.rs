@@ -9,6 +9,9 @@
 //!   serde_json parse + serialise of the same payload inside the guest;
 //! - guest memory after N calls (default 1M) for each host free behaviour.
 //!
+//! Pass-through and memory are measured for the default allocator and for
+//! the opt-in `wee_alloc` build (`build/test/hello-world-wee-alloc.wasm`).
+//!
 //! The runtime is wasmi, an interpreter: guest work is interpreted while the
 //! baseline copy is native, so ratios are far larger than under a JIT.
 //!
@@ -49,11 +52,20 @@ fn main() {
         machine()
     );
     sizes(&build);
-    let hello = read(&build.join("hello-world.wasm"));
-    let bench_guest = read(&build.join("test/bench-guest.wasm"));
-    pass_through(&hello);
-    typed_edit(&bench_guest);
-    memory(&hello, calls);
+    let allocators = [
+        ("dlmalloc (default)", read(&build.join("hello-world.wasm"))),
+        (
+            "wee_alloc",
+            read(&build.join("test/hello-world-wee-alloc.wasm")),
+        ),
+    ];
+    for (allocator, wasm) in &allocators {
+        pass_through(allocator, wasm);
+    }
+    typed_edit(&read(&build.join("test/bench-guest.wasm")));
+    for (allocator, wasm) in &allocators {
+        memory(allocator, wasm, calls);
+    }
 }
 
 fn fail(message: &str) -> ! {
@@ -85,7 +97,12 @@ fn machine() -> String {
 }
 
 fn sizes(build: &Path) {
-    for name in ["hello-world.wasm", "hello-world-single-input.wasm"] {
+    let names = [
+        "hello-world.wasm",
+        "hello-world-single-input.wasm",
+        "test/hello-world-wee-alloc.wasm",
+    ];
+    for name in names {
         let path = build.join(name);
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
         let optimized = wasm_opt_size(&path).map_or("wasm-opt not installed".to_string(), |s| {
@@ -168,7 +185,7 @@ fn copy_baseline(guest: &mut Guest, input: &[u8]) -> f64 {
     })
 }
 
-fn pass_through(wasm: &[u8]) {
+fn pass_through(allocator: &str, wasm: &[u8]) {
     let mut guest = guest(wasm, FreeMode::All);
     for kb in [1, 20, 200] {
         let request = chat_request(kb * 1024);
@@ -180,7 +197,7 @@ fn pass_through(wasm: &[u8]) {
         });
         let baseline = copy_baseline(&mut guest, &request);
         println!(
-            "pass-through pre_hook, {kb} KB: {hook:.0} ns/call; copy baseline {baseline:.0} ns/call; ratio {:.1}x",
+            "pass-through pre_hook, {kb} KB, {allocator}: {hook:.0} ns/call; copy baseline {baseline:.0} ns/call; ratio {:.1}x",
             hook / baseline
         );
     }
@@ -214,7 +231,7 @@ fn typed_edit(wasm: &[u8]) {
     }
 }
 
-fn memory(wasm: &[u8], calls: u64) {
+fn memory(allocator: &str, wasm: &[u8], calls: u64) {
     let request = chat_request(1024);
     for mode in [FreeMode::All, FreeMode::InputsOnly, FreeMode::Nothing] {
         let mut guest = guest(wasm, mode);
@@ -226,7 +243,7 @@ fn memory(wasm: &[u8], calls: u64) {
                 .unwrap_or_else(|e| fail(&e.to_string()));
         }
         println!(
-            "memory after {calls} pre_hook calls (1 KB), host frees {mode:?}: {} B (at start {start} B; {:.1} s)",
+            "memory after {calls} pre_hook calls (1 KB), {allocator}, host frees {mode:?}: {} B (at start {start} B; {:.1} s)",
             guest.memory_size(),
             began.elapsed().as_secs_f64()
         );

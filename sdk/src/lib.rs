@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 
 pub mod abi;
+mod allocator;
 pub mod hooks;
 pub mod memory;
 mod panic;
