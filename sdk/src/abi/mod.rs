@@ -18,7 +18,8 @@ pub mod exports;
 
 use serde::Serialize;
 
-use crate::{runtime, Plugin};
+use crate::types::document::take_deferred_error;
+use crate::{runtime, Plugin, PluginError};
 
 /// One input buffer as the byte layer receives it: the bytes, or why they
 /// could not be read (null pointer, out of bounds, out of memory).
@@ -31,6 +32,20 @@ pub(crate) fn required<'a>(input: Input<'a>, what: &str) -> Result<&'a [u8], Str
         return Err(format!("{what} is empty"));
     }
     Ok(bytes)
+}
+
+/// Runs a hook on the plugin. "Plugin unavailable", the hook's own `Err`,
+/// and an input the plugin read that turned out not to be valid (so the
+/// hook saw an empty view of it) all become the output's error text.
+pub(crate) fn run<P: Plugin, T>(
+    hook: impl FnOnce(&mut P) -> Result<T, PluginError>,
+) -> Result<T, String> {
+    take_deferred_error(); // none is left from an earlier call
+    let result = runtime::with_plugin::<P, _>(hook)?.map_err(|e| e.to_string());
+    match take_deferred_error() {
+        Some(input_error) => Err(input_error.to_string()),
+        None => result,
+    }
 }
 
 /// Serialises a hook output. Our output types cannot fail to serialise, but

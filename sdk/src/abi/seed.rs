@@ -9,9 +9,8 @@
 
 use serde::Serialize;
 
-use super::{required, to_json, Input};
+use super::{required, run, to_json, Input};
 use crate::hooks::{HttpPreHook, PostHook, PreHook};
-use crate::runtime;
 use crate::types::{Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse};
 use crate::Plugin;
 
@@ -75,8 +74,12 @@ pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Ve
 pub fn pre_hook<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
     let outcome = (|| {
         let mut ctx = Context::from_bytes(ctx?).map_err(|e| e.to_string())?;
-        let req = LlmRequest::from_bytes(required(req, "request")?).map_err(|e| e.to_string())?;
-        run::<P, _>(|plugin| plugin.pre_hook(&mut ctx, req))
+        let req = LlmRequest::deferred(required(req, "request")?).map_err(|e| e.to_string())?;
+        let decision = run::<P, _>(|plugin| plugin.pre_hook(&mut ctx, req))?;
+        if let PreHook::Continue(request) = &decision {
+            request.ensure_valid().map_err(|e| e.to_string())?;
+        }
+        Ok::<_, String>(decision)
     })();
     let error_output = |error: String| {
         let output = PreHookOutput {
@@ -120,7 +123,11 @@ pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> 
         let mut ctx = Context::from_bytes(ctx?).map_err(|e| e.to_string())?;
         let response = LlmResponse::from_optional_bytes(resp?).map_err(|e| e.to_string())?;
         let error = LlmError::from_optional_bytes(err?).map_err(|e| e.to_string())?;
-        run::<P, _>(|plugin| plugin.post_hook(&mut ctx, response, error))
+        let result = run::<P, _>(|plugin| plugin.post_hook(&mut ctx, response, error))?;
+        if let Some(response) = &result.response {
+            response.ensure_valid().map_err(|e| e.to_string())?;
+        }
+        Ok::<_, String>(result)
     })();
     let error_output = |error: String| {
         let output = PostHookOutput {
@@ -141,14 +148,6 @@ pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> 
         }
         Err(error) => error_output(error),
     }
-}
-
-/// Runs a hook on the plugin; both "plugin unavailable" and the hook's own
-/// `Err` become the output's `error` text.
-fn run<P: Plugin, T>(
-    hook: impl FnOnce(&mut P) -> Result<T, crate::PluginError>,
-) -> Result<T, String> {
-    runtime::with_plugin::<P, _>(hook)?.map_err(|e| e.to_string())
 }
 
 /// The seed ABI's exports over pointers; `#[bifrost_plugin]` calls these.

@@ -14,14 +14,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{required, Input};
+use super::{required, run, Input};
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
-use crate::runtime;
 use crate::types::document::{check_object, expect_object};
 use crate::types::{
     Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse, StreamChunk,
 };
-use crate::{Plugin, PluginError};
+use crate::Plugin;
 
 /// The input object of every hook; each hook reads the fields it needs.
 /// Values stay raw (borrowed) until a hook parses them.
@@ -90,10 +89,6 @@ fn echo<'a, T: Serialize>(value: Option<&'a RawValue>) -> Option<Field<'a, T>> {
 fn write<T: Serialize>(output: &T) -> Vec<u8> {
     // Cannot fail: every field is a JSON object, string or bool.
     serde_json::to_vec(output).unwrap_or_else(|_| b"{}".to_vec())
-}
-
-fn run<P: Plugin, T>(hook: impl FnOnce(&mut P) -> Result<T, PluginError>) -> Result<T, String> {
-    runtime::with_plugin::<P, _>(hook)?.map_err(|e| e.to_string())
 }
 
 fn context(env: &Envelope<'_>) -> Result<Context, String> {
@@ -258,9 +253,12 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let outcome = parsed.and_then(|()| {
         let env = &env;
         let mut ctx = context(env)?;
-        let req = LlmRequest::from_bytes(required(Ok(raw(env.request)), "request")?)
+        let req = LlmRequest::deferred(required(Ok(raw(env.request)), "request")?)
             .map_err(|e| e.to_string())?;
         let decision = run::<P, _>(|plugin| plugin.pre_hook(&mut ctx, req))?;
+        if let PreHook::Continue(request) = &decision {
+            request.ensure_valid().map_err(|e| e.to_string())?;
+        }
         Ok((ctx, decision))
     });
     let (ctx, decision) = match &outcome {
@@ -326,6 +324,9 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             _ => LlmError::from_optional_bytes(raw(env.error)).map_err(|e| e.to_string())?,
         };
         let result = run::<P, _>(|plugin| plugin.post_hook(&mut ctx, response, error))?;
+        if let Some(response) = &result.response {
+            response.ensure_valid().map_err(|e| e.to_string())?;
+        }
         Ok((ctx, result))
     });
     match &outcome {

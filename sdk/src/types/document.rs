@@ -4,8 +4,14 @@
 //! parsed request costs time and changes its bytes, so a [`Document`] keeps the
 //! exact text it was given and parses it only when a typed accessor needs
 //! the fields. It is written back verbatim unless it was mutated.
+//!
+//! The LLM request and response go further ([`Document::deferred`]): they are
+//! not even checked until used. Reading one parses it (serde_json's parser
+//! checks it on the way); echoing an unedited one scans it once; an edited
+//! one is parsed and written, never scanned. Either way a broken input is
+//! reported in the hook's error and never echoed.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -22,24 +28,62 @@ pub(crate) const MAX_DEPTH: usize = 100;
 
 /// A JSON object, parsed lazily; see the module docs.
 pub(crate) struct Document {
-    /// The host's exact text, while it is still the truth.
-    raw: Option<Box<RawValue>>,
+    /// Host bytes not checked yet (see [`Document::deferred`]), and what
+    /// they are called in errors.
+    deferred: Option<(Box<[u8]>, &'static str)>,
+    /// The host's exact text, checked, while it is still the truth.
+    raw: OnceCell<Box<RawValue>>,
     /// The parsed object, on first access.
     parsed: OnceCell<Map<String, Value>>,
-    /// The text could not be parsed (validation should make this
-    /// impossible): reads see an empty object, edits are dropped, and the
-    /// host's text goes back unchanged rather than being lost.
+    /// The text could not be checked or parsed: reads see an empty object,
+    /// edits are dropped, and it is never echoed unchecked.
     opaque: Cell<bool>,
 }
 
+thread_local! {
+    /// Why a deferred document failed when the plugin first read it.
+    static DEFERRED_ERROR: RefCell<Option<InputError>> = const { RefCell::new(None) };
+}
+
+/// Takes the reason a deferred document failed when the plugin read it (since
+/// the last call): the ABI layer then reports it instead of the hook's result,
+/// which was computed from an empty view.
+pub(crate) fn take_deferred_error() -> Option<InputError> {
+    DEFERRED_ERROR.with(|e| e.borrow_mut().take())
+}
+
 impl Document {
-    /// Validates `bytes` as one UTF-8 JSON object and keeps them.
+    /// Checks `bytes` as one UTF-8 JSON object now and keeps them.
     pub(crate) fn from_bytes(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| InputError::utf8(what, e))?;
-        let raw: &RawValue = serde_json::from_str(text).map_err(|e| InputError::json(what, e))?;
-        check_object(raw, what)?;
         Ok(Document {
-            raw: Some(raw.to_owned()),
+            deferred: None,
+            raw: OnceCell::from(check(bytes, what)?),
+            parsed: OnceCell::new(),
+            opaque: Cell::new(false),
+        })
+    }
+
+    /// Keeps `bytes` and checks them only when needed, once: a document the
+    /// plugin edits is parsed (which checks it) and never scanned, and one it
+    /// does not touch is scanned only to be echoed ([`Document::ensure_valid`]).
+    /// An O(1) look at the ends runs now, so a wrong type or a truncated
+    /// buffer is still reported before the hook runs.
+    pub(crate) fn deferred(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
+        let trimmed = bytes.trim_ascii();
+        if !trimmed.starts_with(b"{") {
+            return Err(InputError::not_object(
+                what,
+                &String::from_utf8_lossy(trimmed),
+            ));
+        }
+        if !trimmed.ends_with(b"}") {
+            return Err(InputError::new(format!(
+                "{what} is not a complete JSON object"
+            )));
+        }
+        Ok(Document {
+            deferred: Some((bytes.into(), what)),
+            raw: OnceCell::new(),
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
         })
@@ -48,7 +92,8 @@ impl Document {
     /// A document built by the plugin.
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
         Document {
-            raw: None,
+            deferred: None,
+            raw: OnceCell::new(),
             parsed: OnceCell::from(map),
             opaque: Cell::new(false),
         }
@@ -57,15 +102,18 @@ impl Document {
     /// The object's fields (parsed on first call).
     pub(crate) fn map(&self) -> &Map<String, Value> {
         self.parsed.get_or_init(|| {
-            let parsed = self.raw.as_ref().map(|raw| serde_json::from_str(raw.get()));
-            match parsed {
-                Some(Ok(map)) => map,
-                Some(Err(_)) => {
-                    self.opaque.set(true);
-                    Map::new()
+            let parsed = match (self.raw.get(), &self.deferred) {
+                (Some(raw), _) => serde_json::from_str(raw.get()).map_err(|_| None),
+                (None, Some((bytes, what))) => parse(bytes, what).map_err(Some),
+                (None, None) => Ok(Map::new()),
+            };
+            parsed.unwrap_or_else(|error| {
+                self.opaque.set(true);
+                if let Some(error) = error {
+                    DEFERRED_ERROR.with(|e| *e.borrow_mut() = Some(error));
                 }
-                None => Map::new(),
-            }
+                Map::new()
+            })
         })
     }
 
@@ -74,14 +122,33 @@ impl Document {
     pub(crate) fn map_mut(&mut self) -> &mut Map<String, Value> {
         self.map();
         if !self.opaque.get() {
-            self.raw = None;
+            self.raw.take();
+            self.deferred = None;
         }
         self.parsed.get_mut().expect("initialised by map()")
     }
 
     /// Whether the document still holds the host's exact text.
     pub(crate) fn is_verbatim(&self) -> bool {
-        self.raw.is_some()
+        self.raw.get().is_some() || self.deferred.is_some()
+    }
+
+    /// Makes sure the document can be written back: text the host sent is
+    /// checked now if it was not yet (the one pass a pass-through pays).
+    pub(crate) fn ensure_valid(&self) -> Result<(), InputError> {
+        self.echo().map(|_| ())
+    }
+
+    /// The checked host text to echo, `None` once edited.
+    fn echo(&self) -> Result<Option<&RawValue>, InputError> {
+        if let Some(raw) = self.raw.get() {
+            return Ok(Some(raw));
+        }
+        let Some((bytes, what)) = &self.deferred else {
+            return Ok(None);
+        };
+        let raw = check(bytes, what)?;
+        Ok(Some(self.raw.get_or_init(|| raw)))
     }
 
     /// Consumes the document into its object.
@@ -91,9 +158,41 @@ impl Document {
     }
 }
 
+/// Checks `bytes` as one UTF-8 JSON object the SDK can parse and echo.
+fn check(bytes: &[u8], what: &'static str) -> Result<Box<RawValue>, InputError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| InputError::utf8(what, e))?;
+    let raw: &RawValue = serde_json::from_str(text).map_err(|e| InputError::json(what, e))?;
+    check_object(raw, what)?;
+    Ok(raw.to_owned())
+}
+
+/// Parses `bytes` as one UTF-8 JSON object, with the limits of [`check`]:
+/// serde_json's parser itself refuses lone surrogates and numbers beyond
+/// `f64`; the depth is checked on the tree.
+fn parse(bytes: &[u8], what: &'static str) -> Result<Map<String, Value>, InputError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| InputError::utf8(what, e))?;
+    expect_object(text, what)?;
+    let map: Map<String, Value> =
+        serde_json::from_str(text).map_err(|e| InputError::json(what, e))?;
+    if map.values().any(|value| deeper_than(value, MAX_DEPTH - 1)) {
+        return Err(InputError::too_deep(what, MAX_DEPTH));
+    }
+    Ok(map)
+}
+
+/// Whether `value` nests more than `levels` arrays or objects.
+fn deeper_than(value: &Value, levels: usize) -> bool {
+    match value {
+        Value::Array(items) => levels == 0 || items.iter().any(|v| deeper_than(v, levels - 1)),
+        Value::Object(map) => levels == 0 || map.values().any(|v| deeper_than(v, levels - 1)),
+        _ => false,
+    }
+}
+
 impl Clone for Document {
     fn clone(&self) -> Self {
         Document {
+            deferred: self.deferred.clone(),
             raw: self.raw.clone(),
             parsed: self.parsed.clone(),
             opaque: self.opaque.clone(),
@@ -109,16 +208,19 @@ impl PartialEq for Document {
 
 impl fmt::Debug for Document {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.raw {
-            Some(raw) => f.write_str(raw.get()),
-            None => write!(f, "{}", Value::Object(self.map().clone())),
+        match (self.raw.get(), &self.deferred) {
+            (Some(raw), _) => f.write_str(raw.get()),
+            (None, Some((bytes, _))) => f.write_str(&String::from_utf8_lossy(bytes)),
+            (None, None) => write!(f, "{}", Value::Object(self.map().clone())),
         }
     }
 }
 
 impl Serialize for Document {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &self.raw {
+        // Host text that does not check is never written out; the ABI layer
+        // calls `ensure_valid` first and reports the reason instead.
+        match self.echo().map_err(serde::ser::Error::custom)? {
             Some(raw) => raw.serialize(serializer),
             None => self.map().serialize(serializer),
         }
@@ -138,10 +240,25 @@ pub(crate) fn check_object(raw: &RawValue, what: &'static str) -> Result<(), Inp
 macro_rules! document_view {
     ($view:ident, $what:literal) => {
         impl $view {
+            #[allow(dead_code)] // not every view is read eagerly
             pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, $crate::types::InputError> {
                 Ok($view {
                     doc: $crate::types::document::Document::from_bytes(bytes, $what)?,
                 })
+            }
+
+            /// Keeps the host's bytes, checked only when read or echoed.
+            #[allow(dead_code)] // not every view is deferred
+            pub(crate) fn deferred(bytes: &[u8]) -> Result<Self, $crate::types::InputError> {
+                Ok($view {
+                    doc: $crate::types::document::Document::deferred(bytes, $what)?,
+                })
+            }
+
+            /// Checks host text not checked yet, before it is echoed.
+            #[allow(dead_code)] // not every view is deferred
+            pub(crate) fn ensure_valid(&self) -> Result<(), $crate::types::InputError> {
+                self.doc.ensure_valid()
             }
 
             /// The whole object, as the host sent it (or as edited).
@@ -353,13 +470,93 @@ mod tests {
         // Bypasses validation, which makes this impossible for host input.
         let text = r#"{"keep":"me","s":"\udc00"}"#;
         let mut doc = Document {
-            raw: Some(RawValue::from_string(text.to_string()).unwrap()),
+            deferred: None,
+            raw: OnceCell::from(RawValue::from_string(text.to_string()).unwrap()),
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
         };
         assert!(doc.map().is_empty());
         doc.map_mut().insert("edit".into(), 1.into());
         assert_eq!(serde_json::to_string(&doc).unwrap(), text);
+    }
+
+    #[test]
+    fn a_deferred_document_is_checked_only_to_be_echoed() {
+        let text = r#"{ "model" : "m", "n": 1.50 }"#;
+        let doc = Document::deferred(text.as_bytes(), "request").unwrap();
+        assert!(doc.is_verbatim());
+        assert_eq!(doc.ensure_valid(), Ok(()));
+        assert_eq!(serde_json::to_string(&doc).unwrap(), text);
+
+        let broken = Document::deferred(br#"{"model": "m", "x": [1,}"#, "request").unwrap();
+        let err = broken.ensure_valid().unwrap_err().to_string();
+        assert!(err.starts_with("request is not valid JSON"), "{err}");
+        let err = serde_json::to_string(&broken).unwrap_err().to_string();
+        assert!(
+            err.starts_with("request is not valid JSON"),
+            "never echoed: {err}"
+        );
+        assert_eq!(take_deferred_error(), None, "nothing was read");
+    }
+
+    #[test]
+    fn reading_a_deferred_document_parses_it_and_reports_what_is_wrong() {
+        let doc = Document::deferred(br#"{"model":"m"}"#, "request").unwrap();
+        assert_eq!(doc.map()["model"], "m");
+        assert_eq!(take_deferred_error(), None);
+
+        let cases: [(&[u8], &str); 3] = [
+            (b"{\"m\": \"\xff\"}", "request is not valid UTF-8"),
+            (br#"{"m": "\udc00"}"#, "request is not valid JSON: lone"),
+            (
+                br#"{"n": 1e999}"#,
+                "request is not valid JSON: number out of range",
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let doc = Document::deferred(bytes, "request").unwrap();
+            assert!(doc.map().is_empty());
+            let err = take_deferred_error().expect("reported").to_string();
+            assert!(err.starts_with(expected), "{err}");
+            assert!(doc.ensure_valid().is_err(), "nor echoed");
+        }
+    }
+
+    #[test]
+    fn a_deferred_document_keeps_the_depth_limit() {
+        let nested = |levels: usize| {
+            let inner = "[".repeat(levels) + &"]".repeat(levels);
+            Document::deferred(format!(r#"{{"a":{inner}}}"#).as_bytes(), "request").unwrap()
+        };
+        assert!(nested(MAX_DEPTH - 1).map().contains_key("a"));
+        assert_eq!(take_deferred_error(), None);
+        assert!(nested(MAX_DEPTH).map().is_empty());
+        let err = take_deferred_error().unwrap().to_string();
+        assert!(err.contains("nested deeper than 100"), "{err}");
+        assert!(nested(MAX_DEPTH).ensure_valid().is_err(), "the scan agrees");
+    }
+
+    #[test]
+    fn a_deferred_document_rejects_a_wrong_type_or_truncation_at_once() {
+        let err = |bytes: &[u8]| {
+            Document::deferred(bytes, "request")
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(err(b" [1] "), "request must be a JSON object, got an array");
+        assert_eq!(err(b"null"), "request must be a JSON object, got null");
+        assert_eq!(err(br#"{"a":1"#), "request is not a complete JSON object");
+    }
+
+    #[test]
+    fn an_edited_deferred_document_is_written_from_its_fields() {
+        let mut doc = Document::deferred(br#"{"b": 1, "a": 2}"#, "request").unwrap();
+        doc.map_mut().insert("c".into(), 3.into());
+        assert!(!doc.is_verbatim());
+        assert_eq!(
+            serde_json::to_string(&doc).unwrap(),
+            r#"{"a":2,"b":1,"c":3}"#
+        );
     }
 
     #[test]

@@ -197,7 +197,7 @@ impl LlmResponse {
     pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Option<Self>, InputError> {
         match super::is_absent(bytes) {
             true => Ok(None),
-            false => Self::from_bytes(bytes).map(Some),
+            false => Self::deferred(bytes).map(Some),
         }
     }
 
