@@ -184,11 +184,20 @@ fn context_may_be_empty_null_or_an_empty_object() {
     }
 }
 
+/// A buffer cut short: an LLM request or response is refused before it is
+/// parsed ("not a complete JSON object"), any other buffer when it is
+/// ("not valid JSON"); abi-spec.md lists both messages.
+const TRUNCATED: &[u8] = b"{\"model\": ";
+
 /// Inputs no hook may trap on, each with a word the error must contain.
 fn bad_requests() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     vec![
-        ("malformed JSON", b"{\"model\": ".to_vec(), "not valid JSON"),
-        ("trailing garbage", b"{} x".to_vec(), "not valid JSON"),
+        (
+            "malformed JSON",
+            b"{\"model\": }".to_vec(),
+            "not valid JSON",
+        ),
+        ("trailing data", b"{} {}".to_vec(), "not valid JSON"),
         (
             "invalid UTF-8",
             b"{\"model\":\"\xff\xfe\"}".to_vec(),
@@ -228,7 +237,13 @@ fn bad_requests() -> Vec<(&'static str, Vec<u8>, &'static str)> {
 fn pre_hook_reports_bad_requests_in_error_and_keeps_the_request() {
     let mut guest = guest(FreeMode::All);
     guest.init(b"{}").unwrap();
-    for (what, request, reason) in bad_requests() {
+    let mut cases = bad_requests();
+    cases.push((
+        "truncated",
+        TRUNCATED.to_vec(),
+        "is not a complete JSON object",
+    ));
+    for (what, request, reason) in cases {
         let out = guest.pre_hook(b"{}", &request).unwrap();
         let error = failed(&out, PRE_HOOK_KEYS);
         assert!(error.contains(reason), "{what}: {error}");
@@ -249,10 +264,11 @@ fn http_transport_intercept_reports_bad_requests_and_bad_base64() {
         br#"{"method":"POST","body":"@@not-base64@@"}"#.to_vec(),
         "base64",
     ));
+    cases.push(("truncated", TRUNCATED.to_vec(), "is not valid JSON"));
     cases.push((
         "headers of the wrong type",
         br#"{"headers":["a"]}"#.to_vec(),
-        "invalid type",
+        "`headers` is an array, expected an object",
     ));
     for (what, request, reason) in cases {
         let out = guest.http_transport_intercept(b"{}", &request).unwrap();
@@ -286,6 +302,25 @@ fn post_hook_reports_bad_responses_errors_and_contexts() {
             error.starts_with("context ") && error.contains(reason),
             "context {what}: {error}"
         );
+    }
+    let truncated = [
+        ("response", guest.post_hook(b"{}", TRUNCATED, b"").unwrap()),
+        (
+            "error",
+            guest.post_hook(b"{}", &response, TRUNCATED).unwrap(),
+        ),
+        (
+            "context",
+            guest.post_hook(TRUNCATED, &response, b"").unwrap(),
+        ),
+    ];
+    for (what, out) in truncated {
+        let error = failed(&out, POST_HOOK_KEYS);
+        let reason = match what {
+            "response" => "response is not a complete JSON object",
+            _ => "is not valid JSON",
+        };
+        assert!(error.contains(reason), "truncated {what}: {error}");
     }
 }
 
@@ -355,19 +390,159 @@ fn a_zero_sized_buffer_from_plugin_malloc_reads_as_empty() {
     assert_eq!(failed(&out, PRE_HOOK_KEYS), "request is empty");
 }
 
+/// The seed `post_hook` output of the hello-world plugin, which passes the
+/// response and the error on verbatim.
+fn post_hook_echo(response: &[u8], error: &[u8]) -> Vec<u8> {
+    let text = |bytes: &[u8]| {
+        if bytes.is_empty() {
+            b"null".to_vec()
+        } else {
+            bytes.to_vec()
+        }
+    };
+    [
+        &br#"{"response":"#[..],
+        &text(response),
+        br#","bifrost_error":"#,
+        &text(error),
+        br#","error":""}"#,
+    ]
+    .concat()
+}
+
+/// The rule of sdk/src/memory.rs seen from the host: the output of call N,
+/// and the inputs written before call N, stay valid and unchanged while the
+/// host prepares call N + 1 (its `plugin_malloc`s belong to generation
+/// N + 1) and during call N + 1, even if the host never frees them.
 #[test]
-fn an_output_stays_readable_through_the_next_call_when_the_host_frees_nothing() {
+fn an_output_and_its_inputs_stay_intact_while_the_host_prepares_and_makes_the_next_call() {
     let mut guest = guest(FreeMode::Nothing);
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    let ctx = fixture("context.json");
     let request = fixture("chat_request_flat.json");
-    let ctx_ptr = guest.malloc(2).unwrap();
-    guest.write(ctx_ptr, b"{}").unwrap();
-    let req_ptr = guest.malloc(request.len() as u32).unwrap();
-    guest.write(req_ptr, &request).unwrap();
-    let args = [ctx_ptr as i32, 2, req_ptr as i32, request.len() as i32];
-    let first = guest.call("pre_hook", &args).unwrap();
-    let first_output = guest.read_packed("pre_hook", first).unwrap();
-    // The next call reuses the same input buffers, still valid during it.
-    let second = guest.call("pre_hook", &args).unwrap();
-    assert_eq!(guest.read_packed("pre_hook", first).unwrap(), first_output);
-    assert_eq!(guest.read_packed("pre_hook", second).unwrap(), first_output);
+
+    // Call N.
+    let ctx_n = put(&mut guest, &ctx);
+    let req_n = put(&mut guest, &request);
+    let packed = guest.call("pre_hook", &args(&[ctx_n, req_n])).unwrap();
+    let out_n = unpack(packed);
+    let output_n = guest.read_packed("pre_hook", packed).unwrap();
+    assert_eq!(output_object(&output_n, PRE_HOOK_KEYS)["error"], "");
+
+    // The host writes call N + 1's inputs, in buffers of every size class,
+    // including exactly the sizes of call N's buffers (what an allocator
+    // hands back first once they are released).
+    let live = [
+        ("output N", out_n),
+        ("context N", ctx_n),
+        ("request N", req_n),
+    ];
+    let mut generation_n1 = Vec::new();
+    for size in [out_n.1, req_n.1, ctx_n.1, 1, 16, 256, 4096, 65_536] {
+        let filler = vec![0xA5; size as usize];
+        let buffer = put(&mut guest, &filler);
+        for (what, old) in live {
+            assert!(
+                !overlaps(buffer, old),
+                "a {size}-byte plugin_malloc after call N overlaps {what}"
+            );
+        }
+        generation_n1.push((buffer, filler));
+    }
+    let ctx_n1 = br#"{"call":"N+1"}"#.to_vec();
+    let ctx_n1_buffer = put(&mut guest, &ctx_n1);
+    generation_n1.push((ctx_n1_buffer, ctx_n1));
+    assert_eq!(guest.read(out_n.0, out_n.1).unwrap(), output_n, "output N");
+    assert_eq!(guest.read(ctx_n.0, ctx_n.1).unwrap(), ctx, "context N");
+    assert_eq!(guest.read(req_n.0, req_n.1).unwrap(), request, "request N");
+
+    // Call N + 1 takes output N as its response and request N as its error:
+    // the plugin passes both on verbatim, so it read them intact during the
+    // call, after allocating for its own output.
+    let packed = guest
+        .call("post_hook", &args(&[ctx_n1_buffer, out_n, req_n]))
+        .unwrap();
+    let out_n1 = unpack(packed);
+    let output_n1 = guest.read_packed("post_hook", packed).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output_n1),
+        String::from_utf8_lossy(&post_hook_echo(&output_n, &request)),
+        "call N + 1 saw output N and request N unchanged"
+    );
+
+    // Generation N + 1 is now where call N was: its inputs and output stay
+    // valid through call N + 2, and the output did not land on them.
+    for (buffer, bytes) in &generation_n1 {
+        assert!(!overlaps(out_n1, *buffer), "output N + 1 overlaps an input");
+        assert_eq!(&guest.read(buffer.0, buffer.1).unwrap(), bytes);
+    }
+    let packed = guest
+        .call("pre_hook", &args(&[ctx_n1_buffer, out_n1]))
+        .unwrap();
+    let mut expected = b"{\"request\":".to_vec();
+    expected.extend_from_slice(&output_n1);
+    expected.extend_from_slice(br#","short_circuit":null,"error":""}"#);
+    assert_eq!(
+        String::from_utf8_lossy(&guest.read_packed("pre_hook", packed).unwrap()),
+        String::from_utf8_lossy(&expected),
+        "call N + 2 saw output N + 1 unchanged"
+    );
+}
+
+/// A host that frees late, once the next call has ended: by then the plugin
+/// has reclaimed the buffers, and each `plugin_free` of them is ignored
+/// (returns nothing, frees nothing live, traps not), and memory stays flat.
+#[test]
+fn freeing_an_output_after_the_next_call_has_ended_is_harmless_and_memory_stays_bounded() {
+    let mut guest = guest(FreeMode::Nothing);
+    let ctx = fixture("context.json");
+    let request = fixture("chat_request_flat.json");
+    let mut expected_pre = b"{\"request\":".to_vec();
+    expected_pre.extend_from_slice(&request);
+    expected_pre.extend_from_slice(br#","short_circuit":null,"error":""}"#);
+    let mut sizes = Vec::new();
+    for i in 0..3_000 {
+        // Call N, whose buffers the host keeps.
+        let ctx_n = put(&mut guest, &ctx);
+        let req_n = put(&mut guest, &request);
+        let packed = guest.call("pre_hook", &args(&[ctx_n, req_n])).unwrap();
+        let out_n = unpack(packed);
+        let output_n = guest.read_packed("pre_hook", packed).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&output_n),
+            String::from_utf8_lossy(&expected_pre)
+        );
+
+        // Call N + 1 reads output N.
+        let ctx_n1 = put(&mut guest, &ctx);
+        let packed = guest
+            .call("post_hook", &args(&[ctx_n1, out_n, (0, 0)]))
+            .unwrap();
+        let out_n1 = unpack(packed);
+        let output_n1 = guest.read_packed("post_hook", packed).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&output_n1),
+            String::from_utf8_lossy(&post_hook_echo(&expected_pre, b"")),
+            "call {i}"
+        );
+
+        // Only now does the host free call N's buffers, the output twice.
+        for ptr in [out_n.0, out_n.0, ctx_n.0, req_n.0] {
+            assert_eq!(
+                guest.call("plugin_free", &[ptr as i32]).unwrap(),
+                0,
+                "plugin_free returns nothing"
+            );
+        }
+        // Nothing live was freed: call N + 1's buffers are intact.
+        assert_eq!(guest.read(out_n1.0, out_n1.1).unwrap(), output_n1);
+        assert_eq!(guest.read(ctx_n1.0, ctx_n1.1).unwrap(), ctx);
+        if i % 300 == 0 {
+            sizes.push(guest.memory_size());
+        }
+    }
+    assert!(
+        sizes.windows(2).skip(1).all(|w| w[0] == w[1]),
+        "memory grew: {sizes:?}"
+    );
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use bifrost_plugin_host::{ExportType, FreeMode, Guest};
+use bifrost_plugin_host::{Abi, ExportType, FreeMode, Guest, HookOutput};
 use common::*;
 use serde_json::{json, Value};
 use wasmi::ValType::{I32, I64};
@@ -217,14 +217,6 @@ fn http_stream_chunk_hook_echoes_the_chunk_byte_for_byte() {
 #[test]
 fn bad_input_is_reported_and_echoed_never_trapped() {
     let mut guest = ready(FreeMode::All);
-    let hooks = [
-        ("http_pre_hook", HTTP_PRE_KEYS, "error"),
-        ("http_intercept", HTTP_PRE_KEYS, "error"),
-        ("http_post_hook", HTTP_POST_KEYS, "error"),
-        ("http_stream_chunk_hook", CHUNK_KEYS, "error"),
-        ("pre_hook", SINGLE_PRE_KEYS, "error"),
-        ("post_hook", SINGLE_POST_KEYS, "hook_error"),
-    ];
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty", Vec::new(), "input is empty"),
         (
@@ -248,7 +240,7 @@ fn bad_input_is_reported_and_echoed_never_trapped() {
             "context must be a JSON object",
         ),
     ];
-    for (export, keys, error_key) in hooks {
+    for &(export, _, keys, error_key) in SINGLE_INPUT_HOOKS {
         for (what, input, reason) in &cases {
             let out = output_object(&call(&mut guest, export, input), keys);
             let error = out[error_key].as_str().unwrap();
@@ -303,4 +295,150 @@ fn free_with_any_size_frees_by_pointer_and_ignores_strangers() {
         sizes.windows(2).skip(1).all(|w| w[0] == w[1]),
         "memory grew: {sizes:?}"
     );
+}
+
+/// Pointer and length pairs a well-behaved host never sends, for every hook
+/// export: each call returns a failure output of the hook's shape saying
+/// why, with nothing echoed (nothing could be read), never a trap.
+#[test]
+fn null_out_of_bounds_and_zero_length_inputs_are_errors_not_traps() {
+    let mut guest = ready(FreeMode::All);
+    let input = object(&[("request", &fixture("chat_request_flat.json"))]);
+    let valid = put(&mut guest, &input);
+    let empty = guest.malloc(0).unwrap();
+    for &(export, hook, keys, error_key) in SINGLE_INPUT_HOOKS {
+        let memory = guest.memory_size() as u32;
+        let cases = [
+            ("null pointer", 0, 10, "input pointer is null"),
+            (
+                "null pointer, huge length",
+                0,
+                u32::MAX,
+                "input pointer is null",
+            ),
+            (
+                "past the end of memory",
+                memory - 4,
+                10,
+                "outside the plugin's",
+            ),
+            ("at the end of memory", memory, 1, "outside the plugin's"),
+            ("huge length", valid.0, u32::MAX, "outside the plugin's"),
+            (
+                "wrapping past 4 GiB",
+                u32::MAX - 3,
+                8,
+                "outside the plugin's",
+            ),
+            ("zero length, null pointer", 0, 0, "input is empty"),
+            ("zero length, valid pointer", valid.0, 0, "input is empty"),
+            ("zero length, malloc(0)", empty, 0, "input is empty"),
+            (
+                "zero length, pointer outside memory",
+                0xFFFF_FFF0,
+                0,
+                "input is empty",
+            ),
+        ];
+        for (what, ptr, len, reason) in cases {
+            let packed = guest.call(export, &[ptr as i32, len as i32]).unwrap();
+            assert_ne!(packed, 0, "{export}, {what}: no output");
+            let raw = guest.read_packed(export, packed).unwrap();
+            // The host's own decoding of the hook's output...
+            let output = HookOutput::parse(Abi::SingleInput, hook, export, raw.clone())
+                .unwrap_or_else(|e| panic!("{export}, {what}: {e}"));
+            let error = output.plugin_error().unwrap_or_default();
+            assert!(error.contains(reason), "{export}, {what}: {error:?}");
+            // ... and the exact shape: the reason is in `error_key`, the
+            // context is `{}`, every other field null or false.
+            let out = output_object(&raw, keys);
+            assert_eq!(out[error_key], error, "{export}, {what}");
+            assert_eq!(out["context"], json!({}), "{export}, {what}");
+            for (key, value) in out
+                .iter()
+                .filter(|(k, _)| !["context", error_key].contains(&k.as_str()))
+            {
+                assert!(
+                    value.is_null() || *value == json!(false),
+                    "{export}, {what}: `{key}` is {value}"
+                );
+            }
+        }
+    }
+    // The plugin is unharmed.
+    let out = call(&mut guest, "pre_hook", &input);
+    assert_eq!(output_object(&out, SINGLE_PRE_KEYS)["error"], "");
+}
+
+/// `malloc`/`plugin_malloc` and `free`/`plugin_free`, with the arguments a
+/// careless host may pass: none traps, none disturbs a live buffer.
+#[test]
+fn the_allocator_exports_are_defined_for_every_argument() {
+    let mut guest = ready(FreeMode::All);
+    for malloc in ["malloc", "plugin_malloc"] {
+        let zero = guest.call(malloc, &[0]).unwrap() as u32;
+        assert_ne!(
+            zero, 0,
+            "{malloc}(0) returns a valid place to write nothing"
+        );
+        assert!(
+            (zero as usize) < guest.memory_size(),
+            "{malloc}(0) is in memory"
+        );
+        for impossible in [0xFFFF_FFF0u32, u32::MAX, 0x8000_0001] {
+            assert_eq!(
+                guest.call(malloc, &[impossible as i32]).unwrap(),
+                0,
+                "{malloc}({impossible:#x}) is impossible and returns 0"
+            );
+        }
+        // Freeing the zero-sized buffer, with either export, is harmless.
+        guest.call("free", &[zero as i32, 0]).unwrap();
+        guest.call("plugin_free", &[zero as i32]).unwrap();
+    }
+
+    // A live input: nothing below may free or overwrite it.
+    let input = object(&[("request", &fixture("chat_request_flat.json"))]);
+    let live = put(&mut guest, &input);
+    let size = 64;
+    let buffer = guest.call("malloc", &[size]).unwrap() as u32;
+    assert!(buffer != 0 && !overlaps((buffer, size as u32), live));
+    let frees: [(&str, &[i32]); 12] = [
+        // The wrong size, then a double free, through both exports.
+        ("free", &[buffer as i32, 1]),
+        ("free", &[buffer as i32, size]),
+        ("free", &[buffer as i32, -1]),
+        ("plugin_free", &[buffer as i32]),
+        // Pointers the plugin never gave out.
+        ("free", &[0, 0]),
+        ("free", &[1, 8]),
+        ("free", &[live.0 as i32 + 1, 4]),
+        ("plugin_free", &[live.0 as i32 + 8]),
+        ("free", &[0xFFFF_FFF0u32 as i32, 16]),
+        ("plugin_free", &[-1]),
+        ("free", &[guest.memory_size() as i32, 1]),
+        ("plugin_free", &[0]),
+    ];
+    for (free, args) in frees {
+        assert_eq!(
+            guest.call(free, args).unwrap(),
+            0,
+            "{free}{args:?} returns nothing"
+        );
+    }
+    assert_eq!(guest.read(live.0, live.1).unwrap(), input, "the live input");
+    for malloc in ["malloc", "plugin_malloc"] {
+        let fresh = (guest.call(malloc, &[live.1 as i32]).unwrap() as u32, live.1);
+        assert!(
+            fresh.0 != 0 && !overlaps(fresh, live),
+            "{malloc} reuses a live buffer"
+        );
+        guest.write(fresh.0, &vec![0xA5; fresh.1 as usize]).unwrap();
+    }
+    let packed = guest
+        .call("pre_hook", &[live.0 as i32, live.1 as i32])
+        .unwrap();
+    let out = guest.read_packed("pre_hook", packed).unwrap();
+    assert!(contains(&out, &fixture("chat_request_flat.json")));
+    assert_eq!(output_object(&out, SINGLE_PRE_KEYS)["error"], "");
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use bifrost_plugin_host::{FreeMode, Guest};
+use bifrost_plugin_host::{FreeMode, Guest, Hook};
 use serde_json::Value;
 
 /// The hello-world plugin built by `make build` (override with
@@ -119,6 +119,56 @@ pub fn object(fields: &[(&str, &[u8])]) -> Vec<u8> {
     }
     out.push(b'}');
     out
+}
+
+/// Every single-input hook export with the hook it implements, its output
+/// keys and the key that carries the plugin's own error.
+pub const SINGLE_INPUT_HOOKS: &[(&str, Hook, &[&str], &str)] = &[
+    ("http_pre_hook", Hook::HttpPreHook, HTTP_PRE_KEYS, "error"),
+    ("http_intercept", Hook::HttpPreHook, HTTP_PRE_KEYS, "error"),
+    (
+        "http_post_hook",
+        Hook::HttpPostHook,
+        HTTP_POST_KEYS,
+        "error",
+    ),
+    (
+        "http_stream_chunk_hook",
+        Hook::HttpStreamChunkHook,
+        CHUNK_KEYS,
+        "error",
+    ),
+    ("pre_hook", Hook::PreHook, SINGLE_PRE_KEYS, "error"),
+    ("post_hook", Hook::PostHook, SINGLE_POST_KEYS, "hook_error"),
+];
+
+/// Allocates a buffer with the host's allocator, writes `bytes` into it and
+/// returns `(ptr, len)`, as the host does for an input; nothing frees it.
+pub fn put(guest: &mut Guest, bytes: &[u8]) -> (u32, u32) {
+    let len = bytes.len() as u32;
+    let ptr = guest.malloc(len).unwrap();
+    assert_ne!(ptr, 0, "allocating {len} bytes failed");
+    guest.write(ptr, bytes).unwrap();
+    (ptr, len)
+}
+
+/// `(ptr, len)` of a packed `(ptr << 32) | len` result.
+pub fn unpack(packed: i64) -> (u32, u32) {
+    ((packed as u64 >> 32) as u32, packed as u32)
+}
+
+/// The `i32` arguments of a hook call over `(ptr, len)` buffers.
+pub fn args(buffers: &[(u32, u32)]) -> Vec<i32> {
+    buffers
+        .iter()
+        .flat_map(|&(ptr, len)| [ptr as i32, len as i32])
+        .collect()
+}
+
+/// Whether `[a, a + a_len)` and `[b, b + b_len)` share a byte.
+pub fn overlaps((a, a_len): (u32, u32), (b, b_len): (u32, u32)) -> bool {
+    let (a, b) = (a as u64, b as u64);
+    a < b + b_len as u64 && b < a + a_len as u64
 }
 
 /// Whether `haystack` contains `needle` verbatim.
