@@ -7,18 +7,27 @@ use crate::rng::Rng;
 /// classes, small enough for an interpreter.
 pub const MAX_INPUT: usize = 64 * 1024;
 
+/// The conformance tests' fixtures, as the host sends them.
+pub const CONTEXT: &[u8] = include_bytes!("../../host/tests/fixtures/context.json");
+pub const HTTP_REQUEST: &[u8] = include_bytes!("../../host/tests/fixtures/http_request.json");
+pub const HTTP_RESPONSE: &[u8] = include_bytes!("../../host/tests/fixtures/http_response.json");
+pub const CHAT_REQUEST: &[u8] = include_bytes!("../../host/tests/fixtures/chat_request_flat.json");
+pub const CHAT_RESPONSE: &[u8] = include_bytes!("../../host/tests/fixtures/chat_response.json");
+pub const CHAT_CHUNK: &[u8] = include_bytes!("../../host/tests/fixtures/chat_chunk.json");
+pub const BIFROST_ERROR: &[u8] = include_bytes!("../../host/tests/fixtures/bifrost_error.json");
+
 /// Realistic inputs: requests, responses, errors, chunks and contexts as the
-/// host sends them (the conformance tests' fixtures).
+/// host sends them.
 pub const SEEDS: &[&[u8]] = &[
-    include_bytes!("../../host/tests/fixtures/context.json"),
-    include_bytes!("../../host/tests/fixtures/http_request.json"),
-    include_bytes!("../../host/tests/fixtures/http_response.json"),
-    include_bytes!("../../host/tests/fixtures/chat_request_flat.json"),
+    CONTEXT,
+    HTTP_REQUEST,
+    HTTP_RESPONSE,
+    CHAT_REQUEST,
     include_bytes!("../../host/tests/fixtures/chat_request_snake.json"),
     include_bytes!("../../host/tests/fixtures/chat_request_union.json"),
-    include_bytes!("../../host/tests/fixtures/chat_response.json"),
-    include_bytes!("../../host/tests/fixtures/chat_chunk.json"),
-    include_bytes!("../../host/tests/fixtures/bifrost_error.json"),
+    CHAT_RESPONSE,
+    CHAT_CHUNK,
+    BIFROST_ERROR,
     b"{}",
     b"null",
     b"",
@@ -155,4 +164,25 @@ pub fn envelope(rng: &mut Rng) -> Vec<u8> {
     }
     out.truncate(MAX_INPUT);
     out
+}
+
+/// Configuration bytes for `init`: valid JSON of any type, mutated JSON, or
+/// arbitrary bytes.
+pub fn config(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(4) {
+        0 => rng
+            .pick(&[
+                &b""[..],
+                b"null",
+                b" null ",
+                b"{}",
+                b"[]",
+                b"42",
+                b"\"s\"",
+                b"\t\n",
+            ])
+            .to_vec(),
+        1 => (0..rng.below(64)).map(|_| rng.next() as u8).collect(),
+        _ => input(rng),
+    }
 }
