@@ -359,6 +359,39 @@ fn pointers_outside_memory_or_null_are_errors_not_traps() {
 }
 
 #[test]
+fn memory_the_plugin_did_not_hand_out_is_copied_up_to_4_mib_and_refused_beyond() {
+    let mut guest = guest(FreeMode::All);
+    guest.init(b"{}").unwrap();
+    // A region that was a buffer once: freed, so no longer the host's.
+    let big = guest.malloc(6 << 20).unwrap();
+    assert_ne!(big, 0);
+    guest.free(big).unwrap();
+    let request = fixture("chat_request_flat.json");
+    guest.write(big, &request).unwrap();
+
+    // A small stray range is copied before use and works.
+    let small = [0, 0, big as i32, request.len() as i32];
+    let packed = guest.call("pre_hook", &small).unwrap();
+    let out = guest.read_packed("pre_hook", packed).unwrap();
+    assert_eq!(output_object(&out, PRE_HOOK_KEYS)["error"], "");
+
+    // A large one would be copied call after call, each copy growing memory.
+    let memory = guest.memory_size();
+    let large = [0, 0, big as i32, (4 << 20) + 1];
+    for _ in 0..3 {
+        let packed = guest.call("pre_hook", &large).unwrap();
+        let out = guest.read_packed("pre_hook", packed).unwrap();
+        let error = failed(&out, PRE_HOOK_KEYS);
+        assert!(
+            error.contains("was not allocated by plugin_malloc")
+                && error.contains("too large to copy (limit 4194304)"),
+            "{error}"
+        );
+    }
+    assert_eq!(guest.memory_size(), memory, "refused without copying");
+}
+
+#[test]
 fn plugin_malloc_and_plugin_free_are_defined_for_every_argument() {
     let mut guest = guest(FreeMode::All);
     let zero = guest.malloc(0).unwrap();

@@ -49,6 +49,11 @@ pub fn with_input<R>(ptr: u32, len: u32, what: &str, f: impl FnOnce(Input<'_>) -
     }
 }
 
+/// The largest input read from memory the plugin did not hand out (which
+/// must be copied first): every real host writes inputs into buffers from
+/// `plugin_malloc`/`malloc`, which are read in place whatever their size.
+pub const MAX_FOREIGN_COPY: usize = 4 * 1024 * 1024;
+
 fn read(ptr: u32, len: u32, what: &str) -> Result<Cow<'static, [u8]>, String> {
     if len == 0 {
         return Ok(Cow::Borrowed(&[]));
@@ -72,6 +77,14 @@ fn read(ptr: u32, len: u32, what: &str) -> Result<Cow<'static, [u8]>, String> {
         // release it, and neither can happen while the hook runs (the caller
         // drops the slice before the call ends).
         Ok(Cow::Borrowed(bytes))
+    } else if len > MAX_FOREIGN_COPY {
+        // Copying any range the host names would let a host that passes
+        // stray pointers grow memory call after call (each copy as large as
+        // the memory the last one grew).
+        Err(format!(
+            "{what} buffer [{ptr}, {end}) was not allocated by plugin_malloc, and at \
+             {len} bytes is too large to copy (limit {MAX_FOREIGN_COPY})"
+        ))
     } else {
         // Memory the plugin does not own may be handed out by the allocator
         // during the hook: copy it before anything allocates.
