@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::document::Document;
 use super::InputError;
+use crate::PluginError;
 
 /// The context of the request a hook runs for: `request_id` and whatever else
 /// the host sends, as JSON values.
@@ -75,6 +76,31 @@ impl Context {
         self.values.insert(key.into(), value.into())
     }
 
+    /// Sets `key` to any serialisable value (a struct, a map, …), returning
+    /// the previous value. Fails only for values JSON cannot hold, such as a
+    /// map with non-string keys; the error converts into the hook's error.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{Context, PluginError};
+    /// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    /// struct Quota { used: u32, limit: u32 }
+    ///
+    /// let mut ctx = Context::new();
+    /// ctx.set_as("quota", &Quota { used: 3, limit: 10 })?;
+    /// assert_eq!(ctx.get_as::<Quota>("quota"), Some(Quota { used: 3, limit: 10 }));
+    /// # Ok::<(), PluginError>(())
+    /// ```
+    pub fn set_as<T: Serialize + ?Sized>(
+        &mut self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<Option<Value>, PluginError> {
+        let key = key.into();
+        let value = serde_json::to_value(value)
+            .map_err(|e| PluginError::new(format!("context value `{key}`: {e}")))?;
+        Ok(self.values.insert(key, value))
+    }
+
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         self.values.remove(key)
@@ -104,6 +130,22 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_as_stores_structs_and_refuses_what_json_cannot_hold() {
+        let mut ctx = Context::new();
+        let previous = ctx.set_as("pair", &(1, "two")).unwrap();
+        assert_eq!(previous, None);
+        assert_eq!(ctx.get("pair"), Some(&serde_json::json!([1, "two"])));
+        let bad: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let err = ctx.set_as("bad", &bad).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("context value `bad`: key must be a string"),
+            "{err}"
+        );
+        assert!(!ctx.contains("bad"));
+    }
 
     #[test]
     fn empty_null_and_empty_object_are_all_an_empty_context() {
