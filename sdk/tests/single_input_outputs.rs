@@ -109,6 +109,20 @@ fn http_post_hook_records_into_the_context() {
 }
 
 #[test]
+fn a_chunk_the_sdk_cannot_type_is_refused_but_still_flows() {
+    // The docs' Rust tab types the chunk as a base64 string.
+    let input = json!({"context": {"k": "v"}, "chunk": "ZGF0YQ=="});
+    let out = call(single::http_stream_chunk_hook::<Decider>, input);
+    assert_eq!(out["error"], "chunk must be a JSON object, got a string");
+    assert_eq!(out["chunk"], "ZGF0YQ==", "echoed as sent");
+    assert_eq!(
+        (out["has_chunk"].clone(), out["skip"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(out["context"], json!({"k": "v"}));
+}
+
+#[test]
 fn stream_chunks_can_be_skipped_changed_or_refused() {
     let chunk = |text: &str| json!({"context": {}, "chunk": {"choices": [{"index": 0, "delta": {"content": text}}]}});
     let skipped = call(single::http_stream_chunk_hook::<Decider>, chunk("skip me"));

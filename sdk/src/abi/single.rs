@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 
 use super::{required, run, Input};
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
-use crate::types::document::{check_object, expect_object};
+use crate::types::document::{check_object, check_value, expect_object};
 use crate::types::{
     Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse, StreamChunk,
 };
@@ -219,11 +219,17 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             error: "",
         }),
         Err(error) => {
-            let env = &env;
+            // The chunk goes back whatever its type (a host may send one the
+            // SDK cannot type, e.g. a base64 string): with the error logged,
+            // the stream keeps flowing under every reading of the pair.
+            let chunk = env
+                .chunk
+                .filter(|raw| check_value(raw, "echo").is_ok())
+                .map(Field::Echo);
             write(&ChunkOutput {
-                context: echo_context(env),
-                chunk: echo(env.chunk),
-                has_chunk: env.chunk.is_some(),
+                context: echo_context(&env),
+                has_chunk: chunk.is_some(),
+                chunk,
                 skip: false,
                 error,
             })

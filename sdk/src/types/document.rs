@@ -231,6 +231,12 @@ impl Serialize for Document {
 /// what may be parsed, and echoed back to the host.
 pub(crate) fn check_object(raw: &RawValue, what: &'static str) -> Result<(), InputError> {
     expect_object(raw.get(), what)?;
+    check_value(raw, what)
+}
+
+/// Checks that a valid JSON value of any type can be echoed back to the
+/// host: the limits of [`check_object`] but the type.
+pub(crate) fn check_value(raw: &RawValue, what: &'static str) -> Result<(), InputError> {
     check_depth(raw.get(), what)
 }
 
