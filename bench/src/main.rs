@@ -52,26 +52,24 @@ fn main() {
         machine()
     );
     sizes(&build);
+    // Each allocator with the calls its memory check makes: wee_alloc's
+    // memory grows with every call, so 100k calls show it (1M would take
+    // gigabytes).
     let allocators = [
-        ("dlmalloc (default)", read(&build.join("hello-world.wasm"))),
+        ("dlmalloc (default)", "hello-world.wasm", calls),
         (
             "wee_alloc",
-            read(&build.join("test/hello-world-wee-alloc.wasm")),
+            "test/hello-world-wee-alloc.wasm",
+            calls.min(100_000),
         ),
-    ];
-    for (allocator, wasm) in &allocators {
+    ]
+    .map(|(allocator, file, calls)| (allocator, read(&build.join(file)), calls));
+    for (allocator, wasm, _) in &allocators {
         pass_through(allocator, wasm);
     }
     typed_edit(&read(&build.join("test/bench-guest.wasm")));
-    for (allocator, wasm) in &allocators {
-        // wee_alloc's memory grows with every call: 100k calls show it (and
-        // 1M would take gigabytes).
-        let calls = if *allocator == "wee_alloc" {
-            calls.min(100_000)
-        } else {
-            calls
-        };
-        memory(allocator, wasm, calls);
+    for (allocator, wasm, calls) in &allocators {
+        memory(allocator, wasm, *calls);
     }
 }
 

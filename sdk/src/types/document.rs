@@ -27,6 +27,7 @@ use crate::types::InputError;
 pub(crate) const MAX_DEPTH: usize = 100;
 
 /// A JSON object, parsed lazily; see the module docs.
+#[derive(Clone)]
 pub(crate) struct Document {
     /// Host bytes not checked yet (see [`Document::deferred`]), and what
     /// they are called in errors.
@@ -186,17 +187,6 @@ fn deeper_than(value: &Value, levels: usize) -> bool {
         Value::Array(items) => levels == 0 || items.iter().any(|v| deeper_than(v, levels - 1)),
         Value::Object(map) => levels == 0 || map.values().any(|v| deeper_than(v, levels - 1)),
         _ => false,
-    }
-}
-
-impl Clone for Document {
-    fn clone(&self) -> Self {
-        Document {
-            deferred: self.deferred.clone(),
-            raw: self.raw.clone(),
-            parsed: self.parsed.clone(),
-            opaque: self.opaque.clone(),
-        }
     }
 }
 
