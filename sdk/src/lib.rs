@@ -50,6 +50,7 @@
 pub mod abi;
 mod allocator;
 pub mod hooks;
+mod json;
 pub mod memory;
 mod panic;
 mod plugin;

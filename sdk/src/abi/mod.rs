@@ -16,8 +16,6 @@ pub mod single;
 #[cfg(target_arch = "wasm32")]
 pub mod exports;
 
-use serde::Serialize;
-
 use crate::types::document::take_deferred_error;
 use crate::{runtime, Plugin, PluginError};
 
@@ -46,17 +44,6 @@ pub(crate) fn run<P: Plugin, T>(
         Some(input_error) => Err(input_error.to_string()),
         None => result,
     }
-}
-
-/// Serialises a hook output. Our output types cannot fail to serialise, but
-/// if one ever did, `fallback` (the hook's error output) is used instead of a
-/// trap.
-pub(crate) fn to_json<T: Serialize>(
-    output: &T,
-    fallback: impl FnOnce(String) -> Vec<u8>,
-) -> Vec<u8> {
-    serde_json::to_vec(output)
-        .unwrap_or_else(|e| fallback(format!("plugin could not write its output: {e}")))
 }
 
 /// `init`: parses the configuration (empty, blank or `null` means

@@ -7,40 +7,78 @@
 //! shape; input problems and plugin errors go to its `error` field, with
 //! `request`/`response` null meaning "unchanged".
 
-use serde::Serialize;
-
-use super::{required, run, to_json, Input};
+use super::{required, run, Input};
 use crate::hooks::{HttpPreHook, PostHook, PreHook};
+use crate::json::write::ObjectWriter;
 use crate::types::{Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse};
 use crate::Plugin;
 
+/// What an output says when a value it carries cannot be written (host text
+/// the hook passed on that does not check is reported before this).
+const UNWRITABLE: &str = "plugin could not write its output";
+
 /// `{"response": null | HttpResponse, "error": ""}`
-#[derive(Serialize)]
-struct InterceptOutput<'a> {
-    response: Option<&'a HttpResponse>,
-    error: &'a str,
+fn intercept_output(response: Option<&HttpResponse>, error: &str) -> Vec<u8> {
+    let json = response.map(serde_json::to_vec);
+    if let Some(Err(e)) = &json {
+        return intercept_output(None, &format!("{UNWRITABLE}: {e}"));
+    }
+    let json = json.and_then(Result::ok);
+    ObjectWriter::with_capacity(json.as_ref().map_or(0, Vec::len))
+        .raw_or_null("response", json.as_deref())
+        .string("error", error)
+        .finish()
 }
 
 /// `{"request": …, "short_circuit": null | {"response", "error"}, "error": ""}`
-#[derive(Serialize)]
-struct PreHookOutput<'a> {
-    request: Option<&'a LlmRequest>,
-    short_circuit: Option<ShortCircuit<'a>>,
-    error: &'a str,
-}
-
-#[derive(Serialize)]
-struct ShortCircuit<'a> {
-    response: Option<&'a LlmResponse>,
-    error: Option<&'a LlmError>,
+fn pre_hook_output(outcome: Result<&PreHook, &str>) -> Vec<u8> {
+    let (request, response, failure, error) = match outcome {
+        Ok(PreHook::Continue(request)) => (Some(request.to_json()), None, None, ""),
+        Ok(PreHook::Respond(response)) => (None, Some(response.to_json()), None, ""),
+        Ok(PreHook::Fail(failure)) => (None, None, Some(failure.to_json()), ""),
+        Err(error) => (None, None, None, error),
+    };
+    if [&request, &response, &failure]
+        .iter()
+        .any(|v| matches!(v, Some(None)))
+    {
+        return pre_hook_output(Err(UNWRITABLE));
+    }
+    let (request, response, failure) = (request.flatten(), response.flatten(), failure.flatten());
+    let short_circuit = (response.is_some() || failure.is_some()).then(|| {
+        ObjectWriter::with_capacity(response.as_ref().map_or(0, |r| r.len()))
+            .raw_or_null("response", response.as_deref())
+            .raw_or_null("error", failure.as_deref())
+            .finish()
+    });
+    let size = request.as_ref().map_or(0, |r| r.len()) + short_circuit.as_ref().map_or(0, Vec::len);
+    ObjectWriter::with_capacity(size + error.len())
+        .raw_or_null("request", request.as_deref())
+        .raw_or_null("short_circuit", short_circuit.as_deref())
+        .string("error", error)
+        .finish()
 }
 
 /// `{"response": …, "bifrost_error": …, "error": ""}`
-#[derive(Serialize)]
-struct PostHookOutput<'a> {
-    response: Option<&'a LlmResponse>,
-    bifrost_error: Option<&'a LlmError>,
-    error: &'a str,
+fn post_hook_output(outcome: Result<&PostHook, &str>) -> Vec<u8> {
+    let (response, failure, error) = match outcome {
+        Ok(PostHook { response, error }) => (
+            response.as_ref().map(LlmResponse::to_json),
+            error.as_ref().map(LlmError::to_json),
+            "",
+        ),
+        Err(error) => (None, None, error),
+    };
+    if matches!(response, Some(None)) || matches!(failure, Some(None)) {
+        return post_hook_output(Err(UNWRITABLE));
+    }
+    let (response, failure) = (response.flatten(), failure.flatten());
+    let size = response.as_ref().map_or(0, |r| r.len()) + failure.as_ref().map_or(0, |f| f.len());
+    ObjectWriter::with_capacity(size + error.len())
+        .raw_or_null("response", response.as_deref())
+        .raw_or_null("bifrost_error", failure.as_deref())
+        .string("error", error)
+        .finish()
 }
 
 /// `http_transport_intercept`: runs [`Plugin::http_pre_hook`].
@@ -50,23 +88,10 @@ pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Ve
         let req = HttpRequest::from_bytes(required(req, "request")?).map_err(|e| e.to_string())?;
         run::<P, _>(|plugin| plugin.http_pre_hook(&mut ctx, req))
     })();
-    let error_output = |error: String| {
-        let output = InterceptOutput {
-            response: None,
-            error: &error,
-        };
-        serde_json::to_vec(&output).unwrap_or_default()
-    };
     match outcome {
-        Ok(HttpPreHook::Respond(response)) => {
-            let output = InterceptOutput {
-                response: Some(&response),
-                error: "",
-            };
-            to_json(&output, error_output)
-        }
-        Ok(HttpPreHook::Continue(_)) => error_output(String::new()),
-        Err(error) => error_output(error),
+        Ok(HttpPreHook::Respond(response)) => intercept_output(Some(&response), ""),
+        Ok(HttpPreHook::Continue(_)) => intercept_output(None, ""),
+        Err(error) => intercept_output(None, &error),
     }
 }
 
@@ -81,39 +106,7 @@ pub fn pre_hook<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
         }
         Ok::<_, String>(decision)
     })();
-    let error_output = |error: String| {
-        let output = PreHookOutput {
-            request: None,
-            short_circuit: None,
-            error: &error,
-        };
-        serde_json::to_vec(&output).unwrap_or_default()
-    };
-    let output = match &outcome {
-        Ok(PreHook::Continue(request)) => PreHookOutput {
-            request: Some(request),
-            short_circuit: None,
-            error: "",
-        },
-        Ok(PreHook::Respond(response)) => PreHookOutput {
-            request: None,
-            short_circuit: Some(ShortCircuit {
-                response: Some(response),
-                error: None,
-            }),
-            error: "",
-        },
-        Ok(PreHook::Fail(failure)) => PreHookOutput {
-            request: None,
-            short_circuit: Some(ShortCircuit {
-                response: None,
-                error: Some(failure),
-            }),
-            error: "",
-        },
-        Err(error) => return error_output(error.clone()),
-    };
-    to_json(&output, error_output)
+    pre_hook_output(outcome.as_ref().map_err(String::as_str))
 }
 
 /// `post_hook`: runs [`Plugin::post_hook`]. An empty, `null` or absent
@@ -129,25 +122,7 @@ pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> 
         }
         Ok::<_, String>(result)
     })();
-    let error_output = |error: String| {
-        let output = PostHookOutput {
-            response: None,
-            bifrost_error: None,
-            error: &error,
-        };
-        serde_json::to_vec(&output).unwrap_or_default()
-    };
-    match outcome {
-        Ok(PostHook { response, error }) => {
-            let output = PostHookOutput {
-                response: response.as_ref(),
-                bifrost_error: error.as_ref(),
-                error: "",
-            };
-            to_json(&output, error_output)
-        }
-        Err(error) => error_output(error),
-    }
+    post_hook_output(outcome.as_ref().map_err(String::as_str))
 }
 
 /// The seed ABI's exports over pointers; `#[bifrost_plugin]` calls these.

@@ -82,7 +82,7 @@ fn echo_context<'a>(env: &Envelope<'a>) -> Field<'a, Context> {
 /// parser) becomes null rather than being sent back.
 fn echo<'a, T: Serialize>(value: Option<&'a RawValue>) -> Option<Field<'a, T>> {
     value
-        .filter(|raw| check_object(raw, "echo").is_ok())
+        .filter(|raw| check_object(raw.get().as_bytes(), "echo").is_ok())
         .map(Field::Echo)
 }
 
@@ -224,7 +224,7 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             // the stream keeps flowing under every reading of the pair.
             let chunk = env
                 .chunk
-                .filter(|raw| check_value(raw, "echo").is_ok())
+                .filter(|raw| check_value(raw.get().as_bytes(), "echo").is_ok())
                 .map(Field::Echo);
             write(&ChunkOutput {
                 context: echo_context(&env),
@@ -347,9 +347,9 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             let env = &env;
             let error = match env.has_error {
                 Some(false) => None,
-                _ => env
-                    .error
-                    .filter(|e| e.get().trim() != "{}" && check_object(e, "echo").is_ok()),
+                _ => env.error.filter(|e| {
+                    e.get().trim() != "{}" && check_object(e.get().as_bytes(), "echo").is_ok()
+                }),
             };
             write(&PostOutput {
                 context: echo_context(env),

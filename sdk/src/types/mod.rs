@@ -20,6 +20,8 @@ pub use message::ChatMessage;
 
 use std::fmt;
 
+use crate::json::{Invalid, Kind, MAX_DEPTH};
+
 /// Whether an optional buffer means "none": empty, blank or `null`.
 pub(crate) fn is_absent(bytes: &[u8]) -> bool {
     let trimmed = bytes.trim_ascii();
@@ -55,10 +57,26 @@ impl InputError {
         InputError(format!("{what} must be a JSON object, got {kind}"))
     }
 
-    pub(crate) fn surrogate(what: &str, at: usize) -> Self {
+    pub(crate) fn wrong_kind(what: &str, kind: Kind) -> Self {
         InputError(format!(
-            "{what} has an unpaired UTF-16 surrogate escape at byte {at}"
+            "{what} must be a JSON object, got {}",
+            kind.described()
         ))
+    }
+
+    /// Why the SDK's check refused `what`.
+    pub(crate) fn invalid(what: &str, invalid: Invalid) -> Self {
+        InputError(match invalid {
+            Invalid::Utf8(at) => format!("{what} is not valid UTF-8: invalid byte at {at}"),
+            Invalid::TooDeep => format!("{what} is nested deeper than {MAX_DEPTH} levels"),
+            Invalid::Surrogate(at) => {
+                format!("{what} has an unpaired UTF-16 surrogate escape at byte {at}")
+            }
+            Invalid::NumberOutOfRange(at) => {
+                format!("{what} has a number out of range at byte {at}")
+            }
+            other => format!("{what} is not valid JSON: {other}"),
+        })
     }
 
     pub(crate) fn too_deep(what: &str, limit: usize) -> Self {

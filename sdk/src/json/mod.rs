@@ -1,0 +1,12 @@
+//! The SDK's own JSON layer for what crosses the boundary on every call.
+//!
+//! serde_json stays the parser for what a plugin *reads* (typed accessors,
+//! its `Config`), but a hook that only passes values on should not pay for
+//! it, in time or in `.wasm` size: checking host bytes ([`validate`]) and
+//! writing hook outputs ([`write`]) are done here, in one pass each, with no
+//! tree built.
+
+pub(crate) mod validate;
+pub(crate) mod write;
+
+pub(crate) use validate::{validate, Invalid, Kind, MAX_DEPTH};

@@ -1,0 +1,642 @@
+//! One pass over host bytes that decides whether they are a JSON value the
+//! SDK may echo: UTF-8, RFC 8259 syntax, nesting no deeper than
+//! [`MAX_DEPTH`], no unpaired `\u` surrogate escapes, no number beyond `f64`.
+//!
+//! This is what a pass-through costs, so it is written for an interpreter:
+//! one loop, no recursion, no allocation, and the bulk of a chat request
+//! (message text) is skipped eight bytes per iteration.
+
+use std::fmt;
+
+/// Deepest nesting accepted. Below serde_json's limit (128) when building
+/// values, so a document accepted here can always be parsed later, with room
+/// for the levels an output adds around it (`{"short_circuit":{"response":…}}`)
+/// so a host with that limit can read what the plugin echoes.
+pub(crate) const MAX_DEPTH: usize = 100;
+
+/// What is wrong with the bytes, and at which byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Invalid {
+    /// A byte sequence that is not UTF-8.
+    Utf8(usize),
+    /// A byte that cannot come here; `expected` says what could.
+    Unexpected { at: usize, expected: &'static str },
+    /// The bytes end inside a value.
+    Truncated { expected: &'static str },
+    /// More than whitespace after the value.
+    Trailing(usize),
+    /// A control character (below U+0020) inside a string.
+    ControlCharacter(usize),
+    /// A `\u` escape of half a UTF-16 surrogate pair without the other half.
+    Surrogate(usize),
+    /// A number too large for `f64`.
+    NumberOutOfRange(usize),
+    /// Nesting deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Invalid::Utf8(at) => write!(f, "invalid UTF-8 at byte {at}"),
+            Invalid::Unexpected { at, expected } => {
+                write!(f, "expected {expected} at byte {at}")
+            }
+            Invalid::Truncated { expected } => {
+                write!(f, "input ends where {expected} was expected")
+            }
+            Invalid::Trailing(at) => write!(f, "trailing characters at byte {at}"),
+            Invalid::ControlCharacter(at) => {
+                write!(f, "control character in a string at byte {at}")
+            }
+            Invalid::Surrogate(at) => write!(f, "unpaired UTF-16 surrogate escape at byte {at}"),
+            Invalid::NumberOutOfRange(at) => write!(f, "number out of range at byte {at}"),
+            Invalid::TooDeep => write!(f, "nested deeper than {MAX_DEPTH} levels"),
+        }
+    }
+}
+
+/// The kind of the top-level value, for "must be an object, got …" errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Object,
+    Array,
+    String,
+    Number,
+    Bool,
+    Null,
+}
+
+impl Kind {
+    /// "an object", "an array", …
+    pub(crate) fn described(self) -> &'static str {
+        match self {
+            Kind::Object => "an object",
+            Kind::Array => "an array",
+            Kind::String => "a string",
+            Kind::Number => "a number",
+            Kind::Bool => "a boolean",
+            Kind::Null => "null",
+        }
+    }
+}
+
+/// Checks that `bytes` hold exactly one JSON value (whitespace around it
+/// allowed) within the SDK's limits, and says what kind it is.
+pub(crate) fn validate(bytes: &[u8]) -> Result<Kind, Invalid> {
+    let mut scan = Scanner { bytes, at: 0 };
+    let kind = scan.document()?;
+    Ok(kind)
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Scanner<'_> {
+    fn document(&mut self) -> Result<Kind, Invalid> {
+        // One bit per open container, 1 = object: MAX_DEPTH fits in a u128.
+        let mut open: u128 = 0;
+        let mut depth = 0usize;
+        self.skip_whitespace();
+        let kind = match self.peek() {
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b'"') => Kind::String,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'n') => Kind::Null,
+            _ => Kind::Number, // or an error, which the loop reports
+        };
+        'value: loop {
+            // A value starts here.
+            self.skip_whitespace();
+            match self.next_byte("a value")? {
+                b'{' | b'[' => {
+                    let object = self.bytes[self.at - 1] == b'{';
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(Invalid::TooDeep);
+                    }
+                    open = (open << 1) | object as u128;
+                    self.skip_whitespace();
+                    let close = if object { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        self.at += 1;
+                        depth -= 1;
+                        open >>= 1;
+                    } else {
+                        if object {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                }
+                b'"' => self.string()?,
+                b't' => self.literal(b"rue")?,
+                b'f' => self.literal(b"alse")?,
+                b'n' => self.literal(b"ull")?,
+                b'-' | b'0'..=b'9' => self.number(self.at - 1)?,
+                _ => return Err(self.unexpected(self.at - 1, "a value")),
+            }
+            // A value ended: what follows depends on the container it is in.
+            loop {
+                self.skip_whitespace();
+                if depth == 0 {
+                    return match self.peek() {
+                        None => Ok(kind),
+                        Some(_) => Err(Invalid::Trailing(self.at)),
+                    };
+                }
+                let in_object = open & 1 == 1;
+                let expected = if in_object {
+                    "`,` or `}`"
+                } else {
+                    "`,` or `]`"
+                };
+                match self.next_byte(expected)? {
+                    b',' => {
+                        if in_object {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                    b'}' if in_object => {}
+                    b']' if !in_object => {}
+                    _ => return Err(self.unexpected(self.at - 1, expected)),
+                }
+                depth -= 1;
+                open >>= 1;
+            }
+        }
+    }
+
+    /// An object key and its `:`.
+    fn key(&mut self) -> Result<(), Invalid> {
+        self.skip_whitespace();
+        match self.next_byte("a string key")? {
+            b'"' => self.string()?,
+            _ => return Err(self.unexpected(self.at - 1, "a string key")),
+        }
+        self.skip_whitespace();
+        match self.next_byte("`:`")? {
+            b':' => Ok(()),
+            _ => Err(self.unexpected(self.at - 1, "`:`")),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn next_byte(&mut self, expected: &'static str) -> Result<u8, Invalid> {
+        let byte = self.peek().ok_or(Invalid::Truncated { expected })?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    /// The error for the byte at `at`: not UTF-8 is reported as such.
+    fn unexpected(&self, at: usize, expected: &'static str) -> Invalid {
+        if self.bytes[at] >= 0x80 {
+            Invalid::Utf8(at)
+        } else {
+            Invalid::Unexpected { at, expected }
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn literal(&mut self, rest: &'static [u8]) -> Result<(), Invalid> {
+        for &want in rest {
+            match self.peek() {
+                Some(byte) if byte == want => self.at += 1,
+                Some(_) => return Err(self.unexpected(self.at, "a value")),
+                None => {
+                    return Err(Invalid::Truncated {
+                        expected: "a value",
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rest of a string whose opening quote was just read.
+    fn string(&mut self) -> Result<(), Invalid> {
+        let bytes = self.bytes;
+        loop {
+            self.at = skip_plain_ascii(bytes, self.at);
+            let Some(&byte) = bytes.get(self.at) else {
+                return Err(Invalid::Truncated {
+                    expected: "the end of a string",
+                });
+            };
+            self.at += 1;
+            match byte {
+                b'"' => return Ok(()),
+                b'\\' => self.escape()?,
+                0..=0x1F => return Err(Invalid::ControlCharacter(self.at - 1)),
+                0x80.. => self.utf8_sequence(byte)?,
+                _ => {}
+            }
+        }
+    }
+
+    /// An escape whose `\` was just read.
+    fn escape(&mut self) -> Result<(), Invalid> {
+        let start = self.at - 1;
+        match self.next_byte("an escape")? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
+            b'u' => match self.hex4()? {
+                0xD800..=0xDBFF => {
+                    // A high surrogate needs a low one right after it.
+                    if self.bytes.get(self.at..self.at + 2) != Some(b"\\u") {
+                        return Err(Invalid::Surrogate(start));
+                    }
+                    self.at += 2;
+                    match self.hex4()? {
+                        0xDC00..=0xDFFF => Ok(()),
+                        _ => Err(Invalid::Surrogate(start)),
+                    }
+                }
+                0xDC00..=0xDFFF => Err(Invalid::Surrogate(start)),
+                _ => Ok(()),
+            },
+            _ => Err(self.unexpected(self.at - 1, "an escape")),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Invalid> {
+        let mut unit = 0;
+        for _ in 0..4 {
+            let digit = match self.next_byte("a hex digit")? {
+                byte @ b'0'..=b'9' => byte - b'0',
+                byte @ b'a'..=b'f' => byte - b'a' + 10,
+                byte @ b'A'..=b'F' => byte - b'A' + 10,
+                _ => return Err(self.unexpected(self.at - 1, "a hex digit")),
+            };
+            unit = unit * 16 + digit as u32;
+        }
+        Ok(unit)
+    }
+
+    /// The continuation bytes of a UTF-8 sequence whose lead byte was just
+    /// read (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
+    fn utf8_sequence(&mut self, lead: u8) -> Result<(), Invalid> {
+        let start = self.at - 1;
+        let (continuations, second) = match lead {
+            0xC2..=0xDF => (1, 0x80..=0xBF),
+            0xE0 => (2, 0xA0..=0xBF),
+            0xE1..=0xEC | 0xEE..=0xEF => (2, 0x80..=0xBF),
+            0xED => (2, 0x80..=0x9F),
+            0xF0 => (3, 0x90..=0xBF),
+            0xF1..=0xF3 => (3, 0x80..=0xBF),
+            0xF4 => (3, 0x80..=0x8F),
+            _ => return Err(Invalid::Utf8(start)),
+        };
+        for i in 0..continuations {
+            let range = if i == 0 { second.clone() } else { 0x80..=0xBF };
+            match self.peek() {
+                Some(byte) if range.contains(&byte) => self.at += 1,
+                _ => return Err(Invalid::Utf8(start)),
+            }
+        }
+        Ok(())
+    }
+
+    /// A number starting at `start` (its first byte was just read).
+    fn number(&mut self, start: usize) -> Result<(), Invalid> {
+        self.at = start;
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        let integer = self.at;
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.unexpected_or_truncated("a digit")),
+        }
+        let integer_end = self.at;
+        let mut fraction = integer_end..integer_end;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            fraction.start = self.at;
+            self.require_digits()?;
+            fraction.end = self.at;
+        }
+        let mut exponent: i64 = 0;
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            let negative = match self.peek() {
+                Some(b'-') => {
+                    self.at += 1;
+                    true
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    false
+                }
+                _ => false,
+            };
+            let digits = self.at;
+            self.require_digits()?;
+            for &d in &self.bytes[digits..self.at] {
+                // Saturates far beyond any exponent that could matter.
+                exponent = (exponent * 10 + (d - b'0') as i64).min(1 << 40);
+            }
+            if negative {
+                exponent = -exponent;
+            }
+        }
+        let integer = &self.bytes[integer..integer_end];
+        let fraction = &self.bytes[fraction];
+        if overflows_f64(integer, fraction, exponent) {
+            return Err(Invalid::NumberOutOfRange(start));
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn require_digits(&mut self) -> Result<(), Invalid> {
+        match self.peek() {
+            Some(b'0'..=b'9') => {
+                self.digits();
+                Ok(())
+            }
+            _ => Err(self.unexpected_or_truncated("a digit")),
+        }
+    }
+
+    fn unexpected_or_truncated(&self, expected: &'static str) -> Invalid {
+        match self.peek() {
+            Some(_) => self.unexpected(self.at, expected),
+            None => Invalid::Truncated { expected },
+        }
+    }
+}
+
+/// From `at`, skips eight bytes at a time while none of them ends the plain
+/// run of a string (`"`, `\`, a control character or a non-ASCII byte), and
+/// returns where byte-wise scanning must resume.
+fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The classic "has a zero byte" test, on the word XORed with the byte
+    // looked for; `word - 0x20 * ONES` sets the high bit of bytes below 0x20.
+    // False positives only follow a true one, so "no special byte" is exact.
+    let special = |word: u64| {
+        let quote = word ^ (ONES * b'"' as u64);
+        let backslash = word ^ (ONES * b'\\' as u64);
+        let hits = quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | word.wrapping_sub(ONES * 0x20) & !word
+            | word;
+        hits & HIGHS != 0
+    };
+    // `chunks_exact` with an array built from its bytes compiles to one
+    // 8-byte load per word with no range check: the cheapest loop under wasmi.
+    for chunk in bytes[at.min(bytes.len())..].chunks_exact(8) {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        if special(word) {
+            break;
+        }
+        at += 8;
+    }
+    at
+}
+
+/// The smallest decimal that parses to infinity: the halfway point between
+/// `f64::MAX` and 2^1024 (ties round to even, away from `f64::MAX`'s odd
+/// mantissa), i.e. 2^1024 - 2^970, 309 digits.
+const F64_OVERFLOW: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/// Whether the number `integer.fraction e exponent` (digits only) rounds to
+/// infinity as an `f64`, which serde_json refuses to parse.
+fn overflows_f64(integer: &[u8], fraction: &[u8], exponent: i64) -> bool {
+    // The significant digits, and the power of ten of the first of them.
+    let digits = || integer.iter().chain(fraction).copied();
+    let Some(leading_zeros) = digits().position(|d| d != b'0') else {
+        return false; // zero
+    };
+    let magnitude = integer.len() as i64 - 1 - leading_zeros as i64 + exponent;
+    match magnitude {
+        ..308 => false,
+        309.. => true,
+        // Same magnitude as the limit: compare digit by digit; a number
+        // with more digits than the limit, equal so far, is at least it.
+        308 => {
+            let mut significant = digits().skip(leading_zeros);
+            for &limit in F64_OVERFLOW {
+                match significant.next() {
+                    Some(d) if d == limit => continue,
+                    Some(d) => return d > limit,
+                    None => return false,
+                }
+            }
+            true
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<Kind, Invalid> {
+        validate(text.as_bytes())
+    }
+
+    #[test]
+    fn accepts_every_kind_of_value_with_whitespace_around() {
+        assert_eq!(
+            check(" {\"a\": [1, -2.5e+3, true, false, null, \"x\"]} "),
+            Ok(Kind::Object)
+        );
+        assert_eq!(check("[]"), Ok(Kind::Array));
+        assert_eq!(check("\"\\u00e9\\ud83d\\ude00\\n\""), Ok(Kind::String));
+        assert_eq!(check("-0"), Ok(Kind::Number));
+        assert_eq!(check("true"), Ok(Kind::Bool));
+        assert_eq!(check("null"), Ok(Kind::Null));
+        assert_eq!(check("{\"é\":\"日本語 😀\"}"), Ok(Kind::Object));
+    }
+
+    #[test]
+    fn refuses_broken_syntax_with_the_offending_byte() {
+        assert_eq!(
+            check("{\"a\" 1}"),
+            Err(Invalid::Unexpected {
+                at: 5,
+                expected: "`:`"
+            })
+        );
+        assert_eq!(
+            check("[1,]"),
+            Err(Invalid::Unexpected {
+                at: 3,
+                expected: "a value"
+            })
+        );
+        assert_eq!(check("{} {}"), Err(Invalid::Trailing(3)));
+        assert_eq!(
+            check("{\"a\":1"),
+            Err(Invalid::Truncated {
+                expected: "`,` or `}`"
+            })
+        );
+        assert_eq!(
+            check(""),
+            Err(Invalid::Truncated {
+                expected: "a value"
+            })
+        );
+        assert_eq!(check("01"), Err(Invalid::Trailing(1)));
+        assert_eq!(
+            check("1."),
+            Err(Invalid::Truncated {
+                expected: "a digit"
+            })
+        );
+        assert_eq!(
+            check("[1}"),
+            Err(Invalid::Unexpected {
+                at: 2,
+                expected: "`,` or `]`"
+            })
+        );
+        assert_eq!(
+            check("tru"),
+            Err(Invalid::Truncated {
+                expected: "a value"
+            })
+        );
+        assert_eq!(check("\"a\tb\""), Err(Invalid::ControlCharacter(2)));
+        assert_eq!(
+            check("\"\\x\""),
+            Err(Invalid::Unexpected {
+                at: 2,
+                expected: "an escape"
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_bytes_that_are_not_utf8_inside_and_outside_strings() {
+        assert_eq!(validate(b"\"a\xffb\""), Err(Invalid::Utf8(2)));
+        assert_eq!(validate(b"\"\xed\xa0\x80\""), Err(Invalid::Utf8(1))); // a surrogate
+        assert_eq!(validate(b"\"\xc0\xaf\""), Err(Invalid::Utf8(1))); // overlong
+        assert_eq!(validate(b"\"\xe6\x97\""), Err(Invalid::Utf8(1))); // cut short
+        assert_eq!(validate(b"\xef\xbb\xbf{}"), Err(Invalid::Utf8(0)));
+    }
+
+    #[test]
+    fn refuses_unpaired_surrogate_escapes() {
+        assert_eq!(check("\"\\ud83d\""), Err(Invalid::Surrogate(1)));
+        assert_eq!(check("\"x\\ude00\""), Err(Invalid::Surrogate(2)));
+        assert_eq!(check("\"\\ud83d\\u0041\""), Err(Invalid::Surrogate(1)));
+    }
+
+    #[test]
+    fn nesting_is_limited_to_max_depth() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(check(&nested(MAX_DEPTH)), Ok(Kind::Array));
+        assert_eq!(check(&nested(MAX_DEPTH + 1)), Err(Invalid::TooDeep));
+        let objects = format!("{}1{}", "{\"k\":".repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
+        assert_eq!(check(&objects), Ok(Kind::Object));
+    }
+
+    #[test]
+    fn numbers_beyond_f64_are_refused_exactly_where_f64_parsing_overflows() {
+        let limit = std::str::from_utf8(F64_OVERFLOW).unwrap();
+        assert_eq!(limit.parse::<f64>(), Ok(f64::INFINITY));
+        let below = format!("{}1", &limit[..limit.len() - 1]); // the limit ends in 2
+        assert_eq!(below.parse::<f64>(), Ok(f64::MAX));
+        for (text, overflows) in [
+            (limit.to_string(), true),
+            (below.clone(), false),
+            (format!("{below}.99999"), false),
+            (format!("{limit}.0"), true),
+            (format!("0.{below}e309"), false),
+            (format!("0.000{limit}e312"), true),
+            ("1e308".into(), false),
+            ("1.8e308".into(), true),
+            ("1e309".into(), true),
+            ("-1e999999999999".into(), true),
+            ("1e-999999999999".into(), false),
+            ("0e999999".into(), false),
+            (format!("1{}", "0".repeat(308)), false),
+            (format!("1{}", "0".repeat(309)), true),
+        ] {
+            let expected = text.parse::<f64>().unwrap().is_infinite();
+            assert_eq!(expected, overflows, "{text}");
+            assert_eq!(check(&text).is_err(), overflows, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_eight_byte_skip_stops_at_every_special_byte() {
+        for special in [b'"', b'\\', 0x1F, 0x00, 0x80, 0xFF] {
+            for at in 0..16 {
+                let mut bytes = vec![b'a'; 24];
+                bytes[at] = special;
+                assert!(skip_plain_ascii(&bytes, 0) <= at, "{special:#x} at {at}");
+            }
+        }
+        assert_eq!(skip_plain_ascii(&[b' '; 20], 0), 16);
+        assert_eq!(skip_plain_ascii(&[b'~'; 20], 3), 19);
+    }
+
+    /// Soups of JSON tokens, some well formed and most not.
+    fn soup() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let token = prop_oneof![
+            Just(&b"{"[..]),
+            Just(&b"}"[..]),
+            Just(&b"["[..]),
+            Just(&b"]"[..]),
+            Just(&b","[..]),
+            Just(&b":"[..]),
+            Just(&b" "[..]),
+            Just(&b"\"k\""[..]),
+            Just(&b"\"\\ud83d\\ude00\""[..]),
+            Just(&b"\"\\ud83d\""[..]),
+            Just(&b"\"\\n\\u00e9\""[..]),
+            Just(&b"\"\xc3\xa9\""[..]),
+            Just(&b"\"\xff\""[..]),
+            Just(&b"\"\x01\""[..]),
+            Just(&b"\""[..]),
+            Just(&b"-0.5e-3"[..]),
+            Just(&b"12"[..]),
+            Just(&b"01"[..]),
+            Just(&b"1e400"[..]),
+            Just(&b"-"[..]),
+            Just(&b"1."[..]),
+            Just(&b"true"[..]),
+            Just(&b"nul"[..]),
+            Just(&b"null"[..]),
+            Just(&b"\"abcdefghijklmnopq\""[..]),
+        ];
+        proptest::collection::vec(token, 0..24).prop_map(|tokens| tokens.concat())
+    }
+
+    proptest::proptest! {
+        /// Where nesting stays far below both limits, the check accepts
+        /// exactly what serde_json builds a value from.
+        #[test]
+        fn agrees_with_serde_json_on_what_is_json(bytes in soup()) {
+            let ours = validate(&bytes).is_ok();
+            let theirs = serde_json::from_slice::<serde_json::Value>(&bytes).is_ok();
+            proptest::prop_assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(&bytes));
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Writing hook outputs: a JSON object whose fields are known strings,
+//! booleans, nulls and values already serialised (host text echoed
+//! verbatim, or a plugin value serialised once).
+
+/// Builds one JSON object field by field, in the order written.
+pub(crate) struct ObjectWriter {
+    out: Vec<u8>,
+    first: bool,
+}
+
+impl ObjectWriter {
+    /// An object about `capacity` bytes long (so echoed values are copied
+    /// once, without the buffer growing under them).
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        let mut out = Vec::with_capacity(capacity + 64);
+        out.push(b'{');
+        ObjectWriter { out, first: true }
+    }
+
+    /// Starts field `key` (a plain ASCII name that needs no escaping).
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        &mut self.out
+    }
+
+    /// `"key": <json>`, where `json` is one valid JSON value.
+    pub(crate) fn raw(&mut self, key: &str, json: &[u8]) -> &mut Self {
+        self.key(key).extend_from_slice(json);
+        self
+    }
+
+    /// `"key": "<value, escaped>"`.
+    pub(crate) fn string(&mut self, key: &str, value: &str) -> &mut Self {
+        write_string(self.key(key), value);
+        self
+    }
+
+    /// `"key": true|false`.
+    #[allow(dead_code)] // used by the single-input ABI's outputs
+    pub(crate) fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+        let text: &[u8] = if value { b"true" } else { b"false" };
+        self.raw(key, text)
+    }
+
+    /// `"key": null`.
+    #[allow(dead_code)] // used by the single-input ABI's outputs
+    pub(crate) fn null(&mut self, key: &str) -> &mut Self {
+        self.raw(key, b"null")
+    }
+
+    /// `"key": <json>` or `"key": null`.
+    pub(crate) fn raw_or_null(&mut self, key: &str, json: Option<&[u8]>) -> &mut Self {
+        self.raw(key, json.unwrap_or(b"null"))
+    }
+
+    /// Closes the object.
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.out);
+        out.push(b'}');
+        out
+    }
+}
+
+/// Appends `value` as a JSON string: `"` and `\` escaped, control characters
+/// as `\n`-style or `\u00XX` escapes (as serde_json writes them), everything
+/// else as is.
+pub(crate) fn write_string(out: &mut Vec<u8>, value: &str) {
+    out.reserve(value.len() + 2);
+    out.push(b'"');
+    let bytes = value.as_bytes();
+    let mut plain = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0C => b"\\f",
+            0..=0x1F => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[plain..i]);
+        plain = i + 1;
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let unicode = [
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(byte >> 4) as usize],
+                HEX[(byte & 15) as usize],
+            ];
+            out.extend_from_slice(&unicode);
+        } else {
+            out.extend_from_slice(escape);
+        }
+    }
+    out.extend_from_slice(&bytes[plain..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_written_in_order_with_commas_between() {
+        let mut object = ObjectWriter::with_capacity(0);
+        object
+            .raw("request", br#"{"a":1}"#)
+            .null("short_circuit")
+            .bool("has_error", false)
+            .string("error", "");
+        assert_eq!(
+            object.finish(),
+            br#"{"request":{"a":1},"short_circuit":null,"has_error":false,"error":""}"#
+        );
+        assert_eq!(ObjectWriter::with_capacity(0).finish(), b"{}");
+    }
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("é日😀\u{7f}\u{2028}");
+        for text in [all.as_str(), "", "plain", "\"quoted\"", "a\\b"] {
+            let mut out = Vec::new();
+            write_string(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
+}
