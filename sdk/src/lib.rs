@@ -60,7 +60,8 @@ pub mod types;
 pub use hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
 pub use plugin::{Plugin, PluginError};
 pub use types::{
-    ChatMessage, Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse, StreamChunk,
+    ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest, LlmResponse,
+    StreamChunk,
 };
 
 /// Generates a plugin's wasm exports from its [`Plugin`] impl.
@@ -84,6 +85,9 @@ pub use types::{
 /// builds and unit-tests natively.
 pub use bifrost_plugin_sdk_macros::bifrost_plugin;
 
+/// Re-exported so plugins can derive and name their `Config` without their
+/// own dependency.
+pub use serde;
 /// Re-exported so plugins can name JSON values without their own dependency.
 pub use serde_json;
 
@@ -93,8 +97,8 @@ pub mod prelude {
     pub use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
     pub use crate::plugin::{Plugin, PluginError};
     pub use crate::types::{
-        ChatMessage, Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse,
-        StreamChunk,
+        ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest,
+        LlmResponse, StreamChunk,
     };
 }
 

@@ -16,17 +16,17 @@
 #![deny(unsafe_code)]
 
 use bifrost_plugin_sdk::prelude::*;
-use bifrost_plugin_sdk::serde_json::Value;
+use bifrost_plugin_sdk::serde::de::IgnoredAny;
 
 /// The plugin's state: none.
 pub struct HelloWorld;
 
 #[bifrost_plugin(name = "Hello World WASM Plugin")]
 impl Plugin for HelloWorld {
-    /// Any JSON configuration is accepted (and ignored).
-    type Config = Value;
+    /// Any JSON configuration is accepted (checked as JSON, then ignored).
+    type Config = IgnoredAny;
 
-    fn init(_config: Value) -> Result<Self, PluginError> {
+    fn init(_config: IgnoredAny) -> Result<Self, PluginError> {
         Ok(HelloWorld)
     }
 

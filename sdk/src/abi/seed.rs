@@ -19,11 +19,7 @@ const UNWRITABLE: &str = "plugin could not write its output";
 
 /// `{"response": null | HttpResponse, "error": ""}`
 fn intercept_output(response: Option<&HttpResponse>, error: &str) -> Vec<u8> {
-    let json = response.map(serde_json::to_vec);
-    if let Some(Err(e)) = &json {
-        return intercept_output(None, &format!("{UNWRITABLE}: {e}"));
-    }
-    let json = json.and_then(Result::ok);
+    let json = response.map(HttpResponse::to_json);
     ObjectWriter::with_capacity(json.as_ref().map_or(0, Vec::len))
         .raw_or_null("response", json.as_deref())
         .string("error", error)

@@ -3,10 +3,10 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::document::Document;
-use super::InputError;
+use super::document::check_object;
+use super::{InputError, JsonObject};
 use crate::PluginError;
 
 /// The context of the request a hook runs for: `request_id` and whatever else
@@ -28,7 +28,7 @@ use crate::PluginError;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Context {
-    values: Map<String, Value>,
+    values: JsonObject,
 }
 
 impl Context {
@@ -42,9 +42,9 @@ impl Context {
         if super::is_absent(bytes) {
             return Ok(Context::new());
         }
-        let doc = Document::from_bytes(bytes, "context")?;
+        check_object(bytes, "context")?;
         Ok(Context {
-            values: doc.into_map(),
+            values: JsonObject::from_checked(bytes),
         })
     }
 
@@ -71,13 +71,13 @@ impl Context {
         T::deserialize(self.values.get(key)?).ok()
     }
 
-    /// Sets `key` to `value`, returning the previous value.
-    pub fn set(&mut self, key: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
-        self.values.insert(key.into(), value.into())
+    /// Sets `key` to `value`. (Use [`Context::remove`] first for the value
+    /// it replaces: setting does not parse it.)
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<Value>) {
+        self.values.set(key.into(), value.into());
     }
 
-    /// Sets `key` to any serialisable value (a struct, a map, …), returning
-    /// the previous value. Fails only for values JSON cannot hold, such as a
+    /// Sets `key` to any serialisable value (a struct, a map, …). Fails only for values JSON cannot hold, such as a
     /// map with non-string keys; the error converts into the hook's error.
     ///
     /// ```
@@ -94,11 +94,12 @@ impl Context {
         &mut self,
         key: impl Into<String>,
         value: &T,
-    ) -> Result<Option<Value>, PluginError> {
+    ) -> Result<(), PluginError> {
         let key = key.into();
         let value = serde_json::to_value(value)
             .map_err(|e| PluginError::new(format!("context value `{key}`: {e}")))?;
-        Ok(self.values.insert(key, value))
+        self.values.set(key, value);
+        Ok(())
     }
 
     /// Removes `key`, returning its value.
@@ -113,7 +114,7 @@ impl Context {
 
     /// All entries, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v))
+        self.values.iter()
     }
 
     /// Number of entries.
@@ -134,8 +135,7 @@ mod tests {
     #[test]
     fn set_as_stores_structs_and_refuses_what_json_cannot_hold() {
         let mut ctx = Context::new();
-        let previous = ctx.set_as("pair", &(1, "two")).unwrap();
-        assert_eq!(previous, None);
+        ctx.set_as("pair", &(1, "two")).unwrap();
         assert_eq!(ctx.get("pair"), Some(&serde_json::json!([1, "two"])));
         let bad: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
         let err = ctx.set_as("bad", &bad).unwrap_err();

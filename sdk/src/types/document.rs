@@ -37,6 +37,15 @@ pub(crate) struct Document {
     /// The text could not be checked or parsed: reads see an empty object,
     /// edits are dropped, and it is never echoed unchecked.
     opaque: Cell<bool>,
+    /// How an edited object is written. Set by the code that edits or builds
+    /// one, so a plugin that never does carries no JSON writer for objects.
+    write_edited: Option<WriteObject>,
+}
+
+type WriteObject = fn(&Map<String, Value>) -> Option<Vec<u8>>;
+
+fn write_object(map: &Map<String, Value>) -> Option<Vec<u8>> {
+    serde_json::to_vec(map).ok()
 }
 
 thread_local! {
@@ -60,6 +69,7 @@ impl Document {
             checked: Cell::new(true),
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
+            write_edited: None,
         })
     }
 
@@ -86,6 +96,7 @@ impl Document {
             checked: Cell::new(false),
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
+            write_edited: None,
         })
     }
 
@@ -96,6 +107,7 @@ impl Document {
             checked: Cell::new(true),
             parsed: OnceCell::from(map),
             opaque: Cell::new(false),
+            write_edited: Some(write_object),
         }
     }
 
@@ -126,6 +138,7 @@ impl Document {
         self.map();
         if !self.opaque.get() {
             self.host = None;
+            self.write_edited = Some(write_object);
         }
         self.parsed.get_mut().expect("initialised by map()")
     }
@@ -159,15 +172,12 @@ impl Document {
     pub(crate) fn to_json(&self) -> Option<Cow<'_, [u8]>> {
         match self.echo() {
             Ok(Some(text)) => Some(Cow::Borrowed(text)),
-            Ok(None) => serde_json::to_vec(self.map()).ok().map(Cow::Owned),
+            Ok(None) => {
+                let write = self.write_edited?;
+                write(self.parsed.get()?).map(Cow::Owned)
+            }
             Err(_) => None,
         }
-    }
-
-    /// Consumes the document into its object.
-    pub(crate) fn into_map(mut self) -> Map<String, Value> {
-        self.map_mut();
-        self.parsed.take().unwrap_or_default()
     }
 }
 
@@ -388,6 +398,7 @@ mod tests {
             checked: Cell::new(true),
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
+            write_edited: None,
         };
         assert!(doc.map().is_empty());
         doc.map_mut().insert("edit".into(), 1.into());

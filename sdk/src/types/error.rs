@@ -49,7 +49,9 @@ impl LlmError {
             return Ok(None);
         }
         let error = Self::from_bytes(bytes)?;
-        Ok((!error.json().is_empty()).then_some(error))
+        // Checked as an object: `{` and `}` with only whitespace between is `{}`.
+        let empty = bytes.trim_ascii().len() >= 2 && bytes.trim_ascii()[1..].trim_ascii() == b"}";
+        Ok((!empty).then_some(error))
     }
 
     /// Sets the HTTP status code returned to the client.

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
-use super::document::Document;
-use super::InputError;
+use super::document::check_object;
+use super::{InputError, JsonObject};
+use crate::json::members::{decode_string, members};
+use crate::json::write::write_string;
 
 /// An incoming HTTP request, as seen by the HTTP transport hook.
 ///
@@ -37,25 +39,28 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
     /// Every other field the host sent, kept for the way back.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: JsonObject,
 }
 
 impl HttpRequest {
     /// Reads the request buffer of the HTTP hook.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
-        let map = Document::from_bytes(bytes, "http request")?.into_map();
-        Self::from_map(map).map_err(|e| InputError::new(format!("http request is not valid: {e}")))
+        check_object(bytes, "http request")?;
+        Self::from_checked(bytes)
+            .map_err(|e| InputError::new(format!("http request is not valid: {e}")))
     }
 
-    /// Takes the modelled fields out of `map`; the rest become `extra`.
-    fn from_map(mut map: Map<String, Value>) -> Result<Self, String> {
+    /// Takes the modelled fields out of a checked object; the rest become
+    /// `extra`, unparsed.
+    fn from_checked(bytes: &[u8]) -> Result<Self, String> {
+        let mut object = JsonObject::from_checked(bytes);
         Ok(HttpRequest {
-            method: field::string(&mut map, "method")?,
-            path: field::string(&mut map, "path")?,
-            headers: field::string_map(&mut map, "headers")?,
-            query: field::string_map(&mut map, "query")?,
-            body: field::base64(&mut map, "body")?,
-            extra: map,
+            method: field::string(&mut object, "method")?,
+            path: field::string(&mut object, "path")?,
+            headers: field::string_map(&mut object, "headers")?,
+            query: field::string_map(&mut object, "query")?,
+            body: field::base64(&mut object, "body")?,
+            extra: object,
         })
     }
 
@@ -100,7 +105,7 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
     /// Every other field, kept for the way back.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: JsonObject,
 }
 
 impl HttpResponse {
@@ -134,18 +139,48 @@ impl HttpResponse {
         if super::is_absent(bytes) {
             return Ok(HttpResponse::default());
         }
-        let map = Document::from_bytes(bytes, "http response")?.into_map();
-        Self::from_map(map).map_err(|e| InputError::new(format!("http response is not valid: {e}")))
+        check_object(bytes, "http response")?;
+        Self::from_checked(bytes)
+            .map_err(|e| InputError::new(format!("http response is not valid: {e}")))
     }
 
-    /// Takes the modelled fields out of `map`; the rest become `extra`.
-    fn from_map(mut map: Map<String, Value>) -> Result<Self, String> {
+    /// Takes the modelled fields out of a checked object; the rest become
+    /// `extra`, unparsed.
+    fn from_checked(bytes: &[u8]) -> Result<Self, String> {
+        let mut object = JsonObject::from_checked(bytes);
         Ok(HttpResponse {
-            status_code: field::status_code(&mut map, "status_code")?,
-            headers: field::string_map(&mut map, "headers")?,
-            body: field::base64(&mut map, "body")?,
-            extra: map,
+            status_code: field::status_code(&mut object, "status_code")?,
+            headers: field::string_map(&mut object, "headers")?,
+            body: field::base64(&mut object, "body")?,
+            extra: object,
         })
+    }
+
+    /// The response as the JSON the host reads: `status_code`, `headers`,
+    /// `body` (base64), then the other fields.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.body.len() * 4 / 3 + 64);
+        out.extend_from_slice(b"{\"status_code\":");
+        out.extend_from_slice(self.status_code.to_string().as_bytes());
+        out.extend_from_slice(b",\"headers\":{");
+        for (i, (name, value)) in self.headers.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_string(&mut out, name);
+            out.push(b':');
+            write_string(&mut out, value);
+        }
+        out.extend_from_slice(b"},\"body\":");
+        write_string(&mut out, &STANDARD.encode(&self.body));
+        let mut extra = Vec::new();
+        self.extra.write_json(&mut extra);
+        if extra.len() > 2 {
+            out.push(b',');
+            out.extend_from_slice(&extra[1..extra.len() - 1]);
+        }
+        out.push(b'}');
+        out
     }
 
     /// Adds (or replaces) a header.
@@ -179,16 +214,23 @@ fn find_header<'a>(headers: &'a BTreeMap<String, String>, name: &str) -> Option<
 // whole request.
 impl<'de> Deserialize<'de> for HttpRequest {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = Map::deserialize(deserializer)?;
-        HttpRequest::from_map(map).map_err(serde::de::Error::custom)
+        HttpRequest::from_checked(&checked_text(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
 impl<'de> Deserialize<'de> for HttpResponse {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = Map::deserialize(deserializer)?;
-        HttpResponse::from_map(map).map_err(serde::de::Error::custom)
+        HttpResponse::from_checked(&checked_text(deserializer)?).map_err(serde::de::Error::custom)
     }
+}
+
+/// Any object a deserializer holds, as checked JSON text: the one form the
+/// fields are read from.
+fn checked_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    let map = Map::deserialize(deserializer)?;
+    let text = serde_json::to_vec(&map).map_err(serde::de::Error::custom)?;
+    crate::json::validate(&text).map_err(serde::de::Error::custom)?;
+    Ok(text)
 }
 
 /// Go's `[]byte` in JSON: standard base64 with padding.
@@ -202,65 +244,77 @@ fn base64_body<S: Serializer>(body: &[u8], serializer: S) -> Result<S::Ok, S::Er
 mod field {
     use super::*;
 
-    fn take(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
-        map.remove(key).filter(|value| !value.is_null())
+    /// The text of `key`'s value, taken out of `object`; `None` if absent or
+    /// `null`.
+    fn take(object: &mut JsonObject, key: &str) -> Option<Box<[u8]>> {
+        object
+            .take_host_text(key)
+            .filter(|text| &text[..] != b"null")
     }
 
-    pub(super) fn string(map: &mut Map<String, Value>, key: &str) -> Result<String, String> {
-        match take(map, key) {
+    pub(super) fn string(object: &mut JsonObject, key: &str) -> Result<String, String> {
+        match take(object, key) {
             None => Ok(String::new()),
-            Some(Value::String(text)) => Ok(text),
-            Some(other) => Err(format!("`{key}` is {}, expected a string", kind(&other))),
+            Some(text) => as_string(&text, key),
+        }
+    }
+
+    fn as_string(text: &[u8], name: &str) -> Result<String, String> {
+        match text.first() {
+            Some(b'"') => Ok(decode_string(text)),
+            _ => Err(format!("`{name}` is {}, expected a string", kind(text))),
         }
     }
 
     pub(super) fn string_map(
-        map: &mut Map<String, Value>,
+        object: &mut JsonObject,
         key: &str,
     ) -> Result<BTreeMap<String, String>, String> {
-        let object = match take(map, key) {
-            None => return Ok(BTreeMap::new()),
-            Some(Value::Object(object)) => object,
-            Some(other) => return Err(format!("`{key}` is {}, expected an object", kind(&other))),
+        let Some(text) = take(object, key) else {
+            return Ok(BTreeMap::new());
         };
-        object
-            .into_iter()
-            .map(|(name, value)| match value {
-                Value::String(text) => Ok((name, text)),
-                other => Err(format!(
-                    "`{key}.{name}` is {}, expected a string",
-                    kind(&other)
-                )),
-            })
+        if text.first() != Some(&b'{') {
+            return Err(format!("`{key}` is {}, expected an object", kind(&text)));
+        }
+        members(&text)
+            .map(|(name, value)| Ok((name.clone(), as_string(value, &format!("{key}.{name}"))?)))
             .collect()
     }
 
-    pub(super) fn base64(map: &mut Map<String, Value>, key: &str) -> Result<Vec<u8>, String> {
+    pub(super) fn base64(object: &mut JsonObject, key: &str) -> Result<Vec<u8>, String> {
         STANDARD
-            .decode(string(map, key)?)
+            .decode(string(object, key)?)
             .map_err(|e| format!("{key} is not valid base64 ({e})"))
     }
 
-    pub(super) fn status_code(map: &mut Map<String, Value>, key: &str) -> Result<u16, String> {
-        match take(map, key) {
-            None => Ok(0),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .and_then(|n| u16::try_from(n).ok())
-                .ok_or_else(|| format!("`{key}` is {n}, expected a status code (0 to 65535)")),
-            Some(other) => Err(format!("`{key}` is {}, expected a number", kind(&other))),
+    pub(super) fn status_code(object: &mut JsonObject, key: &str) -> Result<u16, String> {
+        let Some(text) = take(object, key) else {
+            return Ok(0);
+        };
+        match text.first() {
+            Some(b'-' | b'0'..=b'9') => std::str::from_utf8(&text)
+                .ok()
+                .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|digits| digits.parse().ok())
+                .ok_or_else(|| {
+                    format!(
+                        "`{key}` is {}, expected a status code (0 to 65535)",
+                        String::from_utf8_lossy(&text)
+                    )
+                }),
+            _ => Err(format!("`{key}` is {}, expected a number", kind(&text))),
         }
     }
 
-    /// What a JSON value is, for error messages.
-    fn kind(value: &Value) -> &'static str {
-        match value {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
+    /// What a checked JSON value is, for error messages.
+    fn kind(text: &[u8]) -> &'static str {
+        match text.first() {
+            Some(b'n') => "null",
+            Some(b't' | b'f') => "a boolean",
+            Some(b'"') => "a string",
+            Some(b'[') => "an array",
+            Some(b'{') => "an object",
+            _ => "a number",
         }
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod http;
 mod llm;
 mod message;
+mod object;
 
 pub use chunk::StreamChunk;
 pub use context::Context;
@@ -17,6 +18,7 @@ pub use error::LlmError;
 pub use http::{HttpRequest, HttpResponse};
 pub use llm::{LlmRequest, LlmResponse};
 pub use message::ChatMessage;
+pub use object::JsonObject;
 
 use std::fmt;
 

@@ -1,0 +1,191 @@
+//! Reading checked JSON text without building a tree: the members of an
+//! object as `(key, value text)` pairs, and string tokens decoded.
+//!
+//! Everything here takes text [`validate`](super::validate) accepted, so it
+//! does not check again: on such text it cannot fail.
+
+/// The members of the object `text` (checked JSON whose value is an
+/// object), in order: the decoded key and the value's exact text.
+pub(crate) fn members(text: &[u8]) -> Members<'_> {
+    let mut at = skip_whitespace(text, 0);
+    at += 1; // `{`
+    Members { text, at }
+}
+
+/// Iterator returned by [`members`].
+pub(crate) struct Members<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (String, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.text;
+        let mut at = skip_whitespace(text, self.at);
+        if text.get(at) == Some(&b',') {
+            at = skip_whitespace(text, at + 1);
+        }
+        if text.get(at) != Some(&b'"') {
+            self.at = text.len();
+            return None; // `}`
+        }
+        let key_end = skip_value(text, at);
+        let key = decode_string(&text[at..key_end]);
+        let value_start = skip_whitespace(text, skip_whitespace(text, key_end) + 1); // past `:`
+        let value_end = skip_value(text, value_start);
+        self.at = value_end;
+        Some((key, &text[value_start..value_end]))
+    }
+}
+
+fn skip_whitespace(text: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = text.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The end of the value starting at `at`.
+fn skip_value(text: &[u8], mut at: usize) -> usize {
+    match text.get(at) {
+        Some(b'"') => string_end(text, at + 1),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            while let Some(&byte) = text.get(at) {
+                at += 1;
+                match byte {
+                    b'"' => at = string_end(text, at),
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            at
+        }
+        _ => {
+            // A number or literal runs up to the next delimiter.
+            while let Some(byte) = text.get(at) {
+                if matches!(byte, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                    break;
+                }
+                at += 1;
+            }
+            at
+        }
+    }
+}
+
+/// Just past the closing quote of the string whose content starts at `at`.
+fn string_end(text: &[u8], mut at: usize) -> usize {
+    while let Some(&byte) = text.get(at) {
+        at += 1;
+        match byte {
+            b'"' => return at,
+            b'\\' => at += 1,
+            _ => {}
+        }
+    }
+    at
+}
+
+/// The value of a checked string token (quotes included).
+pub(crate) fn decode_string(token: &[u8]) -> String {
+    let inner = &token[1..token.len().saturating_sub(1).max(1)];
+    if !inner.contains(&b'\\') {
+        return String::from_utf8_lossy(inner).into_owned();
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(slash) = rest.iter().position(|&b| b == b'\\') {
+        out.push_str(&String::from_utf8_lossy(&rest[..slash]));
+        let (decoded, used) = escape(&rest[slash..]);
+        out.push(decoded);
+        rest = &rest[slash + used..];
+    }
+    out.push_str(&String::from_utf8_lossy(rest));
+    out
+}
+
+/// The character an escape at the start of `text` stands for, and its length.
+fn escape(text: &[u8]) -> (char, usize) {
+    let simple = match text.get(1) {
+        Some(b'b') => '\u{8}',
+        Some(b'f') => '\u{c}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => {
+            let high = hex4(&text[2..]);
+            if (0xD800..0xDC00).contains(&high) {
+                let low = hex4(&text[8..]);
+                let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                return (char::from_u32(code).unwrap_or('\u{FFFD}'), 12);
+            }
+            return (char::from_u32(high).unwrap_or('\u{FFFD}'), 6);
+        }
+        Some(&other) => other as char, // `"`, `\`, `/`
+        None => '\u{FFFD}',
+    };
+    (simple, 2)
+}
+
+fn hex4(text: &[u8]) -> u32 {
+    text.iter().take(4).fold(0, |unit, &digit| {
+        unit * 16 + (digit as char).to_digit(16).unwrap_or(0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(text: &str) -> Vec<(String, String)> {
+        assert!(super::super::validate(text.as_bytes()).is_ok(), "{text}");
+        members(text.as_bytes())
+            .map(|(k, v)| (k, String::from_utf8(v.to_vec()).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn members_are_the_keys_and_exact_value_texts_in_order() {
+        let text = r#" { "b" : 1.50 , "a":[1, {"x":"}"}] ,"s":"q\"}","n":null,"t":true,"o":{} } "#;
+        let expected = [
+            ("b", "1.50"),
+            ("a", r#"[1, {"x":"}"}]"#),
+            ("s", r#""q\"}""#),
+            ("n", "null"),
+            ("t", "true"),
+            ("o", "{}"),
+        ];
+        let found = pairs(text);
+        let found: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(found, expected);
+        assert!(pairs("{}").is_empty());
+        assert!(pairs(" {\n} ").is_empty());
+    }
+
+    #[test]
+    fn keys_and_strings_are_decoded_as_serde_json_decodes_them() {
+        for token in [
+            r#""plain""#,
+            r#""""#,
+            r#""\"\\\/\b\f\n\r\t""#,
+            r#""\u00e9\u65E5 \ud83d\ude00 end""#,
+            r#""é日😀""#,
+        ] {
+            let expected: String = serde_json::from_str(token).unwrap();
+            assert_eq!(decode_string(token.as_bytes()), expected, "{token}");
+        }
+        assert_eq!(pairs(r#"{"a\nb":1}"#)[0].0, "a\nb");
+    }
+}
