@@ -49,6 +49,7 @@
 
 pub mod abi;
 mod allocator;
+mod base64;
 pub mod hooks;
 mod json;
 pub mod memory;

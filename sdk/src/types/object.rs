@@ -31,6 +31,18 @@ use crate::json::members::members;
 pub struct JsonObject {
     /// Sorted by key.
     entries: Vec<(String, Entry)>,
+    /// Writes a value the plugin set. Recorded by [`JsonObject::insert`], so
+    /// a plugin that never sets one carries no serde_json writer.
+    write_set: Option<WriteValue>,
+}
+
+/// Appends one JSON value.
+pub(crate) type WriteValue = fn(&Value, &mut Vec<u8>);
+
+/// serde_json's writer, for values set by the plugin.
+pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) {
+    // Writing a `Value` to memory cannot fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 #[derive(Clone)]
@@ -125,11 +137,14 @@ impl JsonObject {
 
     /// Sets `key` to `value`, returning the previous value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+        self.write_set = Some(write_value);
         self.put(key.into(), Entry::Set(value.into()))
             .map(Entry::into_value)
     }
 
-    /// Sets `key` to `value`, dropping the previous value unparsed.
+    /// Sets `key` to `value`, dropping the previous value unparsed. Unlike
+    /// [`JsonObject::insert`] it records no writer: the code that writes
+    /// this object passes one.
     pub(crate) fn set(&mut self, key: String, value: Value) {
         self.put(key, Entry::Set(value));
     }
@@ -166,8 +181,12 @@ impl JsonObject {
     }
 
     /// Appends the object as JSON: host text as it came, values the plugin
-    /// set serialised.
-    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+    /// set serialised by `write` or the writer [`JsonObject::insert`]
+    /// recorded. (A value with neither cannot exist: only
+    /// [`JsonObject::set`] stores one without recording a writer, and its
+    /// callers pass `write`.)
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>, write: Option<WriteValue>) {
+        let write = write.or(self.write_set);
         out.push(b'{');
         for (i, (key, entry)) in self.entries.iter().enumerate() {
             if i > 0 {
@@ -177,8 +196,10 @@ impl JsonObject {
             out.push(b':');
             match entry {
                 Entry::Host { text, .. } => out.extend_from_slice(text),
-                // Writing a `Value` to memory cannot fail.
-                Entry::Set(value) => drop(serde_json::to_writer(&mut *out, value)),
+                Entry::Set(value) => match write {
+                    Some(write) => write(value, out),
+                    None => out.extend_from_slice(b"null"),
+                },
             }
         }
         out.push(b'}');
@@ -255,7 +276,7 @@ mod tests {
 
     fn written(object: &JsonObject) -> String {
         let mut out = Vec::new();
-        object.write_json(&mut out);
+        object.write_json(&mut out, None);
         String::from_utf8(out).unwrap()
     }
 
