@@ -67,7 +67,8 @@ fn parse_config<P: Plugin>(bytes: &[u8]) -> Result<P::Config, String> {
     if trimmed.is_empty() || trimmed == b"null" {
         return Ok(P::Config::default());
     }
-    serde_json::from_slice(bytes).map_err(|e| format!("config is not valid: {e}"))
+    crate::json::validate(trimmed).map_err(|e| format!("config is not valid JSON: {e}"))?;
+    crate::json::de::from_checked(trimmed).map_err(|e| format!("config is not valid: {e}"))
 }
 
 fn init_failed(error: PluginError) -> String {

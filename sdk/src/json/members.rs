@@ -40,6 +40,38 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
+/// The items of the array `text` (checked JSON whose value is an array), as
+/// their exact texts.
+pub(crate) fn elements(text: &[u8]) -> Elements<'_> {
+    let at = skip_whitespace(text, 0) + 1; // `[`
+    Elements { text, at }
+}
+
+/// Iterator returned by [`elements`].
+pub(crate) struct Elements<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.text;
+        let mut at = skip_whitespace(text, self.at);
+        if text.get(at) == Some(&b',') {
+            at = skip_whitespace(text, at + 1);
+        }
+        if matches!(text.get(at), None | Some(b']')) {
+            self.at = text.len();
+            return None;
+        }
+        let end = skip_value(text, at);
+        self.at = end;
+        Some(&text[at..end])
+    }
+}
+
 fn skip_whitespace(text: &[u8], mut at: usize) -> usize {
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = text.get(at) {
         at += 1;
@@ -171,6 +203,12 @@ mod tests {
             .collect();
         assert_eq!(found, expected);
         assert!(pairs("{}").is_empty());
+        let items: Vec<&[u8]> = elements(br#" [ 1 ,"a]" , [2,[]], {"k":[]},null ] "#).collect();
+        assert_eq!(
+            items,
+            [&b"1"[..], br#""a]""#, b"[2,[]]", br#"{"k":[]}"#, b"null"]
+        );
+        assert_eq!(elements(b"[ ]").count(), 0);
         assert!(pairs(" {\n} ").is_empty());
     }
 

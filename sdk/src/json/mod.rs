@@ -6,6 +6,7 @@
 //! writing hook outputs ([`write`]) are done here, in one pass each, with no
 //! tree built.
 
+pub(crate) mod de;
 pub(crate) mod members;
 pub(crate) mod validate;
 pub(crate) mod write;

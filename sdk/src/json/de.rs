@@ -1,0 +1,325 @@
+//! A serde `Deserializer` over checked JSON text: how a plugin's `Config`
+//! is read.
+//!
+//! The text has passed [`validate`](super::validate), so this only walks
+//! it. It exists so that reading a configuration does not link serde_json's
+//! parser into every plugin: a `Config` that ignores its input
+//! (`serde::de::IgnoredAny`) costs nothing, and a struct costs what its
+//! fields need.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+
+use super::members::{decode_string, elements, members, Members};
+
+/// Deserialises `T` from `text`, which must be checked JSON.
+pub(crate) fn from_checked<T: de::DeserializeOwned>(text: &[u8]) -> Result<T, Error> {
+    T::deserialize(Value(text.trim_ascii()))
+}
+
+/// Why the text does not fit the type.
+#[derive(Debug)]
+pub(crate) struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        Error(message.to_string())
+    }
+}
+
+/// One checked JSON value.
+#[derive(Clone, Copy)]
+struct Value<'a>(&'a [u8]);
+
+impl Value<'_> {
+    fn is_null(&self) -> bool {
+        self.0 == b"null"
+    }
+
+    fn number<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let text = std::str::from_utf8(self.0).map_err(de::Error::custom)?;
+        if !text.contains(['.', 'e', 'E']) {
+            if let Ok(n) = text.parse::<u64>() {
+                return visitor.visit_u64(n);
+            }
+            if let Ok(n) = text.parse::<i64>() {
+                return visitor.visit_i64(n);
+            }
+        }
+        // Checked text is a finite number in range, so this parses.
+        visitor.visit_f64(text.parse::<f64>().map_err(de::Error::custom)?)
+    }
+}
+
+impl<'de> de::Deserializer<'de> for Value<'_> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0.first() {
+            Some(b'n') => visitor.visit_unit(),
+            Some(b't') => visitor.visit_bool(true),
+            Some(b'f') => visitor.visit_bool(false),
+            Some(b'"') => visitor.visit_string(decode_string(self.0)),
+            Some(b'[') => visitor.visit_seq(Seq(elements(self.0))),
+            Some(b'{') => visitor.visit_map(Map {
+                members: members(self.0),
+                value: None,
+            }),
+            _ => self.number(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.is_null() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.0.first() {
+            // A unit variant: "Name".
+            Some(b'"') => visitor.visit_enum(decode_string(self.0).into_deserializer()),
+            // Any other variant: {"Name": value}.
+            Some(b'{') => {
+                let mut entries = members(self.0);
+                match (entries.next(), entries.next()) {
+                    (Some((variant, value)), None) => visitor.visit_enum(Enum {
+                        variant,
+                        value: Value(value),
+                    }),
+                    _ => Err(de::Error::custom(
+                        "expected an enum variant: an object with exactly one key",
+                    )),
+                }
+            }
+            _ => Err(de::Error::custom(
+                "expected an enum variant: a string or an object with one key",
+            )),
+        }
+    }
+
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match std::str::from_utf8(self.0)
+            .ok()
+            .and_then(|t| t.parse().ok())
+        {
+            Some(n) => visitor.visit_i128(n),
+            None => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match std::str::from_utf8(self.0)
+            .ok()
+            .and_then(|t| t.parse().ok())
+        {
+            Some(n) => visitor.visit_u128(n),
+            None => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier
+    }
+}
+
+struct Seq<'a>(super::members::Elements<'a>);
+
+impl<'de> de::SeqAccess<'de> for Seq<'_> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        self.0
+            .next()
+            .map(|item| seed.deserialize(Value(item)))
+            .transpose()
+    }
+}
+
+struct Map<'a> {
+    members: Members<'a>,
+    value: Option<&'a [u8]>,
+}
+
+impl<'de> de::MapAccess<'de> for Map<'_> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some((key, value)) = self.members.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        seed.deserialize(key.into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let value = self.value.take().unwrap_or(b"null");
+        seed.deserialize(Value(value))
+    }
+}
+
+struct Enum<'a> {
+    variant: String,
+    value: Value<'a>,
+}
+
+impl<'de, 'a> de::EnumAccess<'de> for Enum<'a> {
+    type Error = Error;
+    type Variant = Value<'a>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Value<'a>), Error> {
+        let variant = seed.deserialize(self.variant.into_deserializer())?;
+        Ok((variant, self.value))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Value<'_> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        de::Deserialize::deserialize(self)
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_seq(self, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_map(self, visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Config {
+        name: String,
+        limit: u32,
+        ratio: f64,
+        offset: i64,
+        tags: Vec<String>,
+        nested: Option<Box<Config>>,
+        mode: Mode,
+        #[serde(default)]
+        labels: BTreeMap<String, serde_json::Value>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    enum Mode {
+        Off,
+        Fixed(u8),
+        Pair(u8, u8),
+        Span { from: u8, to: u8 },
+    }
+
+    /// What serde_json makes of `text`, and what we make of it, agree.
+    fn agree<T: de::DeserializeOwned + PartialEq + fmt::Debug>(text: &str) -> Option<T> {
+        assert!(super::super::validate(text.as_bytes()).is_ok(), "{text}");
+        let ours = from_checked::<T>(text.as_bytes()).ok();
+        let theirs = serde_json::from_str::<T>(text).ok();
+        assert_eq!(ours, theirs, "{text}");
+        ours
+    }
+
+    #[test]
+    fn reads_structs_options_enums_maps_and_numbers_as_serde_json_does() {
+        let text = r#" {"name":"a\"b","limit":7,"ratio":-0.25e1,"offset":-3,"tags":["x","\u00e9"],
+            "nested":{"name":"n","limit":0,"ratio":1,"offset":9,"tags":[],"nested":null,"mode":"Off"},
+            "mode":{"Span":{"from":1,"to":2}},"labels":{"k":[1,{"z":null}]}} "#;
+        let config = agree::<Config>(text).expect("parses");
+        assert_eq!(config.ratio, -2.5);
+        assert_eq!(config.nested.unwrap().mode, Mode::Off);
+        for mode in [
+            r#""Off""#,
+            r#"{"Fixed":3}"#,
+            r#"{"Pair":[1,2]}"#,
+            r#""Fixed""#,
+            r#"{"Off":null}"#,
+        ] {
+            agree::<Mode>(mode);
+        }
+        for wrong in [
+            r#"{"name":1}"#,
+            r#"{"name":"n","limit":-1,"ratio":1,"offset":0,"tags":[],"nested":null,"mode":"Off"}"#,
+            r#"{"name":"n","limit":1,"ratio":1,"offset":0,"tags":[],"nested":null,"mode":"Off","extra":1}"#,
+            r#"{"Fixed":3,"Off":null}"#,
+            "[]",
+        ] {
+            assert!(agree::<Config>(wrong).is_none());
+        }
+        assert_eq!(agree::<u8>("255"), Some(255));
+        assert_eq!(agree::<u8>("256"), None);
+        assert_eq!(
+            agree::<i128>("-170141183460469231731687303715884105728"),
+            Some(i128::MIN)
+        );
+        assert_eq!(
+            agree::<u128>("340282366920938463463374607431768211455"),
+            Some(u128::MAX)
+        );
+        assert_eq!(agree::<f32>("1e-3"), Some(0.001));
+        assert_eq!(
+            agree::<(bool, char, ())>(r#"[true,"c",null]"#),
+            Some((true, 'c', ()))
+        );
+    }
+
+    #[test]
+    fn ignored_any_accepts_every_value_without_reading_it() {
+        for text in ["{}", "[1,2]", "\"s\"", "1e300", "null", "true"] {
+            assert!(from_checked::<de::IgnoredAny>(text.as_bytes()).is_ok());
+        }
+    }
+}
