@@ -38,9 +38,12 @@ build-test-plugins:
 	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest.wasm
 
 ## bench: sizes, ns per call against the copying limit, memory after BENCH_CALLS
-## calls; hello-world with the opt-in wee_alloc allocator is measured beside it
+## calls; hello-world built with Rust's dlmalloc and with wee_alloc is measured
+## beside the default (talc)
 BENCH_CALLS ?= 1000000
 bench: build build-test-plugins
+	$(CARGO) build --release --target $(TARGET) -p hello-world --features dlmalloc
+	cp $(WASM) build/test/hello-world-dlmalloc.wasm
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features wee_alloc
 	cp $(WASM) build/test/hello-world-wee-alloc.wasm
 	$(CARGO) run --release -p bifrost-plugin-bench -- --calls $(BENCH_CALLS)

@@ -9,8 +9,9 @@
 //!   serde_json parse + serialise of the same payload inside the guest;
 //! - guest memory after N calls (default 1M) for each host free behaviour.
 //!
-//! Pass-through and memory are measured for the default allocator and for
-//! the opt-in `wee_alloc` build (`build/test/hello-world-wee-alloc.wasm`).
+//! Pass-through and memory are measured for the default allocator (talc)
+//! and for builds with Rust's dlmalloc (`build/test/hello-world-dlmalloc.wasm`)
+//! and the opt-in wee_alloc (`build/test/hello-world-wee-alloc.wasm`).
 //!
 //! The runtime is wasmi, an interpreter: guest work is interpreted while the
 //! baseline copy is native, so ratios are far larger than under a JIT.
@@ -56,7 +57,8 @@ fn main() {
     // memory grows with every call, so 100k calls show it (1M would take
     // gigabytes).
     let allocators = [
-        ("dlmalloc (default)", "hello-world.wasm", calls),
+        ("talc (default)", "hello-world.wasm", calls),
+        ("dlmalloc", "test/hello-world-dlmalloc.wasm", calls),
         (
             "wee_alloc",
             "test/hello-world-wee-alloc.wasm",
@@ -105,6 +107,7 @@ fn sizes(build: &Path) {
     let names = [
         "hello-world.wasm",
         "hello-world-single-input.wasm",
+        "test/hello-world-dlmalloc.wasm",
         "test/hello-world-wee-alloc.wasm",
     ];
     for name in names {

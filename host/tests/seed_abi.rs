@@ -362,12 +362,15 @@ fn pointers_outside_memory_or_null_are_errors_not_traps() {
 fn memory_the_plugin_did_not_hand_out_is_copied_up_to_4_mib_and_refused_beyond() {
     let mut guest = guest(FreeMode::All);
     guest.init(b"{}").unwrap();
-    // A region that was a buffer once: freed, so no longer the host's.
-    let big = guest.malloc(6 << 20).unwrap();
-    assert_ne!(big, 0);
-    guest.free(big).unwrap();
+    // A region that was a buffer once: written while it was the host's, then
+    // freed. (Past its start, which the allocator reuses first; a host must
+    // not write into memory it freed, which holds the allocator's records.)
+    let region = guest.malloc(6 << 20).unwrap();
+    assert_ne!(region, 0);
+    let big = region + (64 << 10);
     let request = fixture("chat_request_flat.json");
     guest.write(big, &request).unwrap();
+    guest.free(region).unwrap();
 
     // A small stray range is copied before use and works.
     let small = [0, 0, big as i32, request.len() as i32];

@@ -67,7 +67,8 @@ fn parse_config<P: Plugin>(bytes: &[u8]) -> Result<P::Config, String> {
     if trimmed.is_empty() || trimmed == b"null" {
         return Ok(P::Config::default());
     }
-    crate::json::validate(trimmed).map_err(|e| format!("config is not valid JSON: {e}"))?;
+    crate::json::validate_nested(trimmed, crate::json::CONFIG_MAX_DEPTH)
+        .map_err(|e| format!("config is not valid JSON: {e}"))?;
     crate::json::de::from_checked(trimmed).map_err(|e| format!("config is not valid: {e}"))
 }
 
@@ -78,38 +79,47 @@ fn init_failed(error: PluginError) -> String {
 /// Runs `f` on the plugin, building it from the default configuration first
 /// if `init` was never called. `Err` says why the plugin is unavailable.
 pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R, String> {
+    let mut plugin = take_plugin(build_default::<P>)?;
+    // The slot holds only values of the one `P` the exports were generated for.
+    let result = plugin.downcast_mut::<P>().map(f);
+    replace(Slot::Ready(plugin));
+    result.ok_or_else(|| "plugin state has an unexpected type".into())
+}
+
+/// `P` built from its default configuration, for a host that never called
+/// `init`.
+fn build_default<P: Plugin>() -> Result<Box<dyn Any>, PluginError> {
+    P::init(P::Config::default()).map(|plugin| Box::new(plugin) as Box<dyn Any>)
+}
+
+/// Takes the plugin out of its slot (marking it in use), building it with
+/// `build` if there is none yet. Not generic, so every hook shares one copy.
+fn take_plugin(build: fn() -> Result<Box<dyn Any>, PluginError>) -> Result<Box<dyn Any>, String> {
     panic::install_hook();
-    let mut plugin: Box<dyn Any> = match replace(Slot::InUse) {
-        Slot::Ready(plugin) => plugin,
-        Slot::Empty => match P::init(P::Config::default()) {
-            Ok(plugin) => Box::new(plugin),
-            Err(e) => {
-                let reason = init_failed(e);
-                replace(Slot::InitFailed(reason.clone()));
-                return Err(format!("plugin is not initialised: {reason}"));
-            }
-        },
+    match replace(Slot::InUse) {
+        Slot::Ready(plugin) => Ok(plugin),
+        Slot::Empty => build().map_err(|e| {
+            let reason = init_failed(e);
+            replace(Slot::InitFailed(reason.clone()));
+            format!("plugin is not initialised: {reason}")
+        }),
         Slot::InitFailed(reason) => {
             let message = format!("plugin is not initialised: {reason}");
             replace(Slot::InitFailed(reason));
-            return Err(message);
+            Err(message)
         }
         Slot::InUse => {
             let cause = panic::last().map_or_else(
                 || "an earlier call trapped".to_string(),
                 |message| format!("an earlier call {message}"),
             );
-            return Err(format!("plugin state was lost: {cause}; call init again"));
+            Err(format!("plugin state was lost: {cause}; call init again"))
         }
         Slot::CleanedUp => {
             replace(Slot::CleanedUp);
-            return Err("plugin was cleaned up; call init again".into());
+            Err("plugin was cleaned up; call init again".into())
         }
-    };
-    // The slot holds only values of the one `P` the exports were generated for.
-    let result = plugin.downcast_mut::<P>().map(f);
-    replace(Slot::Ready(plugin));
-    result.ok_or_else(|| "plugin state has an unexpected type".into())
+    }
 }
 
 /// Runs the plugin's `cleanup` and drops it; returns a [`status`] code.

@@ -131,18 +131,23 @@ fn string_end(text: &[u8], mut at: usize) -> usize {
 pub(crate) fn decode_string(token: &[u8]) -> String {
     let inner = &token[1..token.len().saturating_sub(1).max(1)];
     if !inner.contains(&b'\\') {
-        return String::from_utf8_lossy(inner).into_owned();
+        return text(inner).to_owned();
     }
     let mut out = String::with_capacity(inner.len());
     let mut rest = inner;
     while let Some(slash) = rest.iter().position(|&b| b == b'\\') {
-        out.push_str(&String::from_utf8_lossy(&rest[..slash]));
+        out.push_str(text(&rest[..slash]));
         let (decoded, used) = escape(&rest[slash..]);
         out.push(decoded);
         rest = &rest[slash + used..];
     }
-    out.push_str(&String::from_utf8_lossy(rest));
+    out.push_str(text(rest));
     out
+}
+
+/// Checked string content between escapes: UTF-8 (the check ensured it).
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// The character an escape at the start of `text` stands for, and its length.

@@ -11,4 +11,4 @@ pub(crate) mod members;
 pub(crate) mod validate;
 pub(crate) mod write;
 
-pub(crate) use validate::{validate, Invalid, Kind, MAX_DEPTH};
+pub(crate) use validate::{validate, validate_nested, Invalid, Kind, CONFIG_MAX_DEPTH, MAX_DEPTH};

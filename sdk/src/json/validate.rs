@@ -31,8 +31,8 @@ pub(crate) enum Invalid {
     Surrogate(usize),
     /// A number too large for `f64`.
     NumberOutOfRange(usize),
-    /// Nesting deeper than [`MAX_DEPTH`].
-    TooDeep,
+    /// Nesting deeper than the limit (levels).
+    TooDeep(usize),
 }
 
 impl fmt::Display for Invalid {
@@ -51,7 +51,7 @@ impl fmt::Display for Invalid {
             }
             Invalid::Surrogate(at) => write!(f, "unpaired UTF-16 surrogate escape at byte {at}"),
             Invalid::NumberOutOfRange(at) => write!(f, "number out of range at byte {at}"),
-            Invalid::TooDeep => write!(f, "nested deeper than {MAX_DEPTH} levels"),
+            Invalid::TooDeep(limit) => write!(f, "nested deeper than {limit} levels"),
         }
     }
 }
@@ -84,14 +84,27 @@ impl Kind {
 /// Checks that `bytes` hold exactly one JSON value (whitespace around it
 /// allowed) within the SDK's limits, and says what kind it is.
 pub(crate) fn validate(bytes: &[u8]) -> Result<Kind, Invalid> {
-    let mut scan = Scanner { bytes, at: 0 };
-    let kind = scan.document()?;
-    Ok(kind)
+    validate_nested(bytes, MAX_DEPTH)
+}
+
+/// Deepest nesting serde_json parses (its 128th level fails): what a
+/// plugin's configuration may use, since no output carries it.
+pub(crate) const CONFIG_MAX_DEPTH: usize = 127;
+
+/// [`validate`], with nesting limited to `max_depth` (at most 128) levels.
+pub(crate) fn validate_nested(bytes: &[u8], max_depth: usize) -> Result<Kind, Invalid> {
+    let mut scan = Scanner {
+        bytes,
+        at: 0,
+        max_depth: max_depth.min(128),
+    };
+    scan.document()
 }
 
 struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
+    max_depth: usize,
 }
 
 impl Scanner<'_> {
@@ -115,8 +128,8 @@ impl Scanner<'_> {
                 b'{' | b'[' => {
                     let object = self.bytes[self.at - 1] == b'{';
                     depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err(Invalid::TooDeep);
+                    if depth > self.max_depth {
+                        return Err(Invalid::TooDeep(self.max_depth));
                     }
                     open = (open << 1) | object as u128;
                     self.skip_whitespace();
@@ -550,9 +563,24 @@ mod tests {
     fn nesting_is_limited_to_max_depth() {
         let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert_eq!(check(&nested(MAX_DEPTH)), Ok(Kind::Array));
-        assert_eq!(check(&nested(MAX_DEPTH + 1)), Err(Invalid::TooDeep));
+        assert_eq!(
+            check(&nested(MAX_DEPTH + 1)),
+            Err(Invalid::TooDeep(MAX_DEPTH))
+        );
         let objects = format!("{}1{}", "{\"k\":".repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
         assert_eq!(check(&objects), Ok(Kind::Object));
+        let config = nested(CONFIG_MAX_DEPTH);
+        assert!(serde_json::from_str::<serde_json::Value>(&config).is_ok());
+        assert_eq!(
+            validate_nested(config.as_bytes(), CONFIG_MAX_DEPTH),
+            Ok(Kind::Array)
+        );
+        let deeper = nested(CONFIG_MAX_DEPTH + 1);
+        assert!(serde_json::from_str::<serde_json::Value>(&deeper).is_err());
+        assert_eq!(
+            validate_nested(deeper.as_bytes(), CONFIG_MAX_DEPTH),
+            Err(Invalid::TooDeep(CONFIG_MAX_DEPTH))
+        );
     }
 
     #[test]

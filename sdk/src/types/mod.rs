@@ -22,7 +22,7 @@ pub use object::JsonObject;
 
 use std::fmt;
 
-use crate::json::{Invalid, Kind, MAX_DEPTH};
+use crate::json::{Invalid, Kind};
 
 /// Whether an optional buffer means "none": empty, blank or `null`.
 pub(crate) fn is_absent(bytes: &[u8]) -> bool {
@@ -70,7 +70,7 @@ impl InputError {
     pub(crate) fn invalid(what: &str, invalid: Invalid) -> Self {
         InputError(match invalid {
             Invalid::Utf8(at) => format!("{what} is not valid UTF-8: invalid byte at {at}"),
-            Invalid::TooDeep => format!("{what} is nested deeper than {MAX_DEPTH} levels"),
+            Invalid::TooDeep(limit) => format!("{what} is nested deeper than {limit} levels"),
             Invalid::Surrogate(at) => {
                 format!("{what} has an unpaired UTF-16 surrogate escape at byte {at}")
             }
