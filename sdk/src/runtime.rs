@@ -67,9 +67,11 @@ fn parse_config<P: Plugin>(bytes: &[u8]) -> Result<P::Config, String> {
     if trimmed.is_empty() || trimmed == b"null" {
         return Ok(P::Config::default());
     }
-    crate::json::validate_nested(trimmed, crate::json::CONFIG_MAX_DEPTH)
+    // The untrimmed bytes: `trim_ascii` also drops form feeds, which JSON
+    // does not allow around a value.
+    crate::json::validate_nested(bytes, crate::json::CONFIG_MAX_DEPTH)
         .map_err(|e| format!("config is not valid JSON: {e}"))?;
-    crate::json::de::from_checked(trimmed).map_err(|e| format!("config is not valid: {e}"))
+    crate::json::de::from_checked(bytes).map_err(|e| format!("config is not valid: {e}"))
 }
 
 fn init_failed(error: PluginError) -> String {
@@ -185,6 +187,11 @@ mod tests {
         assert_eq!(bump(), Ok(1), "init starts a fresh plugin");
         assert_eq!(bump(), Ok(2), "state lives across hooks");
 
+        assert_eq!(
+            init::<Counter>(Ok(b"\x0c{}")),
+            status::BAD_CONFIG,
+            "no form feed in JSON"
+        );
         assert_eq!(init::<Counter>(Ok(b"{\"fail\":1}")), status::BAD_CONFIG);
         let err = bump().unwrap_err();
         assert!(

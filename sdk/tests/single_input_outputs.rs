@@ -190,3 +190,36 @@ fn post_hook_can_turn_an_error_into_a_response() {
         (json!({"id": "r"}), json!(false))
     );
 }
+
+#[test]
+fn has_error_must_be_a_boolean_or_absent() {
+    let input = json!({"context": {"k": 1}, "response": {"id": "r"}, "has_error": "yes"});
+    let out = call(single::post_hook::<Decider>, input);
+    assert_eq!(
+        out["hook_error"],
+        "input field `has_error` must be a boolean"
+    );
+    let input = json!({"context": {"k": 1}, "response": {"id": "r"}, "has_error": null});
+    let out = call(single::post_hook::<Decider>, input);
+    assert_eq!(
+        (out["hook_error"].clone(), out["context"].clone()),
+        (json!(""), json!({"k": 1}))
+    );
+}
+
+#[test]
+fn a_value_the_sdk_cannot_take_fails_alone_and_the_context_is_echoed() {
+    // A number beyond f64 in the response: the input is JSON, so the
+    // context still goes back; the response is reported, not echoed.
+    let input = br#"{"context":{"k":1},"response":{"n":1e999},"has_error":false}"#;
+    let out: Value = serde_json::from_slice(&single::post_hook::<Decider>(Ok(input))).unwrap();
+    assert_eq!(out["context"], json!({"k": 1}));
+    assert_eq!(out["response"], Value::Null);
+    assert!(
+        out["hook_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("response has a number out of range"),
+        "{out}"
+    );
+}

@@ -11,33 +11,30 @@
 //! error, chunk) with the reason in `error`/`hook_error`: correct whether the
 //! host reads a null field as "unchanged" or as "none".
 
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-
 use super::{required, run, Input};
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
-use crate::types::document::{check_object, check_value, expect_object};
+use crate::json::members::members;
+use crate::json::write::ObjectWriter;
+use crate::json::{validate_nested, validate_syntax, Invalid, Kind, MAX_DEPTH};
+use crate::types::document::{check_object, check_value};
 use crate::types::{
-    Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse, StreamChunk,
+    Context, HttpRequest, HttpResponse, InputError, LlmError, LlmRequest, LlmResponse, StreamChunk,
 };
 use crate::Plugin;
 
-/// The input object of every hook; each hook reads the fields it needs.
-/// Values stay raw (borrowed) until a hook parses them.
-#[derive(Deserialize, Default)]
+/// The fields of the input object every hook reads, as the host's text;
+/// `null` reads as absent.
+#[derive(Default)]
 struct Envelope<'a> {
-    #[serde(borrow, default)]
-    context: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    request: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    response: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    error: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    chunk: Option<&'a RawValue>,
-    #[serde(default)]
+    context: Option<&'a [u8]>,
+    request: Option<&'a [u8]>,
+    response: Option<&'a [u8]>,
+    error: Option<&'a [u8]>,
+    chunk: Option<&'a [u8]>,
     has_error: Option<bool>,
+    /// Whether every value passed the SDK's checks with the whole input;
+    /// else each is checked when used, and only the broken one fails.
+    checked: bool,
 }
 
 /// The input's envelope, or an empty one and the reason the input is
@@ -49,46 +46,98 @@ fn envelope(input: Input<'_>) -> (Envelope<'_>, Result<(), String>) {
     }
 }
 
+/// Checks the whole input in one pass (its values may nest [`MAX_DEPTH`]
+/// levels below it), then picks out the fields. An input that is JSON but
+/// holds a value the SDK cannot take (a lone surrogate escape, a number
+/// beyond `f64`, deep nesting) is still read: that value fails when used, and
+/// the rest (the context above all) is echoed.
 fn parse_envelope(input: Input<'_>) -> Result<Envelope<'_>, String> {
     let bytes = required(input, "input")?;
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("input is not valid UTF-8: {e}"))?;
-    expect_object(text, "input").map_err(|e| e.to_string())?;
-    serde_json::from_str(text).map_err(|e| format!("input is not valid JSON: {e}"))
-}
-
-fn raw(value: Option<&RawValue>) -> &[u8] {
-    value.map_or(&[], |v| v.get().as_bytes())
-}
-
-/// A field written either as the host sent it or from the plugin's value.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Field<'a, T: Serialize> {
-    Echo(&'a RawValue),
-    Value(T),
-}
-
-/// The context to send back when the hook could not run: the input's, or
-/// `{}` when there was none (or it was unreadable).
-fn echo_context<'a>(env: &Envelope<'a>) -> Field<'a, Context> {
-    match echo(env.context) {
-        Some(ctx) => ctx,
-        None => Field::Value(Context::new()),
+    let checked = match validate_nested(bytes, MAX_DEPTH + 1) {
+        Ok(kind) => Ok(kind).map(|kind| (kind, true)),
+        Err(Invalid::Surrogate(_) | Invalid::NumberOutOfRange(_) | Invalid::TooDeep(_)) => {
+            validate_syntax(bytes).map(|kind| (kind, false))
+        }
+        Err(invalid) => Err(invalid),
+    };
+    let checked = match checked {
+        Ok((Kind::Object, checked)) => checked,
+        Ok((kind, _)) => return Err(InputError::wrong_kind("input", kind).to_string()),
+        Err(invalid) => return Err(InputError::invalid("input", invalid).to_string()),
+    };
+    let mut env = Envelope {
+        checked,
+        ..Envelope::default()
+    };
+    for (key, value) in members(bytes) {
+        let field = match key.as_str() {
+            "context" => &mut env.context,
+            "request" => &mut env.request,
+            "response" => &mut env.response,
+            "error" => &mut env.error,
+            "chunk" => &mut env.chunk,
+            "has_error" => {
+                env.has_error = match value {
+                    b"true" => Some(true),
+                    b"false" => Some(false),
+                    b"null" => None,
+                    _ => return Err("input field `has_error` must be a boolean".into()),
+                };
+                continue;
+            }
+            _ => continue,
+        };
+        *field = (value != b"null").then_some(value);
     }
+    Ok(env)
 }
 
-/// Echoes an input value only if it is an object the SDK would have
-/// accepted: anything else (a wrong type, nesting too deep for a host's
-/// parser) becomes null rather than being sent back.
-fn echo<'a, T: Serialize>(value: Option<&'a RawValue>) -> Option<Field<'a, T>> {
-    value
-        .filter(|raw| check_object(raw.get().as_bytes(), "echo").is_ok())
-        .map(Field::Echo)
+fn raw(value: Option<&[u8]>) -> &[u8] {
+    value.unwrap_or_default()
 }
 
-fn write<T: Serialize>(output: &T) -> Vec<u8> {
-    // Cannot fail: every field is a JSON object, string or bool.
-    serde_json::to_vec(output).unwrap_or_else(|_| b"{}".to_vec())
+impl<'a> Envelope<'a> {
+    /// An input value to echo, if it is an object the SDK would have
+    /// accepted: anything else (a wrong type, a value a host's parser may
+    /// refuse) becomes null rather than being sent back.
+    fn echo(&self, value: Option<&'a [u8]>) -> Option<&'a [u8]> {
+        value.filter(|text| match self.checked {
+            true => text.first() == Some(&b'{'),
+            false => check_object(text, "echo").is_ok(),
+        })
+    }
+
+    /// [`Envelope::echo`] for a value of any kind.
+    fn echo_any(&self, value: Option<&'a [u8]>) -> Option<&'a [u8]> {
+        value.filter(|text| self.checked || check_value(text, "echo").is_ok())
+    }
+
+    /// The context to send back when the hook could not run: the input's,
+    /// or `{}` when there was none (or it was unusable).
+    fn echo_context(&self) -> &'a [u8] {
+        self.echo(self.context).unwrap_or(b"{}")
+    }
+
+    /// The LLM request to hand the plugin.
+    fn llm_request(&self) -> Result<LlmRequest, String> {
+        let bytes = required(Ok(raw(self.request)), "request")?;
+        match self.checked {
+            true => LlmRequest::from_checked(bytes),
+            // Checked when used, like the seed ABI's request.
+            false => LlmRequest::deferred(bytes),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    /// The stream chunk to hand the plugin.
+    fn chunk(&self) -> Result<StreamChunk, String> {
+        let bytes = required(Ok(raw(self.chunk)), "chunk")?;
+        match self.checked {
+            true => StreamChunk::from_checked(bytes),
+            false => StreamChunk::from_bytes(bytes),
+        }
+        .map_err(|e| e.to_string())
+    }
 }
 
 fn context(env: &Envelope<'_>) -> Result<Context, String> {
@@ -100,13 +149,19 @@ fn http_request(env: &Envelope<'_>) -> Result<HttpRequest, String> {
 }
 
 /// `{"context", "request", "response", "has_response", "error"}`
-#[derive(Serialize)]
-struct HttpPreOutput<'a, C: Serialize> {
-    context: C,
-    request: Option<Field<'a, &'a HttpRequest>>,
-    response: Option<&'a HttpResponse>,
-    has_response: bool,
-    error: &'a str,
+fn http_pre_output(
+    context: &[u8],
+    request: Option<&[u8]>,
+    response: Option<&[u8]>,
+    error: &str,
+) -> Vec<u8> {
+    ObjectWriter::with_capacity(context.len() + request.map_or(0, <[u8]>::len))
+        .raw("context", context)
+        .raw_or_null("request", request)
+        .raw_or_null("response", response)
+        .bool("has_response", response.is_some())
+        .string("error", error)
+        .finish()
 }
 
 /// `http_pre_hook` / `http_intercept`: runs [`Plugin::http_pre_hook`].
@@ -119,39 +174,22 @@ pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         Ok((ctx, decision))
     });
     match outcome {
-        Ok((ctx, HttpPreHook::Continue(request))) => write(&HttpPreOutput {
-            context: &ctx,
-            request: Some(Field::Value(&request)),
-            response: None,
-            has_response: false,
-            error: "",
-        }),
-        Ok((ctx, HttpPreHook::Respond(response))) => write(&HttpPreOutput {
-            context: &ctx,
-            request: None,
-            response: Some(&response),
-            has_response: true,
-            error: "",
-        }),
-        Err(error) => http_pre_failed(&env, &error),
+        Ok((ctx, HttpPreHook::Continue(request))) => {
+            http_pre_output(&ctx.to_json(), Some(&request.to_json()), None, "")
+        }
+        Ok((ctx, HttpPreHook::Respond(response))) => {
+            http_pre_output(&ctx.to_json(), None, Some(&response.to_json()), "")
+        }
+        Err(error) => http_pre_output(env.echo_context(), env.echo(env.request), None, &error),
     }
 }
 
-fn http_pre_failed(env: &Envelope<'_>, error: &str) -> Vec<u8> {
-    write(&HttpPreOutput {
-        context: echo_context(env),
-        request: echo(env.request),
-        response: None,
-        has_response: false,
-        error,
-    })
-}
-
 /// `{"context", "error"}`
-#[derive(Serialize)]
-struct HttpPostOutput<'a, C: Serialize> {
-    context: C,
-    error: &'a str,
+fn http_post_output(context: &[u8], error: &str) -> Vec<u8> {
+    ObjectWriter::with_capacity(context.len())
+        .raw("context", context)
+        .string("error", error)
+        .finish()
 }
 
 /// `http_post_hook`: runs [`Plugin::http_post_hook`].
@@ -167,29 +205,24 @@ pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         Ok(ctx)
     });
     match outcome {
-        Ok(ctx) => write(&HttpPostOutput {
-            context: &ctx,
-            error: "",
-        }),
-        Err(error) => {
-            let env = &env;
-            write(&HttpPostOutput {
-                context: echo_context(env),
-                error: &error,
-            })
-        }
+        Ok(ctx) => http_post_output(&ctx.to_json(), ""),
+        Err(error) => http_post_output(env.echo_context(), &error),
     }
 }
 
 /// `{"context", "chunk", "has_chunk", "skip", "error"}`
-#[derive(Serialize)]
-struct ChunkOutput<'a, C: Serialize> {
-    context: C,
-    chunk: Option<Field<'a, &'a StreamChunk>>,
-    has_chunk: bool,
-    skip: bool,
-    error: &'a str,
+fn chunk_output(context: &[u8], chunk: Option<&[u8]>, skip: bool, error: &str) -> Vec<u8> {
+    ObjectWriter::with_capacity(context.len() + chunk.map_or(0, <[u8]>::len))
+        .raw("context", context)
+        .raw_or_null("chunk", chunk)
+        .bool("has_chunk", chunk.is_some())
+        .bool("skip", skip)
+        .string("error", error)
+        .finish()
 }
+
+/// What an output says when a value it carries cannot be written.
+const UNWRITABLE: &str = "plugin could not write its output";
 
 /// `http_stream_chunk_hook`: runs [`Plugin::http_stream_chunk_hook`].
 pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
@@ -198,59 +231,52 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         let env = &env;
         let mut ctx = context(env)?;
         let req = HttpRequest::from_optional_bytes(raw(env.request)).map_err(|e| e.to_string())?;
-        let chunk = StreamChunk::from_bytes(required(Ok(raw(env.chunk)), "chunk")?)
-            .map_err(|e| e.to_string())?;
+        let chunk = env.chunk()?;
         let decision = run::<P, _>(|plugin| plugin.http_stream_chunk_hook(&mut ctx, &req, chunk))?;
         Ok((ctx, decision))
     });
     match &outcome {
-        Ok((ctx, StreamChunkHook::Continue(chunk))) => write(&ChunkOutput {
-            context: ctx,
-            chunk: Some(Field::Value(chunk)),
-            has_chunk: true,
-            skip: false,
-            error: "",
-        }),
-        Ok((ctx, StreamChunkHook::Skip)) => write(&ChunkOutput {
-            context: ctx,
-            chunk: None,
-            has_chunk: false,
-            skip: true,
-            error: "",
-        }),
-        Err(error) => {
-            // The chunk goes back whatever its type (a host may send one the
-            // SDK cannot type, e.g. a base64 string): with the error logged,
-            // the stream keeps flowing under every reading of the pair.
-            let chunk = env
-                .chunk
-                .filter(|raw| check_value(raw.get().as_bytes(), "echo").is_ok())
-                .map(Field::Echo);
-            write(&ChunkOutput {
-                context: echo_context(&env),
-                has_chunk: chunk.is_some(),
-                chunk,
-                skip: false,
-                error,
-            })
-        }
+        Ok((ctx, StreamChunkHook::Continue(chunk))) => match chunk.to_json() {
+            Some(json) => chunk_output(&ctx.to_json(), Some(&json), false, ""),
+            None => chunk_output(
+                env.echo_context(),
+                env.echo_any(env.chunk),
+                false,
+                UNWRITABLE,
+            ),
+        },
+        Ok((ctx, StreamChunkHook::Skip)) => chunk_output(&ctx.to_json(), None, true, ""),
+        // The chunk goes back whatever its type (a host may send one the
+        // SDK cannot type, e.g. a base64 string): with the error logged,
+        // the stream keeps flowing under every reading of the pair.
+        Err(error) => chunk_output(env.echo_context(), env.echo_any(env.chunk), false, error),
     }
 }
 
 /// `{"context", "request", "short_circuit", "has_short_circuit", "error"}`
-#[derive(Serialize)]
-struct PreOutput<'a, C: Serialize> {
-    context: C,
-    request: Option<Field<'a, &'a LlmRequest>>,
-    short_circuit: Option<ShortCircuit<'a>>,
-    has_short_circuit: bool,
-    error: &'a str,
+fn pre_output(
+    context: &[u8],
+    request: Option<&[u8]>,
+    short_circuit: Option<&[u8]>,
+    error: &str,
+) -> Vec<u8> {
+    let size =
+        context.len() + request.map_or(0, <[u8]>::len) + short_circuit.map_or(0, <[u8]>::len);
+    ObjectWriter::with_capacity(size)
+        .raw("context", context)
+        .raw_or_null("request", request)
+        .raw_or_null("short_circuit", short_circuit)
+        .bool("has_short_circuit", short_circuit.is_some())
+        .string("error", error)
+        .finish()
 }
 
-#[derive(Serialize)]
-struct ShortCircuit<'a> {
-    response: Option<&'a LlmResponse>,
-    error: Option<&'a LlmError>,
+/// `{"response": …, "error": …}` of a short-circuit.
+fn short_circuit(response: Option<&[u8]>, error: Option<&[u8]>) -> Vec<u8> {
+    ObjectWriter::with_capacity(response.map_or(0, <[u8]>::len))
+        .raw_or_null("response", response)
+        .raw_or_null("error", error)
+        .finish()
 }
 
 /// `pre_hook`: runs [`Plugin::pre_hook`].
@@ -259,61 +285,50 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let outcome = parsed.and_then(|()| {
         let env = &env;
         let mut ctx = context(env)?;
-        let req = LlmRequest::deferred(required(Ok(raw(env.request)), "request")?)
-            .map_err(|e| e.to_string())?;
+        let req = env.llm_request()?;
         let decision = run::<P, _>(|plugin| plugin.pre_hook(&mut ctx, req))?;
         if let PreHook::Continue(request) = &decision {
             request.ensure_valid().map_err(|e| e.to_string())?;
         }
         Ok((ctx, decision))
     });
+    let failed = |error: &str| pre_output(env.echo_context(), env.echo(env.request), None, error);
     let (ctx, decision) = match &outcome {
         Ok(ok) => ok,
-        Err(error) => {
-            let env = &env;
-            return write(&PreOutput {
-                context: echo_context(env),
-                request: echo(env.request),
-                short_circuit: None,
-                has_short_circuit: false,
-                error,
-            });
+        Err(error) => return failed(error),
+    };
+    let written = match decision {
+        PreHook::Continue(request) => request.to_json().map(|r| (Some(r), None)),
+        PreHook::Respond(response) => response
+            .to_json()
+            .map(|r| (None, Some(short_circuit(Some(&r), None)))),
+        PreHook::Fail(failure) => failure
+            .to_json()
+            .map(|f| (None, Some(short_circuit(None, Some(&f))))),
+    };
+    match written {
+        Some((request, short)) => {
+            pre_output(&ctx.to_json(), request.as_deref(), short.as_deref(), "")
         }
-    };
-    let (request, short_circuit) = match decision {
-        PreHook::Continue(request) => (Some(Field::Value(request)), None),
-        PreHook::Respond(response) => (
-            None,
-            Some(ShortCircuit {
-                response: Some(response),
-                error: None,
-            }),
-        ),
-        PreHook::Fail(failure) => (
-            None,
-            Some(ShortCircuit {
-                response: None,
-                error: Some(failure),
-            }),
-        ),
-    };
-    write(&PreOutput {
-        context: ctx,
-        request,
-        has_short_circuit: short_circuit.is_some(),
-        short_circuit,
-        error: "",
-    })
+        None => failed(UNWRITABLE),
+    }
 }
 
 /// `{"context", "response", "error", "has_error", "hook_error"}`
-#[derive(Serialize)]
-struct PostOutput<'a, C: Serialize> {
-    context: C,
-    response: Option<Field<'a, &'a LlmResponse>>,
-    error: Option<Field<'a, &'a LlmError>>,
-    has_error: bool,
-    hook_error: &'a str,
+fn post_output(
+    context: &[u8],
+    response: Option<&[u8]>,
+    error: Option<&[u8]>,
+    hook_error: &str,
+) -> Vec<u8> {
+    let size = context.len() + response.map_or(0, <[u8]>::len) + error.map_or(0, <[u8]>::len);
+    ObjectWriter::with_capacity(size)
+        .raw("context", context)
+        .raw_or_null("response", response)
+        .raw_or_null("error", error)
+        .bool("has_error", error.is_some())
+        .string("hook_error", hook_error)
+        .finish()
 }
 
 /// `post_hook`: runs [`Plugin::post_hook`]. `has_error: false` means no
@@ -335,31 +350,34 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         }
         Ok((ctx, result))
     });
-    match &outcome {
-        Ok((ctx, PostHook { response, error })) => write(&PostOutput {
-            context: ctx,
-            response: response.as_ref().map(Field::Value),
-            error: error.as_ref().map(Field::Value),
-            has_error: error.is_some(),
-            hook_error: "",
-        }),
-        Err(hook_error) => {
-            let env = &env;
-            let error = match env.has_error {
-                Some(false) => None,
-                _ => env.error.filter(|e| {
-                    e.get().trim() != "{}" && check_object(e.get().as_bytes(), "echo").is_ok()
-                }),
-            };
-            write(&PostOutput {
-                context: echo_context(env),
-                response: echo(env.response),
-                has_error: error.is_some(),
-                error: echo(error),
-                hook_error,
-            })
-        }
+    let failed = |hook_error: &str| {
+        let error = match env.has_error {
+            Some(false) => None,
+            _ => env.echo(env.error).filter(|e| !is_empty_object(e)),
+        };
+        post_output(
+            env.echo_context(),
+            env.echo(env.response),
+            error,
+            hook_error,
+        )
+    };
+    let (ctx, PostHook { response, error }) = match &outcome {
+        Ok(ok) => ok,
+        Err(hook_error) => return failed(hook_error),
+    };
+    let response = response.as_ref().map(LlmResponse::to_json);
+    let error = error.as_ref().map(LlmError::to_json);
+    if matches!(response, Some(None)) || matches!(error, Some(None)) {
+        return failed(UNWRITABLE);
     }
+    let (response, error) = (response.flatten(), error.flatten());
+    post_output(&ctx.to_json(), response.as_deref(), error.as_deref(), "")
+}
+
+/// `{}` with any whitespace inside.
+fn is_empty_object(text: &[u8]) -> bool {
+    text.len() >= 2 && text[1..].trim_ascii() == b"}"
 }
 
 /// The single-input ABI's exports over pointers; `#[bifrost_plugin]` calls

@@ -139,7 +139,7 @@ pub(crate) fn decode_string(token: &[u8]) -> String {
         out.push_str(text(&rest[..slash]));
         let (decoded, used) = escape(&rest[slash..]);
         out.push(decoded);
-        rest = &rest[slash + used..];
+        rest = rest.get(slash + used..).unwrap_or_default();
     }
     out.push_str(text(rest));
     out
@@ -159,12 +159,16 @@ fn escape(text: &[u8]) -> (char, usize) {
         Some(b'r') => '\r',
         Some(b't') => '\t',
         Some(b'u') => {
-            let high = hex4(&text[2..]);
-            if (0xD800..0xDC00).contains(&high) {
-                let low = hex4(&text[8..]);
+            let high = hex4(text.get(2..).unwrap_or_default());
+            let low = match text.get(6..8) {
+                Some(b"\\u") => hex4(text.get(8..).unwrap_or_default()),
+                _ => 0,
+            };
+            if (0xD800..0xDC00).contains(&high) && (0xDC00..0xE000).contains(&low) {
                 let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
                 return (char::from_u32(code).unwrap_or('\u{FFFD}'), 12);
             }
+            // A lone surrogate (only in text checked for syntax alone).
             return (char::from_u32(high).unwrap_or('\u{FFFD}'), 6);
         }
         Some(&other) => other as char, // `"`, `\`, `/`
@@ -230,5 +234,10 @@ mod tests {
             assert_eq!(decode_string(token.as_bytes()), expected, "{token}");
         }
         assert_eq!(pairs(r#"{"a\nb":1}"#)[0].0, "a\nb");
+        // Text checked for syntax only may hold lone surrogates.
+        assert_eq!(
+            decode_string(br#""a\ud800b\udc00\ud83d\u0041\ud83d""#),
+            "a\u{FFFD}b\u{FFFD}\u{FFFD}A\u{FFFD}"
+        );
     }
 }

@@ -11,4 +11,6 @@ pub(crate) mod members;
 pub(crate) mod validate;
 pub(crate) mod write;
 
-pub(crate) use validate::{validate, validate_nested, Invalid, Kind, CONFIG_MAX_DEPTH, MAX_DEPTH};
+pub(crate) use validate::{
+    validate, validate_nested, validate_syntax, Invalid, Kind, CONFIG_MAX_DEPTH, MAX_DEPTH,
+};

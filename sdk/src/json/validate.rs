@@ -97,6 +97,20 @@ pub(crate) fn validate_nested(bytes: &[u8], max_depth: usize) -> Result<Kind, In
         bytes,
         at: 0,
         max_depth: max_depth.min(128),
+        syntax_only: false,
+    };
+    scan.document()
+}
+
+/// Checks UTF-8 and syntax only (nesting up to 128 levels): what any JSON
+/// parser accepts, though a value inside may still break the SDK's limits
+/// (a lone surrogate escape, a number beyond `f64`, deep nesting).
+pub(crate) fn validate_syntax(bytes: &[u8]) -> Result<Kind, Invalid> {
+    let mut scan = Scanner {
+        bytes,
+        at: 0,
+        max_depth: 128,
+        syntax_only: true,
     };
     scan.document()
 }
@@ -105,6 +119,8 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
     max_depth: usize,
+    /// Skip the value checks (surrogates, number range).
+    syntax_only: bool,
 }
 
 impl Scanner<'_> {
@@ -265,6 +281,7 @@ impl Scanner<'_> {
         match self.next_byte("an escape")? {
             b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
             b'u' => match self.hex4()? {
+                _ if self.syntax_only => Ok(()),
                 0xD800..=0xDBFF => {
                     // A high surrogate needs a low one right after it.
                     if self.bytes.get(self.at..self.at + 2) != Some(b"\\u") {
@@ -367,7 +384,7 @@ impl Scanner<'_> {
         }
         let integer = &self.bytes[integer..integer_end];
         let fraction = &self.bytes[fraction];
-        if overflows_f64(integer, fraction, exponent) {
+        if !self.syntax_only && overflows_f64(integer, fraction, exponent) {
             return Err(Invalid::NumberOutOfRange(start));
         }
         Ok(())
@@ -557,6 +574,8 @@ mod tests {
         assert_eq!(check("\"\\ud83d\""), Err(Invalid::Surrogate(1)));
         assert_eq!(check("\"x\\ude00\""), Err(Invalid::Surrogate(2)));
         assert_eq!(check("\"\\ud83d\\u0041\""), Err(Invalid::Surrogate(1)));
+        assert_eq!(validate_syntax(b"[\"\\ud83d\", 1e999]"), Ok(Kind::Array));
+        assert!(validate_syntax(b"[\"\\ud83d\", 1e999").is_err());
     }
 
     #[test]

@@ -48,6 +48,16 @@ impl Context {
         })
     }
 
+    /// The context as JSON: the host's values as sent, the plugin's written
+    /// by serde_json.
+    #[allow(dead_code)] // written by the single-input ABI only
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.values
+            .write_json(&mut out, Some(super::object::write_value));
+        out
+    }
+
     /// The request id, under the documented key `request_id` (or the native
     /// key `request-id`).
     pub fn request_id(&self) -> Option<&str> {

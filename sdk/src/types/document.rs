@@ -100,6 +100,24 @@ impl Document {
         })
     }
 
+    /// Keeps `bytes`, which the caller has checked (as part of a larger
+    /// value): only the kind is looked at.
+    pub(crate) fn from_checked(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
+        if bytes.first() != Some(&b'{') {
+            return Err(InputError::not_object(
+                what,
+                &String::from_utf8_lossy(bytes),
+            ));
+        }
+        Ok(Document {
+            host: Some((bytes.into(), what)),
+            checked: Cell::new(true),
+            parsed: OnceCell::new(),
+            opaque: Cell::new(false),
+            write_edited: None,
+        })
+    }
+
     /// A document built by the plugin.
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
         Document {
@@ -260,6 +278,14 @@ macro_rules! document_view {
             pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, $crate::types::InputError> {
                 Ok($view {
                     doc: $crate::types::document::Document::from_bytes(bytes, $what)?,
+                })
+            }
+
+            /// Keeps host bytes already checked as part of a larger value.
+            #[allow(dead_code)] // used by the single-input ABI only
+            pub(crate) fn from_checked(bytes: &[u8]) -> Result<Self, $crate::types::InputError> {
+                Ok($view {
+                    doc: $crate::types::document::Document::from_checked(bytes, $what)?,
                 })
             }
 

@@ -77,6 +77,24 @@ impl HttpRequest {
         find_header(&self.headers, name)
     }
 
+    /// The request as the JSON the host reads: `method`, `path`, `headers`,
+    /// `query`, `body` (base64), then the other fields.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.body.len() * 4 / 3 + 64);
+        out.extend_from_slice(b"{\"method\":");
+        write_string(&mut out, &self.method);
+        out.extend_from_slice(b",\"path\":");
+        write_string(&mut out, &self.path);
+        write_tail(
+            &mut out,
+            &self.headers,
+            Some(&self.query),
+            &self.body,
+            &self.extra,
+        );
+        out
+    }
+
     /// The body as UTF-8 text, if it is.
     pub fn body_text(&self) -> Option<&str> {
         std::str::from_utf8(&self.body).ok()
@@ -161,24 +179,7 @@ impl HttpResponse {
         let mut out = Vec::with_capacity(self.body.len() * 4 / 3 + 64);
         out.extend_from_slice(b"{\"status_code\":");
         out.extend_from_slice(self.status_code.to_string().as_bytes());
-        out.extend_from_slice(b",\"headers\":{");
-        for (i, (name, value)) in self.headers.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_string(&mut out, name);
-            out.push(b':');
-            write_string(&mut out, value);
-        }
-        out.extend_from_slice(b"},\"body\":");
-        write_string(&mut out, &base64::encode(&self.body));
-        let mut extra = Vec::new();
-        self.extra.write_json(&mut extra, None);
-        if extra.len() > 2 {
-            out.push(b',');
-            out.extend_from_slice(&extra[1..extra.len() - 1]);
-        }
-        out.push(b'}');
+        write_tail(&mut out, &self.headers, None, &self.body, &self.extra);
         out
     }
 
@@ -198,6 +199,45 @@ impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
     }
+}
+
+/// `,"headers":{…}[,"query":{…}],"body":"…"` and the other fields, then the
+/// closing `}`.
+fn write_tail(
+    out: &mut Vec<u8>,
+    headers: &BTreeMap<String, String>,
+    query: Option<&BTreeMap<String, String>>,
+    body: &[u8],
+    extra: &JsonObject,
+) {
+    out.extend_from_slice(b",\"headers\":");
+    write_string_map(out, headers);
+    if let Some(query) = query {
+        out.extend_from_slice(b",\"query\":");
+        write_string_map(out, query);
+    }
+    out.extend_from_slice(b",\"body\":");
+    write_string(out, &base64::encode(body));
+    let mut fields = Vec::new();
+    extra.write_json(&mut fields, None);
+    if fields.len() > 2 {
+        out.push(b',');
+        out.extend_from_slice(&fields[1..fields.len() - 1]);
+    }
+    out.push(b'}');
+}
+
+fn write_string_map(out: &mut Vec<u8>, map: &BTreeMap<String, String>) {
+    out.push(b'{');
+    for (i, (name, value)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(out, name);
+        out.push(b':');
+        write_string(out, value);
+    }
+    out.push(b'}');
 }
 
 fn find_header<'a>(headers: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
