@@ -214,10 +214,12 @@ impl Scanner<'_> {
         }
     }
 
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
 
+    #[inline(always)]
     fn next_byte(&mut self, expected: &'static str) -> Result<u8, Invalid> {
         let byte = self.peek().ok_or(Invalid::Truncated { expected })?;
         self.at += 1;
@@ -233,6 +235,7 @@ impl Scanner<'_> {
         }
     }
 
+    #[inline(always)]
     fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.at += 1;
@@ -382,14 +385,19 @@ impl Scanner<'_> {
                 exponent = -exponent;
             }
         }
-        let integer = &self.bytes[integer..integer_end];
-        let fraction = &self.bytes[fraction];
-        if !self.syntax_only && overflows_f64(integer, fraction, exponent) {
-            return Err(Invalid::NumberOutOfRange(start));
+        // Without an exponent, fewer than 309 integer digits cannot reach
+        // f64::MAX (~1.8e308): the common case skips the exact check.
+        let may_overflow = exponent != 0 || integer_end - integer > 308;
+        if may_overflow && !self.syntax_only {
+            let fraction = &self.bytes[fraction];
+            if overflows_f64(&self.bytes[integer..integer_end], fraction, exponent) {
+                return Err(Invalid::NumberOutOfRange(start));
+            }
         }
         Ok(())
     }
 
+    #[inline(always)]
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.peek() {
             self.at += 1;
