@@ -39,14 +39,14 @@ build-test-plugins:
 
 ## bench: sizes, ns per call against the copying limit, memory after BENCH_CALLS
 ## calls; hello-world built with Rust's dlmalloc and with wee_alloc is measured
-## beside the default (talc)
+## beside the default (talc); the pass-through also under wasmtime (a JIT)
 BENCH_CALLS ?= 1000000
 bench: build build-test-plugins
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features dlmalloc
 	cp $(WASM) build/test/hello-world-dlmalloc.wasm
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features wee_alloc
 	cp $(WASM) build/test/hello-world-wee-alloc.wasm
-	$(CARGO) run --release -p bifrost-plugin-bench -- --calls $(BENCH_CALLS)
+	$(CARGO) run --release -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS)
 
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed
 build-optimized: build

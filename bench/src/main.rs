@@ -14,7 +14,10 @@
 //! and the opt-in wee_alloc (`build/test/hello-world-wee-alloc.wasm`).
 //!
 //! The runtime is wasmi, an interpreter: guest work is interpreted while the
-//! baseline copy is native, so ratios are far larger than under a JIT.
+//! baseline copy is native, so ratios are far larger than under a JIT. With
+//! `--features jit` (as `make bench` builds it) the pass-through is also timed
+//! under wasmtime (Cranelift), a compiling runtime like the Go host's likely
+//! wazero compiler.
 //!
 //! ```text
 //! bifrost-plugin-bench [--calls N] [--build-dir DIR]
@@ -26,6 +29,9 @@ use std::time::{Duration, Instant};
 
 use bifrost_plugin_host::{FreeMode, Guest};
 use serde_json::json;
+
+#[cfg(feature = "jit")]
+mod jit;
 
 /// How long each timing runs (after warm-up).
 const BUDGET: Duration = Duration::from_millis(1500);
@@ -69,6 +75,8 @@ fn main() {
     for (allocator, wasm, _) in &allocators {
         pass_through(allocator, wasm);
     }
+    #[cfg(feature = "jit")]
+    pass_through_jit(&allocators[0].1);
     typed_edit(&read(&build.join("test/bench-guest.wasm")));
     for (allocator, wasm, calls) in &allocators {
         memory(allocator, wasm, *calls);
@@ -206,6 +214,27 @@ fn pass_through(allocator: &str, wasm: &[u8]) {
         let baseline = copy_baseline(&mut guest, &request);
         println!(
             "pass-through pre_hook, {kb} KB, {allocator}: {hook:.0} ns/call; copy baseline {baseline:.0} ns/call; ratio {:.1}x",
+            hook / baseline
+        );
+    }
+}
+
+/// The pass-through and its copy baseline under wasmtime (`--features jit`).
+#[cfg(feature = "jit")]
+fn pass_through_jit(wasm: &[u8]) {
+    let mut guest = jit::JitGuest::load(wasm).unwrap_or_else(|e| fail(&e));
+    for kb in [1, 20, 200] {
+        let request = chat_request(kb * 1024);
+        let hook = time(|| {
+            let out = guest.pre_hook(b"{}", &request).unwrap_or_else(|e| fail(&e));
+            assert!(out.len() > request.len());
+        });
+        let baseline = time(|| {
+            let copied = guest.copy(&request).unwrap_or_else(|e| fail(&e));
+            assert_eq!(copied, request.len());
+        });
+        println!(
+            "pass-through pre_hook, {kb} KB, wasmtime (Cranelift): {hook:.0} ns/call; copy baseline {baseline:.0} ns/call; ratio {:.1}x",
             hook / baseline
         );
     }

@@ -223,3 +223,14 @@ fn a_value_the_sdk_cannot_take_fails_alone_and_the_context_is_echoed() {
         "{out}"
     );
 }
+
+#[test]
+fn an_envelope_key_given_twice_is_an_input_error() {
+    let input = br#"{"context":{},"request":{"model":"a"},"request":{"model":"b"}}"#;
+    let out: Value = serde_json::from_slice(&single::pre_hook::<Decider>(Ok(input))).unwrap();
+    assert_eq!(
+        out["error"],
+        "input is not valid JSON: duplicate field `request`"
+    );
+    assert_eq!(out["request"], Value::Null);
+}

@@ -69,7 +69,21 @@ fn parse_envelope(input: Input<'_>) -> Result<Envelope<'_>, String> {
         checked,
         ..Envelope::default()
     };
+    let mut seen = [false; 6];
     for (key, value) in members(bytes) {
+        const KEYS: [&str; 6] = [
+            "context",
+            "request",
+            "response",
+            "error",
+            "chunk",
+            "has_error",
+        ];
+        if let Some(i) = KEYS.iter().position(|k| *k == key) {
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(format!("input is not valid JSON: duplicate field `{key}`"));
+            }
+        }
         let field = match key.as_str() {
             "context" => &mut env.context,
             "request" => &mut env.request,
