@@ -62,7 +62,7 @@ pub use hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
 pub use plugin::{Plugin, PluginError};
 pub use types::{
     ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest, LlmResponse,
-    StreamChunk,
+    StreamChunk, StringMap,
 };
 
 /// Generates a plugin's wasm exports from its [`Plugin`] impl.
@@ -99,7 +99,7 @@ pub mod prelude {
     pub use crate::plugin::{Plugin, PluginError};
     pub use crate::types::{
         ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest,
-        LlmResponse, StreamChunk,
+        LlmResponse, StreamChunk, StringMap,
     };
 }
 

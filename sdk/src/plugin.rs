@@ -159,6 +159,11 @@ impl PluginError {
         }
     }
 
+    /// The message, moved out (for the hook's `error` field).
+    pub(crate) fn into_message(self) -> String {
+        self.message
+    }
+
     /// The message the host will see.
     pub fn message(&self) -> &str {
         &self.message

@@ -39,10 +39,11 @@ pub(crate) fn run<P: Plugin, T>(
     hook: impl FnOnce(&mut P) -> Result<T, PluginError>,
 ) -> Result<T, String> {
     take_deferred_error(); // none is left from an earlier call
-    let result = runtime::with_plugin::<P, _>(hook)?.map_err(|e| e.to_string());
-    match take_deferred_error() {
-        Some(input_error) => Err(input_error.to_string()),
-        None => result,
+    let result = runtime::with_plugin::<P, _>(hook)?;
+    match (take_deferred_error(), result) {
+        (Some(input_error), _) => Err(input_error.into()),
+        (None, Ok(value)) => Ok(value),
+        (None, Err(error)) => Err(error.into_message()),
     }
 }
 

@@ -80,8 +80,8 @@ fn post_hook_output(outcome: Result<&PostHook, &str>) -> Vec<u8> {
 /// `http_transport_intercept`: runs [`Plugin::http_pre_hook`].
 pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
     let outcome = (|| {
-        let mut ctx = Context::from_bytes(ctx?).map_err(|e| e.to_string())?;
-        let req = HttpRequest::from_bytes(required(req, "request")?).map_err(|e| e.to_string())?;
+        let mut ctx = Context::from_bytes(ctx?).map_err(String::from)?;
+        let req = HttpRequest::from_bytes(required(req, "request")?).map_err(String::from)?;
         run::<P, _>(|plugin| plugin.http_pre_hook(&mut ctx, req))
     })();
     match outcome {
@@ -94,11 +94,11 @@ pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Ve
 /// `pre_hook`: runs [`Plugin::pre_hook`].
 pub fn pre_hook<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
     let outcome = (|| {
-        let mut ctx = Context::from_bytes(ctx?).map_err(|e| e.to_string())?;
-        let req = LlmRequest::deferred(required(req, "request")?).map_err(|e| e.to_string())?;
+        let mut ctx = Context::from_bytes(ctx?).map_err(String::from)?;
+        let req = LlmRequest::deferred(required(req, "request")?).map_err(String::from)?;
         let decision = run::<P, _>(|plugin| plugin.pre_hook(&mut ctx, req))?;
         if let PreHook::Continue(request) = &decision {
-            request.ensure_valid().map_err(|e| e.to_string())?;
+            request.ensure_valid().map_err(String::from)?;
         }
         Ok::<_, String>(decision)
     })();
@@ -109,12 +109,12 @@ pub fn pre_hook<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
 /// response or error buffer means "none"; so does an `{}` error.
 pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> Vec<u8> {
     let outcome = (|| {
-        let mut ctx = Context::from_bytes(ctx?).map_err(|e| e.to_string())?;
-        let response = LlmResponse::from_optional_bytes(resp?).map_err(|e| e.to_string())?;
-        let error = LlmError::from_optional_bytes(err?).map_err(|e| e.to_string())?;
+        let mut ctx = Context::from_bytes(ctx?).map_err(String::from)?;
+        let response = LlmResponse::from_optional_bytes(resp?).map_err(String::from)?;
+        let error = LlmError::from_optional_bytes(err?).map_err(String::from)?;
         let result = run::<P, _>(|plugin| plugin.post_hook(&mut ctx, response, error))?;
         if let Some(response) = &result.response {
-            response.ensure_valid().map_err(|e| e.to_string())?;
+            response.ensure_valid().map_err(String::from)?;
         }
         Ok::<_, String>(result)
     })();

@@ -62,8 +62,8 @@ fn parse_envelope(input: Input<'_>) -> Result<Envelope<'_>, String> {
     };
     let checked = match checked {
         Ok((Kind::Object, checked)) => checked,
-        Ok((kind, _)) => return Err(InputError::wrong_kind("input", kind).to_string()),
-        Err(invalid) => return Err(InputError::invalid("input", invalid).to_string()),
+        Ok((kind, _)) => return Err(InputError::wrong_kind("input", kind).into()),
+        Err(invalid) => return Err(InputError::invalid("input", invalid).into()),
     };
     let mut env = Envelope {
         checked,
@@ -140,7 +140,7 @@ impl<'a> Envelope<'a> {
             // Checked when used, like the seed ABI's request.
             false => LlmRequest::deferred(bytes),
         }
-        .map_err(|e| e.to_string())
+        .map_err(String::from)
     }
 
     /// The stream chunk to hand the plugin.
@@ -150,16 +150,16 @@ impl<'a> Envelope<'a> {
             true => StreamChunk::from_checked(bytes),
             false => StreamChunk::from_bytes(bytes),
         }
-        .map_err(|e| e.to_string())
+        .map_err(String::from)
     }
 }
 
 fn context(env: &Envelope<'_>) -> Result<Context, String> {
-    Context::from_bytes(raw(env.context)).map_err(|e| e.to_string())
+    Context::from_bytes(raw(env.context)).map_err(String::from)
 }
 
 fn http_request(env: &Envelope<'_>) -> Result<HttpRequest, String> {
-    HttpRequest::from_bytes(required(Ok(raw(env.request)), "request")?).map_err(|e| e.to_string())
+    HttpRequest::from_bytes(required(Ok(raw(env.request)), "request")?).map_err(String::from)
 }
 
 /// `{"context", "request", "response", "has_response", "error"}`
@@ -213,8 +213,7 @@ pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         let env = &env;
         let mut ctx = context(env)?;
         let req = http_request(env)?;
-        let resp =
-            HttpResponse::from_optional_bytes(raw(env.response)).map_err(|e| e.to_string())?;
+        let resp = HttpResponse::from_optional_bytes(raw(env.response)).map_err(String::from)?;
         run::<P, _>(|plugin| plugin.http_post_hook(&mut ctx, &req, &resp))?;
         Ok(ctx)
     });
@@ -244,7 +243,7 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let outcome = parsed.and_then(|()| {
         let env = &env;
         let mut ctx = context(env)?;
-        let req = HttpRequest::from_optional_bytes(raw(env.request)).map_err(|e| e.to_string())?;
+        let req = HttpRequest::from_optional_bytes(raw(env.request)).map_err(String::from)?;
         let chunk = env.chunk()?;
         let decision = run::<P, _>(|plugin| plugin.http_stream_chunk_hook(&mut ctx, &req, chunk))?;
         Ok((ctx, decision))
@@ -302,7 +301,7 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         let req = env.llm_request()?;
         let decision = run::<P, _>(|plugin| plugin.pre_hook(&mut ctx, req))?;
         if let PreHook::Continue(request) = &decision {
-            request.ensure_valid().map_err(|e| e.to_string())?;
+            request.ensure_valid().map_err(String::from)?;
         }
         Ok((ctx, decision))
     });
@@ -352,15 +351,14 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let outcome = parsed.and_then(|()| {
         let env = &env;
         let mut ctx = context(env)?;
-        let response =
-            LlmResponse::from_optional_bytes(raw(env.response)).map_err(|e| e.to_string())?;
+        let response = LlmResponse::from_optional_bytes(raw(env.response)).map_err(String::from)?;
         let error = match env.has_error {
             Some(false) => None,
-            _ => LlmError::from_optional_bytes(raw(env.error)).map_err(|e| e.to_string())?,
+            _ => LlmError::from_optional_bytes(raw(env.error)).map_err(String::from)?,
         };
         let result = run::<P, _>(|plugin| plugin.post_hook(&mut ctx, response, error))?;
         if let Some(response) = &result.response {
-            response.ensure_valid().map_err(|e| e.to_string())?;
+            response.ensure_valid().map_err(String::from)?;
         }
         Ok((ctx, result))
     });

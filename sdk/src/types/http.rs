@@ -1,13 +1,11 @@
 //! HTTP requests and responses as the host encodes them: single-valued
 //! header and query maps, and bodies as standard, padded base64.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Map;
 
 use super::document::check_object;
-use super::{InputError, JsonObject};
+use super::{InputError, JsonObject, StringMap};
 use crate::base64;
 use crate::json::members::{decode_string, members};
 use crate::json::write::write_string;
@@ -20,7 +18,7 @@ use crate::json::write::write_string;
 /// ```
 /// use bifrost_plugin_sdk::HttpRequest;
 /// let mut req = HttpRequest::default();
-/// req.headers.insert("Content-Type".into(), "application/json".into());
+/// req.headers.insert("Content-Type", "application/json");
 /// assert_eq!(req.header("content-type"), Some("application/json"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -30,9 +28,9 @@ pub struct HttpRequest {
     /// The request path, e.g. `/v1/chat/completions`.
     pub path: String,
     /// Headers, with the client's casing; see [`HttpRequest::header`].
-    pub headers: BTreeMap<String, String>,
+    pub headers: StringMap,
     /// Query parameters.
-    pub query: BTreeMap<String, String>,
+    pub query: StringMap,
     /// The decoded body.
     #[serde(serialize_with = "base64_body")]
     pub body: Vec<u8>,
@@ -74,7 +72,7 @@ impl HttpRequest {
 
     /// The value of header `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        find_header(&self.headers, name)
+        self.headers.get_ignore_case(name)
     }
 
     /// The request as the JSON the host reads: `method`, `path`, `headers`,
@@ -116,7 +114,7 @@ pub struct HttpResponse {
     /// The HTTP status code.
     pub status_code: u16,
     /// Response headers.
-    pub headers: BTreeMap<String, String>,
+    pub headers: StringMap,
     /// The body bytes (base64 on the wire).
     #[serde(serialize_with = "base64_body")]
     pub body: Vec<u8>,
@@ -197,7 +195,7 @@ impl HttpResponse {
 
     /// The value of header `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        find_header(&self.headers, name)
+        self.headers.get_ignore_case(name)
     }
 }
 
@@ -205,8 +203,8 @@ impl HttpResponse {
 /// closing `}`.
 fn write_tail(
     out: &mut Vec<u8>,
-    headers: &BTreeMap<String, String>,
-    query: Option<&BTreeMap<String, String>>,
+    headers: &StringMap,
+    query: Option<&StringMap>,
     body: &[u8],
     extra: &JsonObject,
 ) {
@@ -227,7 +225,7 @@ fn write_tail(
     out.push(b'}');
 }
 
-fn write_string_map(out: &mut Vec<u8>, map: &BTreeMap<String, String>) {
+fn write_string_map(out: &mut Vec<u8>, map: &StringMap) {
     out.push(b'{');
     for (i, (name, value)) in map.iter().enumerate() {
         if i > 0 {
@@ -238,13 +236,6 @@ fn write_string_map(out: &mut Vec<u8>, map: &BTreeMap<String, String>) {
         write_string(out, value);
     }
     out.push(b'}');
-}
-
-fn find_header<'a>(headers: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value.as_str())
 }
 
 // Both types are read from a parsed object by hand rather than by a derived
@@ -305,19 +296,14 @@ mod field {
         }
     }
 
-    pub(super) fn string_map(
-        object: &mut JsonObject,
-        key: &str,
-    ) -> Result<BTreeMap<String, String>, String> {
+    pub(super) fn string_map(object: &mut JsonObject, key: &str) -> Result<StringMap, String> {
         let Some(text) = take(object, key) else {
-            return Ok(BTreeMap::new());
+            return Ok(StringMap::new());
         };
         if text.first() != Some(&b'{') {
             return Err(format!("`{key}` is {}, expected an object", kind(&text)));
         }
-        // Inserted one by one: collecting into a BTreeMap sorts first, and
-        // the sort alone is ~4 KB of .wasm.
-        let mut map = BTreeMap::new();
+        let mut map = StringMap::new();
         for (name, value) in members(&text) {
             let value = as_string(value, &format!("{key}.{name}"))?;
             map.insert(name, value);

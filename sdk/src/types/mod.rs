@@ -11,6 +11,7 @@ mod http;
 mod llm;
 mod message;
 mod object;
+mod string_map;
 
 pub use chunk::StreamChunk;
 pub use context::Context;
@@ -19,6 +20,7 @@ pub use http::{HttpRequest, HttpResponse};
 pub use llm::{LlmRequest, LlmResponse};
 pub use message::ChatMessage;
 pub use object::JsonObject;
+pub use string_map::StringMap;
 
 use std::fmt;
 
@@ -83,6 +85,14 @@ impl InputError {
 
     pub(crate) fn too_deep(what: &str, limit: usize) -> Self {
         InputError(format!("{what} is nested deeper than {limit} levels"))
+    }
+}
+
+impl From<InputError> for String {
+    /// The message, moved out: the ABI layer's error text, without going
+    /// through `Display`.
+    fn from(error: InputError) -> String {
+        error.0
     }
 }
 
