@@ -81,10 +81,7 @@ impl Document {
     pub(crate) fn deferred(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
         let trimmed = bytes.trim_ascii();
         if !trimmed.starts_with(b"{") {
-            return Err(InputError::not_object(
-                what,
-                &String::from_utf8_lossy(trimmed),
-            ));
+            return Err(InputError::not_object(what, trimmed));
         }
         if !trimmed.ends_with(b"}") {
             return Err(InputError::new(format!(
@@ -104,10 +101,7 @@ impl Document {
     /// value): only the kind is looked at.
     pub(crate) fn from_checked(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
         if bytes.first() != Some(&b'{') {
-            return Err(InputError::not_object(
-                what,
-                &String::from_utf8_lossy(bytes),
-            ));
+            return Err(InputError::not_object(what, bytes));
         }
         Ok(Document {
             host: Some((bytes.into(), what)),
@@ -341,7 +335,7 @@ pub(crate) use document_view;
 pub(crate) fn expect_object(text: &str, what: &'static str) -> Result<(), InputError> {
     match text.trim_start().as_bytes().first() {
         Some(b'{') => Ok(()),
-        _ => Err(InputError::not_object(what, text)),
+        _ => Err(InputError::not_object(what, text.as_bytes())),
     }
 }
 

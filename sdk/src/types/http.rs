@@ -328,7 +328,7 @@ mod field {
                 .ok_or_else(|| {
                     format!(
                         "`{key}` is {}, expected a status code (0 to 65535)",
-                        String::from_utf8_lossy(&text)
+                        std::str::from_utf8(&text).unwrap_or_default()
                     )
                 }),
             _ => Err(format!("`{key}` is {}, expected a number", kind(&text))),

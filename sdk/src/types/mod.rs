@@ -50,8 +50,10 @@ impl InputError {
         InputError(format!("{what} is not valid JSON: {e}"))
     }
 
-    pub(crate) fn not_object(what: &str, text: &str) -> Self {
-        let kind = match text.trim_start().as_bytes().first() {
+    /// `text` is a JSON value that is not an object (only its first byte
+    /// is looked at).
+    pub(crate) fn not_object(what: &str, text: &[u8]) -> Self {
+        let kind = match text.trim_ascii_start().first() {
             Some(b'[') => "an array",
             Some(b'"') => "a string",
             Some(b'n') => "null",
