@@ -70,7 +70,7 @@ fn parse_config<P: Plugin>(bytes: &[u8]) -> Result<P::Config, String> {
     // The untrimmed bytes: `trim_ascii` also drops form feeds, which JSON
     // does not allow around a value.
     crate::json::validate_nested(bytes, crate::json::CONFIG_MAX_DEPTH)
-        .map_err(|e| format!("config is not valid JSON: {e}"))?;
+        .map_err(|e| format!("config {e}"))?;
     crate::json::de::from_checked(bytes).map_err(|e| format!("config is not valid: {e}"))
 }
 

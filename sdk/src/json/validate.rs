@@ -35,23 +35,32 @@ pub(crate) enum Invalid {
     TooDeep(usize),
 }
 
+/// What is wrong, as the rest of a sentence about the value: "is not valid
+/// JSON: expected `:` at byte 5".
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Invalid::Utf8(at) => write!(f, "invalid UTF-8 at byte {at}"),
-            Invalid::Unexpected { at, expected } => {
-                write!(f, "expected {expected} at byte {at}")
-            }
+        let (phrase, detail, number) = match *self {
+            Invalid::Utf8(at) => ("is not valid UTF-8: invalid byte at ", "", at),
+            Invalid::Unexpected { at, expected } => ("is not valid JSON: expected ", expected, at),
             Invalid::Truncated { expected } => {
-                write!(f, "input ends where {expected} was expected")
+                return write!(
+                    f,
+                    "is not valid JSON: input ends where {expected} was expected"
+                )
             }
-            Invalid::Trailing(at) => write!(f, "trailing characters at byte {at}"),
-            Invalid::ControlCharacter(at) => {
-                write!(f, "control character in a string at byte {at}")
-            }
-            Invalid::Surrogate(at) => write!(f, "unpaired UTF-16 surrogate escape at byte {at}"),
-            Invalid::NumberOutOfRange(at) => write!(f, "number out of range at byte {at}"),
-            Invalid::TooDeep(limit) => write!(f, "nested deeper than {limit} levels"),
+            Invalid::Trailing(at) => ("is not valid JSON: trailing characters at byte ", "", at),
+            Invalid::ControlCharacter(at) => (
+                "is not valid JSON: control character in a string at byte ",
+                "",
+                at,
+            ),
+            Invalid::Surrogate(at) => ("has an unpaired UTF-16 surrogate escape at byte ", "", at),
+            Invalid::NumberOutOfRange(at) => ("has a number out of range at byte ", "", at),
+            Invalid::TooDeep(limit) => return write!(f, "is nested deeper than {limit} levels"),
+        };
+        match detail {
+            "" => write!(f, "{phrase}{number}"),
+            _ => write!(f, "{phrase}{detail} at byte {number}"),
         }
     }
 }

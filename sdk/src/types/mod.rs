@@ -72,17 +72,7 @@ impl InputError {
 
     /// Why the SDK's check refused `what`.
     pub(crate) fn invalid(what: &str, invalid: Invalid) -> Self {
-        InputError(match invalid {
-            Invalid::Utf8(at) => format!("{what} is not valid UTF-8: invalid byte at {at}"),
-            Invalid::TooDeep(limit) => format!("{what} is nested deeper than {limit} levels"),
-            Invalid::Surrogate(at) => {
-                format!("{what} has an unpaired UTF-16 surrogate escape at byte {at}")
-            }
-            Invalid::NumberOutOfRange(at) => {
-                format!("{what} has a number out of range at byte {at}")
-            }
-            other => format!("{what} is not valid JSON: {other}"),
-        })
+        InputError(format!("{what} {invalid}"))
     }
 
     pub(crate) fn too_deep(what: &str, limit: usize) -> Self {
