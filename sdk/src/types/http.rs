@@ -285,15 +285,12 @@ mod field {
     pub(super) fn string(object: &mut JsonObject, key: &str) -> Result<String, String> {
         match take(object, key) {
             None => Ok(String::new()),
-            Some(text) => as_string(&text, key),
+            Some(text) => as_string(&text).ok_or_else(|| wrong(key, &text, "a string")),
         }
     }
 
-    fn as_string(text: &[u8], name: &str) -> Result<String, String> {
-        match text.first() {
-            Some(b'"') => Ok(decode_string(text)),
-            _ => Err(format!("`{name}` is {}, expected a string", kind(text))),
-        }
+    fn as_string(text: &[u8]) -> Option<String> {
+        (text.first() == Some(&b'"')).then(|| decode_string(text))
     }
 
     pub(super) fn string_map(object: &mut JsonObject, key: &str) -> Result<StringMap, String> {
@@ -301,12 +298,14 @@ mod field {
             return Ok(StringMap::new());
         };
         if text.first() != Some(&b'{') {
-            return Err(format!("`{key}` is {}, expected an object", kind(&text)));
+            return Err(wrong(key, &text, "an object"));
         }
         let mut map = StringMap::new();
         for (name, value) in members(&text) {
-            let value = as_string(value, &format!("{key}.{name}"))?;
-            map.insert(name, value);
+            match as_string(value) {
+                Some(value) => map.insert(name, value),
+                None => return Err(wrong(&format!("{key}.{name}"), value, "a string")),
+            };
         }
         Ok(map)
     }
@@ -320,31 +319,29 @@ mod field {
         let Some(text) = take(object, key) else {
             return Ok(0);
         };
+        let digits = std::str::from_utf8(&text).unwrap_or_default();
         match text.first() {
-            Some(b'-' | b'0'..=b'9') => std::str::from_utf8(&text)
-                .ok()
-                .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|digits| digits.parse().ok())
-                .ok_or_else(|| {
-                    format!(
-                        "`{key}` is {}, expected a status code (0 to 65535)",
-                        std::str::from_utf8(&text).unwrap_or_default()
-                    )
-                }),
-            _ => Err(format!("`{key}` is {}, expected a number", kind(&text))),
+            Some(b'0'..=b'9') if digits.bytes().all(|b| b.is_ascii_digit()) => digits
+                .parse()
+                .map_err(|_| wrong(key, &text, "a status code (0 to 65535)")),
+            Some(b'-' | b'0'..=b'9') => Err(wrong(key, &text, "a status code (0 to 65535)")),
+            _ => Err(wrong(key, &text, "a number")),
         }
     }
 
-    /// What a checked JSON value is, for error messages.
-    fn kind(text: &[u8]) -> &'static str {
-        match text.first() {
+    /// "`name` is <what the text is>, expected <expected>"; a number is
+    /// quoted as sent.
+    fn wrong(name: &str, text: &[u8], expected: &str) -> String {
+        let found = match text.first() {
             Some(b'n') => "null",
             Some(b't' | b'f') => "a boolean",
             Some(b'"') => "a string",
             Some(b'[') => "an array",
             Some(b'{') => "an object",
+            _ if expected.starts_with("a status") => std::str::from_utf8(text).unwrap_or_default(),
             _ => "a number",
-        }
+        };
+        format!("`{name}` is {found}, expected {expected}")
     }
 }
 
