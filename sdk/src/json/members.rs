@@ -129,25 +129,23 @@ fn string_end(text: &[u8], mut at: usize) -> usize {
 
 /// The value of a checked string token (quotes included).
 pub(crate) fn decode_string(token: &[u8]) -> String {
-    let inner = &token[1..token.len().saturating_sub(1).max(1)];
-    if !inner.contains(&b'\\') {
-        return text(inner).to_owned();
+    let inner = token
+        .get(1..token.len().saturating_sub(1))
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(inner.len());
+    let mut at = 0;
+    while let Some(&byte) = inner.get(at) {
+        if byte != b'\\' {
+            out.push(byte);
+            at += 1;
+            continue;
+        }
+        let (decoded, used) = escape(&inner[at..]);
+        out.extend_from_slice(decoded.encode_utf8(&mut [0; 4]).as_bytes());
+        at += used;
     }
-    let mut out = String::with_capacity(inner.len());
-    let mut rest = inner;
-    while let Some(slash) = rest.iter().position(|&b| b == b'\\') {
-        out.push_str(text(&rest[..slash]));
-        let (decoded, used) = escape(&rest[slash..]);
-        out.push(decoded);
-        rest = rest.get(slash + used..).unwrap_or_default();
-    }
-    out.push_str(text(rest));
-    out
-}
-
-/// Checked string content between escapes: UTF-8 (the check ensured it).
-fn text(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
+    // Checked text is UTF-8 and escapes decode to whole characters.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The character an escape at the start of `text` stands for, and its length.
