@@ -50,6 +50,7 @@
 pub mod abi;
 mod allocator;
 mod base64;
+mod global;
 pub mod hooks;
 mod json;
 pub mod memory;

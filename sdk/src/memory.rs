@@ -194,9 +194,9 @@ fn empty_sentinel() -> usize {
     &EMPTY as *const u8 as usize
 }
 
-thread_local! {
+crate::global::global! {
     // wasm32 plugins are single-threaded: this is one table per instance.
-    static TABLE: RefCell<BufferTable> = const { RefCell::new(BufferTable::new()) };
+    static TABLE: RefCell<BufferTable> = RefCell::new(BufferTable::new());
 }
 
 /// Runs `f` on this instance's buffer table.

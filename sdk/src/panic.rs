@@ -10,8 +10,8 @@
 
 use std::cell::RefCell;
 
-thread_local! {
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+crate::global::global! {
+    static LAST_PANIC: RefCell<Option<String>> = RefCell::new(None);
 }
 
 /// Installs the recording hook, once. Only on wasm32: natively the test
@@ -19,7 +19,9 @@ thread_local! {
 pub(crate) fn install_hook() {
     #[cfg(target_arch = "wasm32")]
     {
-        thread_local!(static INSTALLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+        crate::global::global! {
+            static INSTALLED: std::cell::Cell<bool> = std::cell::Cell::new(false);
+        }
         if !INSTALLED.with(|i| i.replace(true)) {
             std::panic::set_hook(Box::new(|info| record(info.to_string())));
         }

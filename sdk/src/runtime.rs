@@ -21,8 +21,8 @@ enum Slot {
     CleanedUp,
 }
 
-thread_local! {
-    static SLOT: RefCell<Slot> = const { RefCell::new(Slot::Empty) };
+crate::global::global! {
+    static SLOT: RefCell<Slot> = RefCell::new(Slot::Empty);
 }
 
 fn replace(slot: Slot) -> Slot {

@@ -48,9 +48,9 @@ fn write_object(map: &Map<String, Value>) -> Option<Vec<u8>> {
     serde_json::to_vec(map).ok()
 }
 
-thread_local! {
+crate::global::global! {
     /// Why a deferred document failed when the plugin first read it.
-    static DEFERRED_ERROR: RefCell<Option<InputError>> = const { RefCell::new(None) };
+    static DEFERRED_ERROR: RefCell<Option<InputError>> = RefCell::new(None);
 }
 
 /// Takes the reason a deferred document failed when the plugin read it (since

@@ -1,0 +1,51 @@
+//! Plugin-wide state (the plugin value, the buffer table, the last panic).
+//!
+//! A plugin instance is single-threaded wasm: there a plain `static` is
+//! enough, and it avoids `thread_local!`'s access checks, which cost ~1 KB of
+//! every `.wasm`. Natively (where the SDK's own tests run on many threads, each
+//! standing in for one instance) the state is per thread. Both forms have the
+//! same `with` method, so code using it does not care which it gets.
+
+/// Declares plugin-wide state: `global!(static NAME: Type = const_expr);`.
+macro_rules! global {
+    ($(#[$meta:meta])* static $name:ident: $ty:ty = $init:expr;) => {
+        #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+        $(#[$meta])*
+        static $name: $crate::global::Global<$ty> = $crate::global::Global::new($init);
+
+        #[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
+        ::std::thread_local! {
+            $(#[$meta])*
+            static $name: $ty = const { $init };
+        }
+    };
+}
+pub(crate) use global;
+
+/// State shared by the one thread of a wasm instance.
+#[cfg_attr(
+    not(all(target_arch = "wasm32", not(target_feature = "atomics"))),
+    allow(dead_code)
+)]
+pub(crate) struct Global<T>(T);
+
+// SAFETY: `Global` is only used on wasm32 without the `atomics` target
+// feature (see `global!`), where there is exactly one thread, so the value is
+// never reached from two threads.
+unsafe impl<T> Sync for Global<T> {}
+
+#[cfg_attr(
+    not(all(target_arch = "wasm32", not(target_feature = "atomics"))),
+    allow(dead_code)
+)]
+impl<T> Global<T> {
+    /// The state's initial value.
+    pub(crate) const fn new(value: T) -> Self {
+        Global(value)
+    }
+
+    /// Runs `f` on the state (the same call as `LocalKey::with`).
+    pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0)
+    }
+}
