@@ -77,6 +77,19 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The kind of the JSON value starting at the first non-whitespace byte
+    /// of `text` (which must be one).
+    pub(crate) fn of(text: &[u8]) -> Kind {
+        match text.trim_ascii_start().first() {
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b'"') => Kind::String,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'n') => Kind::Null,
+            _ => Kind::Number,
+        }
+    }
+
     /// "an object", "an array", …
     pub(crate) fn described(self) -> &'static str {
         match self {
@@ -137,15 +150,8 @@ impl Scanner<'_> {
         // One bit per open container, 1 = object: MAX_DEPTH fits in a u128.
         let mut open: u128 = 0;
         let mut depth = 0usize;
-        self.skip_whitespace();
-        let kind = match self.peek() {
-            Some(b'{') => Kind::Object,
-            Some(b'[') => Kind::Array,
-            Some(b'"') => Kind::String,
-            Some(b't' | b'f') => Kind::Bool,
-            Some(b'n') => Kind::Null,
-            _ => Kind::Number, // or an error, which the loop reports
-        };
+        // The kind of the value, if it is one (else the loop reports why).
+        let kind = Kind::of(self.bytes);
         'value: loop {
             // A value starts here.
             self.skip_whitespace();

@@ -53,14 +53,7 @@ impl InputError {
     /// `text` is a JSON value that is not an object (only its first byte
     /// is looked at).
     pub(crate) fn not_object(what: &str, text: &[u8]) -> Self {
-        let kind = match text.trim_ascii_start().first() {
-            Some(b'[') => "an array",
-            Some(b'"') => "a string",
-            Some(b'n') => "null",
-            Some(b't' | b'f') => "a boolean",
-            _ => "a number",
-        };
-        InputError(format!("{what} must be a JSON object, got {kind}"))
+        Self::wrong_kind(what, Kind::of(text))
     }
 
     pub(crate) fn wrong_kind(what: &str, kind: Kind) -> Self {
