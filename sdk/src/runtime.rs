@@ -84,8 +84,15 @@ pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R
     let mut plugin = take_plugin(build_default::<P>)?;
     // The slot holds only values of the one `P` the exports were generated for.
     let result = plugin.downcast_mut::<P>().map(f);
-    replace(Slot::Ready(plugin));
+    put_back(plugin);
     result.ok_or_else(|| "plugin state has an unexpected type".into())
+}
+
+/// Returns the plugin to its slot after a hook. One shared copy, not one
+/// per hook: the slot's old value (`InUse`) is dropped here.
+#[inline(never)]
+fn put_back(plugin: Box<dyn Any>) {
+    replace(Slot::Ready(plugin));
 }
 
 /// `P` built from its default configuration, for a host that never called
