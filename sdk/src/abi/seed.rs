@@ -116,6 +116,9 @@ pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> 
         if let Some(response) = &result.response {
             response.ensure_valid().map_err(String::from)?;
         }
+        if let Some(error) = &result.error {
+            error.ensure_valid().map_err(String::from)?;
+        }
         Ok::<_, String>(result)
     })();
     post_hook_output(outcome.as_ref().map_err(String::as_str))

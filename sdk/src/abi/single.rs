@@ -360,6 +360,9 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         if let Some(response) = &result.response {
             response.ensure_valid().map_err(String::from)?;
         }
+        if let Some(error) = &result.error {
+            error.ensure_valid().map_err(String::from)?;
+        }
         Ok((ctx, result))
     });
     let failed = |hook_error: &str| {

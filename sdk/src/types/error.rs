@@ -43,15 +43,16 @@ impl LlmError {
     }
 
     /// Reads an optional error buffer: empty, `null` and `{}` all mean "no
-    /// error" (the host may send any of them).
+    /// error" (the host may send any of them). Like the LLM response, an
+    /// error is checked when it is used (read or echoed).
     pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Option<Self>, InputError> {
-        if super::is_absent(bytes) {
+        let trimmed = bytes.trim_ascii();
+        let empty_object =
+            trimmed.len() >= 2 && trimmed[0] == b'{' && trimmed[1..].trim_ascii() == b"}";
+        if super::is_absent(bytes) || empty_object {
             return Ok(None);
         }
-        let error = Self::from_bytes(bytes)?;
-        // Checked as an object: `{` and `}` with only whitespace between is `{}`.
-        let empty = bytes.trim_ascii().len() >= 2 && bytes.trim_ascii()[1..].trim_ascii() == b"}";
-        Ok((!empty).then_some(error))
+        Self::deferred(bytes).map(Some)
     }
 
     /// Sets the HTTP status code returned to the client.
