@@ -477,21 +477,28 @@ const F64_OVERFLOW: &[u8] = b"17976931348623158079372897140530341507993413271003
 /// Whether the number `integer.fraction e exponent` (digits only) rounds to
 /// infinity as an `f64`, which serde_json refuses to parse.
 fn overflows_f64(integer: &[u8], fraction: &[u8], exponent: i64) -> bool {
-    // The significant digits, and the power of ten of the first of them.
-    let digits = || integer.iter().chain(fraction).copied();
-    let Some(leading_zeros) = digits().position(|d| d != b'0') else {
-        return false; // zero
+    // Digit `i` of the integer part followed by the fraction.
+    let digit = |i: usize| match integer.get(i) {
+        Some(&d) => Some(d),
+        None => fraction.get(i - integer.len()).copied(),
     };
-    let magnitude = integer.len() as i64 - 1 - leading_zeros as i64 + exponent;
+    // The first significant digit, and its power of ten.
+    let mut first = 0;
+    while digit(first) == Some(b'0') {
+        first += 1;
+    }
+    if digit(first).is_none() {
+        return false; // zero
+    }
+    let magnitude = integer.len() as i64 - 1 - first as i64 + exponent;
     match magnitude {
         ..308 => false,
         309.. => true,
         // Same magnitude as the limit: compare digit by digit; a number
         // with more digits than the limit, equal so far, is at least it.
         308 => {
-            let mut significant = digits().skip(leading_zeros);
-            for &limit in F64_OVERFLOW {
-                match significant.next() {
+            for (k, &limit) in F64_OVERFLOW.iter().enumerate() {
+                match digit(first + k) {
                     Some(d) if d == limit => continue,
                     Some(d) => return d > limit,
                     None => return false,
