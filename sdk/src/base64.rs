@@ -22,20 +22,12 @@ pub(crate) enum Base64Error {
 
 impl fmt::Display for Base64Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Base64Error::Length(len) => {
-                write!(f, "length {len} is not a multiple of 4")
-            }
-            Base64Error::Symbol { byte, offset } => {
-                write!(f, "invalid symbol {byte} at offset {offset}")
-            }
-            Base64Error::TrailingBits(offset) => {
-                write!(
-                    f,
-                    "the symbol at offset {offset} has bits set past the data"
-                )
-            }
-        }
+        let (what, at) = match *self {
+            Base64Error::Length(len) => ("length not a multiple of 4:", len),
+            Base64Error::Symbol { offset, .. } => ("invalid symbol at offset", offset),
+            Base64Error::TrailingBits(offset) => ("bits set past the data at offset", offset),
+        };
+        write!(f, "{what} {at}")
     }
 }
 
