@@ -11,6 +11,7 @@ mod http;
 mod llm;
 mod message;
 mod object;
+mod sorted;
 mod string_map;
 
 pub use chunk::StreamChunk;

@@ -7,6 +7,7 @@ use std::ops::Index;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::sorted::Sorted;
 use crate::json::members::members;
 
 /// A JSON object of string keys, as the host sent it: each value is kept as
@@ -29,8 +30,7 @@ use crate::json::members::members;
 /// ```
 #[derive(Clone, Default)]
 pub struct JsonObject {
-    /// Sorted by key.
-    entries: Vec<(String, Entry)>,
+    entries: Sorted<Entry>,
     /// Writes a value the plugin set. Recorded by [`JsonObject::insert`], so
     /// a plugin that never sets one carries no serde_json writer.
     write_set: Option<WriteValue>,
@@ -91,7 +91,7 @@ impl JsonObject {
     pub(crate) fn from_checked(text: &[u8]) -> Self {
         let mut object = JsonObject::new();
         for (key, value) in members(text) {
-            object.put(
+            object.entries.put(
                 key,
                 Entry::Host {
                     text: value.into(),
@@ -102,43 +102,28 @@ impl JsonObject {
         object
     }
 
-    fn position(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
-    }
-
-    fn put(&mut self, key: String, entry: Entry) -> Option<Entry> {
-        match self.position(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, entry)),
-            Err(i) => {
-                self.entries.insert(i, (key, entry));
-                None
-            }
-        }
-    }
-
     /// The value under `key` (parsed on first read).
     pub fn get(&self, key: &str) -> Option<&Value> {
-        let i = self.position(key).ok()?;
-        Some(self.entries[i].1.value())
+        self.entries.get(key).map(Entry::value)
     }
 
     /// Takes `key` out if it still holds the host's text, and returns that
     /// text.
     pub(crate) fn take_host_text(&mut self, key: &str) -> Option<Box<[u8]>> {
-        let i = self.position(key).ok()?;
-        match self.entries.remove(i).1 {
+        match self
+            .entries
+            .remove_if(key, |e| matches!(e, Entry::Host { .. }))?
+        {
             Entry::Host { text, .. } => Some(text),
-            set => {
-                self.entries.insert(i, (key.to_owned(), set));
-                None
-            }
+            Entry::Set(_) => None,
         }
     }
 
     /// Sets `key` to `value`, returning the previous value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
         self.write_set = Some(write_value);
-        self.put(key.into(), Entry::Set(value.into()))
+        self.entries
+            .put(key.into(), Entry::Set(value.into()))
             .map(Entry::into_value)
     }
 
@@ -146,28 +131,27 @@ impl JsonObject {
     /// [`JsonObject::insert`] it records no writer: the code that writes
     /// this object passes one.
     pub(crate) fn set(&mut self, key: String, value: Value) {
-        self.put(key, Entry::Set(value));
+        self.entries.put(key, Entry::Set(value));
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let i = self.position(key).ok()?;
-        Some(self.entries.remove(i).1.into_value())
+        self.entries.remove(key).map(Entry::into_value)
     }
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_ok()
+        self.entries.contains_key(key)
     }
 
     /// All entries, in key order (each value parsed on first read).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.entries.iter().map(|(k, e)| (k.as_str(), e.value()))
+        self.entries.iter().map(|(k, e)| (k, e.value()))
     }
 
     /// The keys, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(k, _)| k.as_str())
+        self.entries.iter().map(|(k, _)| k)
     }
 
     /// Number of entries.
@@ -177,7 +161,7 @@ impl JsonObject {
 
     /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.len() == 0
     }
 
     /// Appends the object as JSON: host text as it came, values the plugin
@@ -208,6 +192,7 @@ impl JsonObject {
     /// Converts into a serde_json map (parsing every value).
     pub fn into_map(self) -> Map<String, Value> {
         self.entries
+            .into_entries()
             .into_iter()
             .map(|(k, e)| (k, e.into_value()))
             .collect()

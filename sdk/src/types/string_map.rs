@@ -5,11 +5,11 @@ use std::fmt;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::sorted::Sorted;
+
 /// Header or query values by name, as the host sends them: one string each,
 /// names with the client's casing, iterated in name order (as Go writes map
-/// keys). Kept as a sorted list rather than a tree: these maps hold a few
-/// dozen entries at most, and the list is faster to build and smaller in the
-/// `.wasm`.
+/// keys).
 ///
 /// ```
 /// use bifrost_plugin_sdk::StringMap;
@@ -22,8 +22,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct StringMap {
-    /// Sorted by name, names unique.
-    entries: Vec<(String, String)>,
+    entries: Sorted<String>,
 }
 
 impl StringMap {
@@ -32,14 +31,9 @@ impl StringMap {
         StringMap::default()
     }
 
-    fn position(&self, name: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(name))
-    }
-
     /// The value of `name` (exact match).
     pub fn get(&self, name: &str) -> Option<&str> {
-        let i = self.position(name).ok()?;
-        Some(&self.entries[i].1)
+        self.entries.get(name).map(String::as_str)
     }
 
     /// The value of the first name equal to `name` ignoring ASCII case (how
@@ -53,35 +47,27 @@ impl StringMap {
 
     /// Sets `name` to `value`, returning the previous value.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        let (name, value) = (name.into(), value.into());
-        match self.position(&name) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
-            Err(i) => {
-                self.entries.insert(i, (name, value));
-                None
-            }
-        }
+        self.entries.put(name.into(), value.into())
     }
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        let i = self.position(name).ok()?;
-        Some(self.entries.remove(i).1)
+        self.entries.remove(name)
     }
 
     /// Whether `name` is present (exact match).
     pub fn contains_key(&self, name: &str) -> bool {
-        self.position(name).is_ok()
+        self.entries.contains_key(name)
     }
 
     /// The entries, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.entries.iter().map(|(k, v)| (k, v.as_str()))
     }
 
     /// The names, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(k, _)| k.as_str())
+        self.entries.iter().map(|(k, _)| k)
     }
 
     /// Number of entries.
@@ -91,7 +77,7 @@ impl StringMap {
 
     /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.len() == 0
     }
 }
 
@@ -116,7 +102,7 @@ impl IntoIterator for StringMap {
     type IntoIter = std::vec::IntoIter<(String, String)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        self.entries.into_entries().into_iter()
     }
 }
 
