@@ -322,4 +322,15 @@ mod tests {
             assert!(from_checked::<de::IgnoredAny>(text.as_bytes()).is_ok());
         }
     }
+
+    proptest::proptest! {
+        /// Read into a `serde_json::Value`, any value serde_json writes comes
+        /// back equal: the deserializer visits every kind as serde_json does.
+        #[test]
+        fn reads_back_everything_serde_json_writes(value in super::super::test_values::any_value()) {
+            let text = serde_json::to_string_pretty(&value).unwrap();
+            let read: serde_json::Value = from_checked(text.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(read, value, "{}", text);
+        }
+    }
 }

@@ -238,4 +238,22 @@ mod tests {
             "a\u{FFFD}b\u{FFFD}\u{FFFD}A\u{FFFD}"
         );
     }
+
+    proptest::proptest! {
+        /// The members of any object serde_json writes, compact or pretty,
+        /// are its keys, decoded, and texts that parse to its values.
+        #[test]
+        fn reads_every_member_serde_json_writes(
+            map in proptest::collection::btree_map(".*", super::super::test_values::any_value(), 0..8)
+        ) {
+            let object = serde_json::Value::Object(map.clone().into_iter().collect());
+            for text in [serde_json::to_string(&object).unwrap(), serde_json::to_string_pretty(&object).unwrap()] {
+                let read: Vec<(String, serde_json::Value)> = members(text.as_bytes())
+                    .map(|(key, value)| (key, serde_json::from_slice(value).unwrap()))
+                    .collect();
+                let expected: Vec<(String, serde_json::Value)> = map.clone().into_iter().collect();
+                proptest::prop_assert_eq!(read, expected, "{}", text);
+            }
+        }
+    }
 }

@@ -716,4 +716,23 @@ mod tests {
             proptest::prop_assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(&bytes));
         }
     }
+
+    proptest::proptest! {
+        /// Whatever serde_json writes, compact or pretty, is JSON to the
+        /// check, of the kind it is.
+        #[test]
+        fn accepts_everything_serde_json_writes(value in super::super::test_values::any_value()) {
+            let kind = match &value {
+                serde_json::Value::Null => Kind::Null,
+                serde_json::Value::Bool(_) => Kind::Bool,
+                serde_json::Value::Number(_) => Kind::Number,
+                serde_json::Value::String(_) => Kind::String,
+                serde_json::Value::Array(_) => Kind::Array,
+                serde_json::Value::Object(_) => Kind::Object,
+            };
+            for text in [serde_json::to_string(&value).unwrap(), serde_json::to_string_pretty(&value).unwrap()] {
+                proptest::prop_assert_eq!(validate(text.as_bytes()), Ok(kind), "{}", text);
+            }
+        }
+    }
 }
