@@ -46,6 +46,8 @@ bench: build build-test-plugins
 	cp $(WASM) build/test/hello-world-dlmalloc.wasm
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features wee_alloc
 	cp $(WASM) build/test/hello-world-wee-alloc.wasm
+	$(CARGO) build --release --target $(TARGET) -p hello-world --features unchecked-echo
+	cp $(WASM) build/test/hello-world-unchecked-echo.wasm
 	$(CARGO) run --release -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS)
 
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed

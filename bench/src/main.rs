@@ -11,7 +11,9 @@
 //!
 //! Pass-through and memory are measured for the default allocator (talc)
 //! and for builds with Rust's dlmalloc (`build/test/hello-world-dlmalloc.wasm`)
-//! and the opt-in wee_alloc (`build/test/hello-world-wee-alloc.wasm`).
+//! and the opt-in wee_alloc (`build/test/hello-world-wee-alloc.wasm`); the
+//! pass-through also for the opt-in unchecked echo
+//! (`build/test/hello-world-unchecked-echo.wasm`).
 //!
 //! The runtime is wasmi, an interpreter: guest work is interpreted while the
 //! baseline copy is native, so ratios are far larger than under a JIT. With
@@ -75,8 +77,13 @@ fn main() {
     for (allocator, wasm, _) in &allocators {
         pass_through(allocator, wasm);
     }
+    let unchecked = read(&build.join("test/hello-world-unchecked-echo.wasm"));
+    pass_through("talc, opt-in unchecked-echo", &unchecked);
     #[cfg(feature = "jit")]
-    pass_through_jit(&allocators[0].1);
+    {
+        pass_through_jit("talc (default)", &allocators[0].1);
+        pass_through_jit("talc, opt-in unchecked-echo", &unchecked);
+    }
     typed_edit(&read(&build.join("test/bench-guest.wasm")));
     for (allocator, wasm, calls) in &allocators {
         memory(allocator, wasm, *calls);
@@ -221,7 +228,7 @@ fn pass_through(allocator: &str, wasm: &[u8]) {
 
 /// The pass-through and its copy baseline under wasmtime (`--features jit`).
 #[cfg(feature = "jit")]
-fn pass_through_jit(wasm: &[u8]) {
+fn pass_through_jit(build: &str, wasm: &[u8]) {
     let mut guest = jit::JitGuest::load(wasm).unwrap_or_else(|e| fail(&e));
     for kb in [1, 20, 200] {
         let request = chat_request(kb * 1024);
@@ -234,7 +241,7 @@ fn pass_through_jit(wasm: &[u8]) {
             assert_eq!(copied, request.len());
         });
         println!(
-            "pass-through pre_hook, {kb} KB, wasmtime (Cranelift): {hook:.0} ns/call; copy baseline {baseline:.0} ns/call; ratio {:.1}x",
+            "pass-through pre_hook, {kb} KB, {build}, wasmtime (Cranelift): {hook:.0} ns/call; copy baseline {baseline:.0} ns/call; ratio {:.1}x",
             hook / baseline
         );
     }

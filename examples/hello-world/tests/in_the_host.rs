@@ -41,3 +41,22 @@ fn single_input_build_passes_the_request_through_and_marks_the_context() {
     assert_eq!(context["from-pre-hook"], "789");
     assert_eq!(context["request_id"], "r1");
 }
+
+#[test]
+fn unchecked_echo_build_sends_the_request_back_as_it_came() {
+    let mut guest = load(&["unchecked-echo"]);
+    // Unedited requests go back unchecked, valid or not.
+    for request in [&br#"{"model":"gpt-4o-mini"}"#[..], br#"{"model": [1,}"#] {
+        let output = guest.pre_hook(b"{}", request).unwrap();
+        let mut expected = b"{\"request\":".to_vec();
+        expected.extend_from_slice(request);
+        expected.extend_from_slice(br#","short_circuit":null,"error":""}"#);
+        assert_eq!(
+            String::from_utf8_lossy(&output),
+            String::from_utf8_lossy(&expected)
+        );
+    }
+    // The O(1) look before the hook still runs.
+    let output = guest.pre_hook(b"{}", b"[1]").unwrap();
+    assert!(String::from_utf8_lossy(&output).contains("request must be a JSON object"));
+}
