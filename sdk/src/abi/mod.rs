@@ -16,12 +16,25 @@ pub mod single;
 #[cfg(target_arch = "wasm32")]
 pub mod exports;
 
+use crate::json::write::ObjectWriter;
 use crate::types::document::take_deferred_error;
 use crate::{runtime, Plugin, PluginError};
 
 /// One input buffer as the byte layer receives it: the bytes, or why they
 /// could not be read (null pointer, out of bounds, out of memory).
 pub type Input<'a> = Result<&'a [u8], String>;
+
+/// What an output says when a value it carries cannot be written (host text
+/// the hook passed on that does not check is reported before this).
+const UNWRITABLE: &str = "plugin could not write its output";
+
+/// `{"response": …, "error": …}`: a `pre_hook` short-circuit, in both ABIs.
+fn short_circuit(response: Option<&[u8]>, error: Option<&[u8]>) -> Vec<u8> {
+    ObjectWriter::with_capacity(response.map_or(0, <[u8]>::len))
+        .raw_or_null("response", response)
+        .raw_or_null("error", error)
+        .finish()
+}
 
 /// Rejects an empty buffer where the hook needs a value.
 pub(crate) fn required<'a>(input: Input<'a>, what: &str) -> Result<&'a [u8], String> {

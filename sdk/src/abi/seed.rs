@@ -7,15 +7,11 @@
 //! shape; input problems and plugin errors go to its `error` field, with
 //! `request`/`response` null meaning "unchanged".
 
-use super::{required, run, Input};
+use super::{required, run, short_circuit, Input, UNWRITABLE};
 use crate::hooks::{HttpPreHook, PostHook, PreHook};
 use crate::json::write::ObjectWriter;
 use crate::types::{Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse};
 use crate::Plugin;
-
-/// What an output says when a value it carries cannot be written (host text
-/// the hook passed on that does not check is reported before this).
-const UNWRITABLE: &str = "plugin could not write its output";
 
 /// `{"response": null | HttpResponse, "error": ""}`
 fn intercept_output(response: Option<&HttpResponse>, error: &str) -> Vec<u8> {
@@ -41,12 +37,8 @@ fn pre_hook_output(outcome: Result<&PreHook, &str>) -> Vec<u8> {
         return pre_hook_output(Err(UNWRITABLE));
     }
     let (request, response, failure) = (request.flatten(), response.flatten(), failure.flatten());
-    let short_circuit = (response.is_some() || failure.is_some()).then(|| {
-        ObjectWriter::with_capacity(response.as_ref().map_or(0, |r| r.len()))
-            .raw_or_null("response", response.as_deref())
-            .raw_or_null("error", failure.as_deref())
-            .finish()
-    });
+    let short_circuit = (response.is_some() || failure.is_some())
+        .then(|| short_circuit(response.as_deref(), failure.as_deref()));
     let size = request.as_ref().map_or(0, |r| r.len()) + short_circuit.as_ref().map_or(0, Vec::len);
     ObjectWriter::with_capacity(size + error.len())
         .raw_or_null("request", request.as_deref())

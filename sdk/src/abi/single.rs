@@ -11,14 +11,15 @@
 //! error, chunk) with the reason in `error`/`hook_error`: correct whether the
 //! host reads a null field as "unchanged" or as "none".
 
-use super::{required, run, Input};
+use super::{required, run, short_circuit, Input, UNWRITABLE};
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
 use crate::json::members::members;
 use crate::json::write::ObjectWriter;
 use crate::json::{validate_nested, validate_syntax, Invalid, Kind, MAX_DEPTH};
 use crate::types::document::{check_object, check_value};
 use crate::types::{
-    Context, HttpRequest, HttpResponse, InputError, LlmError, LlmRequest, LlmResponse, StreamChunk,
+    is_empty_object, Context, HttpRequest, HttpResponse, InputError, LlmError, LlmRequest,
+    LlmResponse, StreamChunk,
 };
 use crate::Plugin;
 
@@ -154,8 +155,14 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// The context: checked with the envelope already, unless that check had to
+/// fall back to syntax alone.
 fn context(env: &Envelope<'_>) -> Result<Context, String> {
-    Context::from_bytes(raw(env.context)).map_err(String::from)
+    match env.context {
+        Some(bytes) if env.checked => Context::from_checked(bytes),
+        other => Context::from_bytes(raw(other)),
+    }
+    .map_err(String::from)
 }
 
 fn http_request(env: &Envelope<'_>) -> Result<HttpRequest, String> {
@@ -234,9 +241,6 @@ fn chunk_output(context: &[u8], chunk: Option<&[u8]>, skip: bool, error: &str) -
         .finish()
 }
 
-/// What an output says when a value it carries cannot be written.
-const UNWRITABLE: &str = "plugin could not write its output";
-
 /// `http_stream_chunk_hook`: runs [`Plugin::http_stream_chunk_hook`].
 pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let (env, parsed) = envelope(input);
@@ -281,14 +285,6 @@ fn pre_output(
         .raw_or_null("short_circuit", short_circuit)
         .bool("has_short_circuit", short_circuit.is_some())
         .string("error", error)
-        .finish()
-}
-
-/// `{"response": …, "error": …}` of a short-circuit.
-fn short_circuit(response: Option<&[u8]>, error: Option<&[u8]>) -> Vec<u8> {
-    ObjectWriter::with_capacity(response.map_or(0, <[u8]>::len))
-        .raw_or_null("response", response)
-        .raw_or_null("error", error)
         .finish()
 }
 
@@ -388,11 +384,6 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     }
     let (response, error) = (response.flatten(), error.flatten());
     post_output(&ctx.to_json(), response.as_deref(), error.as_deref(), "")
-}
-
-/// `{}` with any whitespace inside.
-fn is_empty_object(text: &[u8]) -> bool {
-    text.len() >= 2 && text[1..].trim_ascii() == b"}"
 }
 
 /// The single-input ABI's exports over pointers; `#[bifrost_plugin]` calls

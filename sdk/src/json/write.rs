@@ -42,16 +42,9 @@ impl ObjectWriter {
     }
 
     /// `"key": true|false`.
-    #[allow(dead_code)] // used by the single-input ABI's outputs
     pub(crate) fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         let text: &[u8] = if value { b"true" } else { b"false" };
         self.raw(key, text)
-    }
-
-    /// `"key": null`.
-    #[allow(dead_code)] // used by the single-input ABI's outputs
-    pub(crate) fn null(&mut self, key: &str) -> &mut Self {
-        self.raw(key, b"null")
     }
 
     /// `"key": <json>` or `"key": null`.
@@ -117,7 +110,7 @@ mod tests {
         let mut object = ObjectWriter::with_capacity(0);
         object
             .raw("request", br#"{"a":1}"#)
-            .null("short_circuit")
+            .raw_or_null("short_circuit", None)
             .bool("has_error", false)
             .string("error", "");
         assert_eq!(

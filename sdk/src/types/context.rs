@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::document::check_object;
 use super::{InputError, JsonObject};
+use crate::json::Kind;
 use crate::PluginError;
 
 /// The context of the request a hook runs for: `request_id` and whatever else
@@ -48,9 +49,19 @@ impl Context {
         })
     }
 
+    /// Reads a context the caller has checked as part of a larger value:
+    /// only its kind is looked at.
+    pub(crate) fn from_checked(bytes: &[u8]) -> Result<Self, InputError> {
+        match Kind::of(bytes) {
+            Kind::Object => Ok(Context {
+                values: JsonObject::from_checked(bytes),
+            }),
+            kind => Err(InputError::wrong_kind("context", kind)),
+        }
+    }
+
     /// The context as JSON: the host's values as sent, the plugin's written
     /// by serde_json.
-    #[allow(dead_code)] // written by the single-input ABI only
     pub(crate) fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.values

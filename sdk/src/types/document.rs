@@ -61,16 +61,22 @@ pub(crate) fn take_deferred_error() -> Option<InputError> {
 }
 
 impl Document {
-    /// Checks `bytes` as one UTF-8 JSON object now and keeps them.
-    pub(crate) fn from_bytes(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
-        check_object(bytes, what)?;
-        Ok(Document {
+    /// The host's `bytes`, kept verbatim; `checked` says whether they have
+    /// passed [`check_object`] already.
+    fn host(bytes: &[u8], what: &'static str, checked: bool) -> Self {
+        Document {
             host: Some((bytes.into(), what)),
-            checked: Cell::new(true),
+            checked: Cell::new(checked),
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
             write_edited: None,
-        })
+        }
+    }
+
+    /// Checks `bytes` as one UTF-8 JSON object now and keeps them.
+    pub(crate) fn from_bytes(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
+        check_object(bytes, what)?;
+        Ok(Document::host(bytes, what, true))
     }
 
     /// Keeps `bytes` and checks them only when needed, once: a document the
@@ -88,13 +94,7 @@ impl Document {
                 "{what} is not a complete JSON object"
             )));
         }
-        Ok(Document {
-            host: Some((bytes.into(), what)),
-            checked: Cell::new(false),
-            parsed: OnceCell::new(),
-            opaque: Cell::new(false),
-            write_edited: None,
-        })
+        Ok(Document::host(bytes, what, false))
     }
 
     /// Keeps `bytes`, which the caller has checked (as part of a larger
@@ -103,13 +103,7 @@ impl Document {
         if bytes.first() != Some(&b'{') {
             return Err(InputError::not_object(what, bytes));
         }
-        Ok(Document {
-            host: Some((bytes.into(), what)),
-            checked: Cell::new(true),
-            parsed: OnceCell::new(),
-            opaque: Cell::new(false),
-            write_edited: None,
-        })
+        Ok(Document::host(bytes, what, true))
     }
 
     /// A document built by the plugin.

@@ -46,10 +46,7 @@ impl LlmError {
     /// error" (the host may send any of them). Like the LLM response, an
     /// error is checked when it is used (read or echoed).
     pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Option<Self>, InputError> {
-        let trimmed = bytes.trim_ascii();
-        let empty_object =
-            trimmed.len() >= 2 && trimmed[0] == b'{' && trimmed[1..].trim_ascii() == b"}";
-        if super::is_absent(bytes) || empty_object {
+        if super::is_absent(bytes) || super::is_empty_object(bytes) {
             return Ok(None);
         }
         Self::deferred(bytes).map(Some)

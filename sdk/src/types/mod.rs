@@ -27,6 +27,14 @@ use std::fmt;
 
 use crate::json::{Invalid, Kind};
 
+/// Whether `bytes` are `{}`, with any whitespace around or inside.
+pub(crate) fn is_empty_object(bytes: &[u8]) -> bool {
+    match bytes.trim_ascii() {
+        [b'{', inside @ ..] => inside.trim_ascii() == b"}",
+        _ => false,
+    }
+}
+
 /// Whether an optional buffer means "none": empty, blank or `null`.
 pub(crate) fn is_absent(bytes: &[u8]) -> bool {
     let trimmed = bytes.trim_ascii();
