@@ -6,7 +6,17 @@ WASM   := target/$(TARGET)/release/hello_world.wasm
 # (build/hello-world-single-input.wasm); `make build` without ABI builds both.
 ABI    ?=
 
-.PHONY: setup build build-test-plugins build-optimized test fuzz bench lint clean
+# The example plugins (wasm32-unknown-unknown): every crate under examples/
+# but those listed in WASI_EXAMPLES, which have their own target.
+WASI_EXAMPLES ?=
+EXAMPLES := $(filter-out $(WASI_EXAMPLES),$(patsubst examples/%/Cargo.toml,%,$(wildcard examples/*/Cargo.toml)))
+comma := ,
+empty :=
+space := $(empty) $(empty)
+WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
+
+.PHONY: setup build build-test-plugins build-optimized examples test fuzz bench lint clean
 
 ## setup: install the wasm target and the lint tools (idempotent)
 setup:
@@ -54,16 +64,47 @@ bench: build build-test-plugins
 build-optimized: build
 	@for out in build/hello-world*.wasm; do \
 		if command -v wasm-opt >/dev/null 2>&1; then \
-			wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-				--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
-				$$out -o $$out && echo "$$out after wasm-opt -Oz: $$(wc -c < $$out) bytes"; \
+			wasm-opt $(WASM_OPT_FLAGS) $$out -o $$out && echo "$$out after wasm-opt -Oz: $$(wc -c < $$out) bytes"; \
 		else \
 			echo "wasm-opt is not installed (apt-get install binaryen): $$out is not further optimised"; \
 		fi; \
 	done
 
+## examples: every example for both ABIs, build/examples/<name>.wasm (seed)
+## and build/examples/<name>-single-input.wasm, one cargo run per ABI; then a
+## size table (and sizes after wasm-opt -Oz, under build/examples/wasm-opt/,
+## when binaryen is installed)
+examples:
+	$(CARGO) build --release --target $(TARGET) $(addprefix -p ,$(EXAMPLES))
+	@mkdir -p build/examples
+	@for name in $(EXAMPLES); do \
+		cp target/$(TARGET)/release/$$(echo $$name | tr - _).wasm build/examples/$$name.wasm; \
+	done
+	$(CARGO) build --release --target $(TARGET) $(addprefix -p ,$(EXAMPLES)) \
+		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,$(EXAMPLES)))
+	@for name in $(EXAMPLES); do \
+		cp target/$(TARGET)/release/$$(echo $$name | tr - _).wasm build/examples/$$name-single-input.wasm; \
+	done
+	@opt=$$(command -v wasm-opt); mkdir -p build/examples/wasm-opt; \
+	if [ -z "$$opt" ]; then echo "wasm-opt is not installed (apt-get install binaryen): no -Oz column"; fi; \
+	printf '%-20s %12s %20s' example "seed (B)" "single-input (B)"; \
+	if [ -n "$$opt" ]; then printf ' %14s %22s' "seed -Oz (B)" "single-input -Oz (B)"; fi; echo; \
+	for name in $(EXAMPLES); do \
+		printf '%-20s %12s %20s' $$name $$(wc -c < build/examples/$$name.wasm) \
+			$$(wc -c < build/examples/$$name-single-input.wasm); \
+		if [ -n "$$opt" ]; then \
+			for abi in "" -single-input; do \
+				wasm-opt $(WASM_OPT_FLAGS) build/examples/$$name$$abi.wasm \
+					-o build/examples/wasm-opt/$$name$$abi.wasm || exit 1; \
+			done; \
+			printf ' %14s %22s' $$(wc -c < build/examples/wasm-opt/$$name.wasm) \
+				$$(wc -c < build/examples/wasm-opt/$$name-single-input.wasm); \
+		fi; \
+		echo; \
+	done
+
 ## test: build the plugin, run every test (unit, doc, real-runtime conformance), then lint
-test: build build-test-plugins
+test: build build-test-plugins examples
 	$(CARGO) test --workspace
 	$(MAKE) fuzz FUZZ_SECONDS=30
 	$(MAKE) lint
@@ -78,8 +119,9 @@ fuzz: build
 lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p bifrost-plugin-sdk -p bifrost-plugin-sdk-macros
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world -p panicking-plugin -- -D warnings
-	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk -p hello-world --features hello-world/single-input-abi -- -D warnings
+	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) -p panicking-plugin -- -D warnings
+	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) \
+		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,$(EXAMPLES))) -- -D warnings
 	$(CARGO) fmt --all --check
 
 clean:

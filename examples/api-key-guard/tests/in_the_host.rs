@@ -1,0 +1,156 @@
+//! The guard built to `.wasm` and run in the local host on both ABIs, as
+//! Bifrost calls it (`cargo test` builds the `.wasm` itself).
+
+use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput, HookOutput};
+use bifrost_plugin_sdk::serde_json;
+use bifrost_plugin_sdk::HttpResponse;
+
+/// The seed build and the single-input build.
+const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
+
+const CONFIG: &str = r#"{"keys":["key-one","key-two"]}"#;
+
+fn load(features: &[&str], config: &str) -> (Guest, i32) {
+    let wasm = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
+    let mut guest = Guest::from_file(&wasm, FreeMode::All).unwrap();
+    let abi = guest.abi().expect("the exports show the ABI");
+    assert_eq!(validate(guest.info(), abi), [], "{features:?}");
+    assert_eq!(guest.name().unwrap(), "api-key-guard");
+    let status = guest.init(config.as_bytes()).unwrap();
+    (guest, status)
+}
+
+fn guard(features: &[&str]) -> Guest {
+    let (guest, status) = load(features, CONFIG);
+    assert_eq!(status, 0, "{features:?}");
+    guest
+}
+
+fn request(headers: &str) -> HookInput {
+    HookInput::new()
+        .with_context(r#"{"request_id":"r1"}"#)
+        .with_request(format!(
+            r#"{{"method":"POST","path":"/v1/chat/completions","headers":{headers},"query":{{}},"body":"e30="}}"#
+        ))
+}
+
+/// The HTTP response the plugin answered with, if any.
+fn response(output: &HookOutput) -> Option<HttpResponse> {
+    let response = output.json().get("response").filter(|r| !r.is_null())?;
+    Some(serde_json::from_value(response.clone()).unwrap())
+}
+
+#[test]
+fn a_known_key_is_let_through_on_both_abis() {
+    for features in ABIS {
+        let mut guest = guard(features);
+        for key in ["key-one", "key-two"] {
+            let headers = format!(r#"{{"X-API-Key":"{key}"}}"#);
+            let output = guest
+                .call_hook(Hook::HttpPreHook, &request(&headers))
+                .unwrap();
+            assert_eq!(output.plugin_error(), None, "{features:?}");
+            assert_eq!(response(&output), None, "{features:?} {key}");
+        }
+        assert_eq!(guest.cleanup().unwrap(), 0);
+    }
+}
+
+#[test]
+fn a_missing_or_unknown_key_is_answered_401_without_repeating_it() {
+    for features in ABIS {
+        let mut guest = guard(features);
+        let cases = [
+            (r#"{}"#, "missing API key (header `x-api-key`)", ""),
+            (
+                r#"{"x-api-key":"key-three"}"#,
+                "invalid API key",
+                "key-three",
+            ),
+            (r#"{"x-api-key":"key-on"}"#, "invalid API key", "key-on"),
+        ];
+        for (headers, message, sent) in cases {
+            let output = guest
+                .call_hook(Hook::HttpPreHook, &request(headers))
+                .unwrap();
+            assert_eq!(output.plugin_error(), None);
+            let resp = response(&output).expect("answered by the plugin");
+            assert_eq!(resp.status_code, 401, "{features:?} {headers}");
+            assert_eq!(resp.header("content-type"), Some("application/json"));
+            let body = String::from_utf8(resp.body.clone()).unwrap();
+            assert_eq!(body, format!(r#"{{"error":"{message}"}}"#));
+            let raw = String::from_utf8_lossy(output.raw());
+            if !sent.is_empty() {
+                assert!(!raw.contains(sent), "{features:?}: {raw} repeats {sent}");
+                assert!(!body.contains(sent), "{features:?}: {body} repeats {sent}");
+            }
+            assert!(
+                !raw.contains("key-one") && !raw.contains("key-two"),
+                "{raw}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_configured_header_is_read_case_insensitively() {
+    for features in ABIS {
+        let (mut guest, status) = load(features, r#"{"header":"X-Team-Key","keys":["t"]}"#);
+        assert_eq!(status, 0);
+        let through = guest
+            .call_hook(Hook::HttpPreHook, &request(r#"{"x-team-key":"t"}"#))
+            .unwrap();
+        assert_eq!(response(&through), None, "{features:?}");
+        let refused = guest
+            .call_hook(Hook::HttpPreHook, &request(r#"{"x-api-key":"t"}"#))
+            .unwrap();
+        assert_eq!(response(&refused).unwrap().status_code, 401);
+    }
+}
+
+#[test]
+fn init_fails_naming_keys_and_every_hook_then_says_why() {
+    for features in ABIS {
+        for config in ["{}", r#"{"keys":[]}"#] {
+            let (mut guest, status) = load(features, config);
+            assert_ne!(status, 0, "{features:?} {config}");
+            let output = guest
+                .call_hook(Hook::HttpPreHook, &request(r#"{"x-api-key":"key-one"}"#))
+                .unwrap();
+            let error = output.plugin_error().expect("the hook reports the failure");
+            assert!(error.contains("init failed"), "{error}");
+            assert!(error.contains("`keys`"), "{error}");
+            assert_eq!(
+                response(&output),
+                None,
+                "nothing is let through or answered"
+            );
+        }
+    }
+}
+
+#[test]
+fn malformed_requests_get_the_sdks_error_not_a_trap() {
+    for features in ABIS {
+        let mut guest = guard(features);
+        let cases = [
+            ("[1]", "http request must be a JSON object"),
+            (
+                r#"{"headers":{"x-api-key":"key-one"},"body":"%%"}"#,
+                "not valid base64",
+            ),
+            (r#"{"headers":["x-api-key"]}"#, "`headers` is an array"),
+            (r#"{"headers":"#, "not valid JSON"),
+        ];
+        for (req, expected) in cases {
+            let input = HookInput::new().with_context("{}").with_request(req);
+            let output = guest.call_hook(Hook::HttpPreHook, &input).unwrap();
+            let error = output.plugin_error().unwrap_or_default();
+            assert!(error.contains(expected), "{features:?} {req}: {error:?}");
+            assert_eq!(response(&output), None);
+        }
+        // Still serving afterwards.
+        let output = guest.call_hook(Hook::HttpPreHook, &request("{}")).unwrap();
+        assert_eq!(response(&output).unwrap().status_code, 401);
+    }
+}
