@@ -1,6 +1,9 @@
 //! The guard built to `.wasm` and run in the local host on both ABIs, as
 //! Bifrost calls it (`cargo test` builds the `.wasm` itself).
 
+use std::path::PathBuf;
+use std::sync::Mutex;
+
 use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput, HookOutput};
 use bifrost_plugin_sdk::serde_json;
 use bifrost_plugin_sdk::HttpResponse;
@@ -10,8 +13,21 @@ const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
 
 const CONFIG: &str = r#"{"keys":["key-one","key-two"]}"#;
 
-fn load(features: &[&str], config: &str) -> (Guest, i32) {
-    let wasm = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
+/// The `.wasm` built with `features`, built once per test run (every test
+/// needs both builds; building again would only relink).
+fn wasm(features: &'static [&'static str]) -> PathBuf {
+    static BUILT: Mutex<Vec<(&[&str], PathBuf)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(f, _)| *f == features) {
+        return path.clone();
+    }
+    let path = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
+    built.push((features, path.clone()));
+    path
+}
+
+fn load(features: &'static [&'static str], config: &str) -> (Guest, i32) {
+    let wasm = wasm(features);
     let mut guest = Guest::from_file(&wasm, FreeMode::All).unwrap();
     let abi = guest.abi().expect("the exports show the ABI");
     assert_eq!(validate(guest.info(), abi), [], "{features:?}");
@@ -20,7 +36,7 @@ fn load(features: &[&str], config: &str) -> (Guest, i32) {
     (guest, status)
 }
 
-fn guard(features: &[&str]) -> Guest {
+fn guard(features: &'static [&'static str]) -> Guest {
     let (guest, status) = load(features, CONFIG);
     assert_eq!(status, 0, "{features:?}");
     guest
@@ -126,6 +142,20 @@ fn init_fails_naming_keys_and_every_hook_then_says_why() {
                 "nothing is let through or answered"
             );
         }
+    }
+}
+
+#[test]
+fn a_misspelt_field_is_refused_by_name_not_ignored() {
+    for features in ABIS {
+        let (mut guest, status) = load(features, r#"{"key":["key-one"]}"#);
+        assert_ne!(status, 0);
+        let output = guest.call_hook(Hook::HttpPreHook, &request("{}")).unwrap();
+        let error = output.plugin_error().unwrap_or_default();
+        assert!(
+            error.contains("unknown field `key`"),
+            "{features:?}: {error}"
+        );
     }
 }
 
