@@ -44,6 +44,7 @@
 //! - [`hooks`]: what a hook decides ([`PreHook`], …).
 //! - [`memory`]: buffers shared with the host and when they are reclaimed.
 //! - [`abi`]: what each export does with the host's bytes.
+//! - `testing` (native builds only): run hooks in a plain `cargo test`.
 
 #![warn(missing_docs)]
 
@@ -57,6 +58,8 @@ pub mod memory;
 mod panic;
 mod plugin;
 mod runtime;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod types;
 
 pub use hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
