@@ -35,15 +35,19 @@ Examples:
   cat req.json | bifrost-plugin run plugin.wasm pre-hook --request - --config cfg.json
 
 Prints the output as pretty JSON on stdout (key order and numbers kept); the
-plugin's name and warnings go to stderr. Exits 3 if the output reports an error.";
+plugin's name and warnings go to stderr. HTTP bodies (base64 on the wire) are
+shown decoded when they are UTF-8: a JSON body as its JSON value, other text as
+a string; --raw prints them as sent. Exits 3 if the output reports an error.";
 
 const BENCH_EXAMPLES: &str = "\
 Examples:
   bifrost-plugin bench build/hello-world.wasm pre-hook -n 10000 --request req.json
   bifrost-plugin bench plugin.wasm post-hook -n 100000 --response resp.json --free nothing
 
-Memory that grows from before to after the calls is a leak (or a cache that has
-not reached its size yet: try a larger -n).";
+The first -n/10 calls (at most 1000) warm the plugin up, untimed. The -n calls
+then run in 4 rounds with the guest's memory read after each: memory that grows
+round after round, the last included, is a leak; growth that stops is a cache
+filling or the allocator settling (a larger -n tells for sure).";
 
 /// Inspect, run and benchmark a Bifrost WebAssembly plugin without Bifrost.
 ///
@@ -67,7 +71,7 @@ pub enum Command {
     /// Call one hook once and print its output as pretty JSON.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
-    /// Call one hook N times; print calls/s and guest memory before and after.
+    /// Call one hook N times; print calls/s and guest memory round by round.
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
 }
@@ -90,6 +94,9 @@ pub struct RunArgs {
     /// The hook to call.
     #[arg(value_enum)]
     pub hook: HookArg,
+    /// Print HTTP bodies as sent (base64) instead of decoded.
+    #[arg(long)]
+    pub raw: bool,
     #[command(flatten)]
     pub host: HostArgs,
     #[command(flatten)]

@@ -5,49 +5,69 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bifrost_plugin_host::Hook;
+use bifrost_plugin_host::{Guest, Hook};
 
 use crate::args::BenchArgs;
 use crate::failure::{Failure, Outcome, PLUGIN_ERROR};
 use crate::plugin::{cleanup, prepare};
 
-/// Loads the plugin, calls the hook `-n` times, prints the figures.
+/// Rounds the measured calls are split into; memory is read after each.
+const ROUNDS: u64 = 4;
+
+/// Loads the plugin, warms it up, calls the hook `-n` times in rounds,
+/// prints the figures.
 pub fn bench(args: &BenchArgs) -> Outcome {
     let hook = Hook::from(args.hook);
     let mut ready = prepare(&args.plugin, hook, &args.host, &args.inputs)?;
-    let mut progress = Progress::new(args.calls);
-    let before = ready.guest.memory_size();
+    // Untimed, and before memory is read: the first calls grow memory to
+    // what the hook needs (a page or so), which is no leak.
+    let warm_up = (args.calls / 10).clamp(1, 1000);
     let mut plugin_error = None;
-    let start = Instant::now();
-    for call in 1..=args.calls {
-        let output = ready
-            .guest
+    let mut call = |guest: &mut Guest, what: String| -> Result<(), Failure> {
+        let output = guest
             .call_hook(hook, &ready.input)
-            .map_err(|e| Failure::new(format!("call {call} of {}: {e}", args.calls)))?;
+            .map_err(|e| Failure::new(format!("{what}: {e}")))?;
         if plugin_error.is_none() {
             plugin_error = output.plugin_error().map(str::to_string);
         }
-        progress.tick(call);
+        Ok(())
+    };
+    for n in 1..=warm_up {
+        call(&mut ready.guest, format!("warm-up call {n} of {warm_up}"))?;
+    }
+    let mut progress = Progress::new(args.calls);
+    let rounds = ROUNDS.min(args.calls);
+    let start_memory = ready.guest.memory_size() as u64;
+    let mut memory = Vec::new();
+    let mut done = 0;
+    let start = Instant::now();
+    for round in 1..=rounds {
+        let end = args.calls * round / rounds;
+        while done < end {
+            done += 1;
+            call(&mut ready.guest, format!("call {done} of {}", args.calls))?;
+            progress.tick(done);
+        }
+        memory.push(ready.guest.memory_size() as u64);
     }
     let elapsed = start.elapsed();
-    let after = ready.guest.memory_size();
     progress.done();
     let seconds = elapsed.as_secs_f64();
     println!(
-        "{}: {} calls in {seconds:.3} s: {:.0} calls/s ({:.1} µs/call)",
+        "{}: {} calls in {seconds:.3} s: {:.0} calls/s ({:.1} µs/call), after {warm_up} warm-up calls",
         ready.export,
         args.calls,
         args.calls as f64 / seconds,
         seconds * 1e6 / args.calls as f64
     );
-    let growth = after as i64 - before as i64;
-    println!("guest memory: {before} bytes before, {after} bytes after ({growth:+} bytes)");
-    if growth > 0 {
-        println!(
-            "memory grew by {:.1} bytes per call: a leak, unless a cache is still filling (try a larger -n)",
-            growth as f64 / args.calls as f64
-        );
-    }
+    let after = memory.last().copied().unwrap_or(start_memory);
+    let growth = after as i64 - start_memory as i64;
+    let rounds_text: Vec<String> = memory.iter().map(u64::to_string).collect();
+    println!(
+        "guest memory: {start_memory} bytes after the warm-up; after each of {rounds} rounds: {} ({growth:+} bytes)",
+        rounds_text.join(", ")
+    );
+    println!("{}", memory_verdict(start_memory, &memory, args.calls));
     cleanup(&mut ready.guest)?;
     Ok(match plugin_error {
         Some(message) => {
@@ -56,6 +76,31 @@ pub fn bench(args: &BenchArgs) -> Outcome {
         }
         None => ExitCode::SUCCESS,
     })
+}
+
+/// A leak is memory that keeps growing: in more than one round, the last
+/// included. Growth that stops is a cache filling or the allocator settling.
+fn memory_verdict(start: u64, rounds: &[u64], calls: u64) -> String {
+    let mut before = start;
+    let grew: Vec<usize> = rounds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &after)| (after > std::mem::replace(&mut before, after)).then_some(i + 1))
+        .collect();
+    let growth = rounds.last().map_or(0, |&last| last.saturating_sub(start));
+    let last = rounds.len();
+    match grew.as_slice() {
+        [] => "memory: flat over every round, no leak".to_string(),
+        [.., end] if grew.len() > 1 && *end == last => format!(
+            "memory grew in {} of {last} rounds, the last included, {:.1} bytes per call: a leak",
+            grew.len(),
+            growth as f64 / calls as f64
+        ),
+        _ => format!(
+            "memory grew in round(s) {grew:?} of {last}, then stopped: not counted as a leak \
+             (a cache filling or the allocator settling; a larger -n tells for sure)"
+        ),
+    }
 }
 
 /// `calls done/total` on stderr twice a second, only when it is a terminal.
@@ -83,5 +128,33 @@ impl Progress {
         if self.last.is_some() {
             eprint!("\r\x1b[K");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_verdict;
+
+    #[test]
+    fn only_growth_that_continues_is_a_leak() {
+        let flat = memory_verdict(65536, &[65536, 65536, 65536, 65536], 100);
+        assert_eq!(flat, "memory: flat over every round, no leak");
+        let settles = memory_verdict(65536, &[131072, 131072, 131072, 131072], 100);
+        assert!(
+            settles.starts_with("memory grew in round(s) [1] of 4, then stopped"),
+            "{settles}"
+        );
+        let stopped = memory_verdict(0, &[1, 2, 3, 3], 100);
+        assert!(stopped.contains("not counted as a leak"), "{stopped}");
+        let once_at_the_end = memory_verdict(0, &[0, 0, 0, 4], 4);
+        assert!(
+            once_at_the_end.contains("not counted as a leak"),
+            "{once_at_the_end}"
+        );
+        let leak = memory_verdict(0, &[0, 100, 200, 400], 4);
+        assert_eq!(
+            leak,
+            "memory grew in 3 of 4 rounds, the last included, 100.0 bytes per call: a leak"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod bodies;
 mod failure;
 mod inspect;
 mod plugin;

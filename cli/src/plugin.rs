@@ -79,7 +79,8 @@ fn free_mode_text(free: FreeMode) -> &'static str {
 }
 
 /// Calls `init` as the host does when loading a plugin; a non-zero status
-/// is a failure (Bifrost does not load a plugin whose init fails).
+/// is a failure (Bifrost does not load a plugin whose init fails), reported
+/// with the plugin's own reason.
 fn init(guest: &mut Guest, config: Option<&str>) -> Result<(), Failure> {
     let config = match config {
         Some(value) => read_arg("config", value)?,
@@ -93,11 +94,35 @@ fn init(guest: &mut Guest, config: Option<&str>) -> Result<(), Failure> {
     }
     match guest.init(&config)? {
         0 => Ok(()),
-        status => Err(Failure::new(format!(
-            "`init` returned {status}: the plugin rejected its config \
-             (its hooks would report why in their `error`)"
-        ))),
+        status => {
+            let meaning = match status {
+                1 => "the plugin could not read its config",
+                2 => "the plugin's own init failed",
+                _ => "the plugin rejected its config",
+            };
+            let reason = init_failure_reason(guest)
+                .map(|reason| format!(": {reason}"))
+                .unwrap_or_else(|| " (it gave no reason)".into());
+            Err(Failure::new(format!(
+                "`init` returned {status} ({meaning}){reason}"
+            )))
+        }
     }
+}
+
+/// Why `init` failed, in the plugin's own words. The ABIs return only a
+/// status from `init`; an SDK plugin reports the reason in the `error` of
+/// every later hook, so ask the one hook that needs no input.
+pub fn init_failure_reason(guest: &mut Guest) -> Option<String> {
+    let input = HookInput::new().with_context("{}");
+    let output = guest.call_hook(Hook::PostHook, &input).ok()?;
+    let error = output.plugin_error()?;
+    Some(
+        error
+            .strip_prefix("plugin is not initialised: ")
+            .unwrap_or(error)
+            .to_string(),
+    )
 }
 
 /// Calls `cleanup` if the plugin has it, as the host does at shutdown.

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use bifrost_plugin_host::{Error, Guest, Hook, HookInput};
 
 use crate::args::RunArgs;
+use crate::bodies::decode_bodies;
 use crate::failure::{Failure, Outcome, PLUGIN_ERROR};
 use crate::plugin::{cleanup, prepare};
 use crate::pretty::pretty;
@@ -25,7 +26,16 @@ pub fn run(args: &RunArgs) -> Outcome {
         Err(error) => return Err(error.into()),
     };
     // Valid UTF-8 JSON: call_hook checked both.
-    println!("{}", pretty(&String::from_utf8_lossy(output.raw())));
+    let text = if args.raw {
+        String::from_utf8_lossy(output.raw()).into_owned()
+    } else {
+        let (text, decoded) = decode_bodies(&output);
+        if decoded {
+            eprintln!("(HTTP bodies shown decoded; --raw prints them as sent, in base64)");
+        }
+        text
+    };
+    println!("{}", pretty(&text));
     cleanup(&mut ready.guest)?;
     Ok(match output.plugin_error() {
         Some(message) => {

@@ -265,7 +265,13 @@ fn a_rejected_config_stops_the_run() {
     let (code, stdout, stderr) = cli(&["run", &seed(), "pre-hook", "--config", "{oops"]);
     assert_eq!((code, stdout.as_str()), (1, ""));
     assert!(stderr.contains("warning: --config is not valid JSON"));
-    assert!(stderr.contains("error: `init` returned 1: the plugin rejected its config"));
+    assert!(
+        stderr.contains(
+            "error: `init` returned 1 (the plugin could not read its config): \
+             config is not valid JSON"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -320,6 +326,11 @@ fn bench_prints_calls_per_second_and_shows_a_leak() {
     );
     assert!(stdout.contains("\nguest memory: "));
 
+    assert!(
+        stdout.contains("\nmemory: flat over every round, no leak\n"),
+        "{stdout}"
+    );
+
     let (code, stdout, _) = cli(&[
         "bench",
         &guest("leaky"),
@@ -330,15 +341,35 @@ fn bench_prints_calls_per_second_and_shows_a_leak() {
         "{}",
     ]);
     assert_eq!(code, 0);
-    // One input (the request), one 64 KiB page per call, never freed.
-    let before = 65536;
-    let after = before + 30 * 65536;
+    // One input (the request), one 64 KiB page per call, never freed; the
+    // 3 warm-up calls (30 / 10) come first, then rounds of 7, 8, 7, 8 calls.
+    let page = 65536;
+    let start = page + 3 * page;
+    let rounds = [7, 15, 22, 30].map(|calls| (start + calls * page).to_string());
     assert!(
         stdout.contains(&format!(
-            "\nguest memory: {before} bytes before, {after} bytes after (+{} bytes)\n\
-             memory grew by 65536.0 bytes per call: a leak",
-            30 * 65536
+            "\nguest memory: {start} bytes after the warm-up; after each of 4 rounds: {} (+{} bytes)\n\
+             memory grew in 4 of 4 rounds, the last included, 65536.0 bytes per call: a leak",
+            rounds.join(", "),
+            30 * page
         )),
         "{stdout}"
     );
+}
+
+#[test]
+fn http_bodies_are_shown_decoded_unless_raw() {
+    // body: {"q":"hi"}
+    let request = r#"{"method":"POST","path":"/v1","body":"eyJxIjoiaGkifQ=="}"#;
+    let args = ["run", &single_input(), "http-pre-hook", "--request", request];
+    let (code, stdout, stderr) = cli(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("\"body\": {\n      \"q\": \"hi\"\n    }"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("HTTP bodies shown decoded"), "{stderr}");
+    let (code, stdout, _) = cli(&[&args[..], &["--raw"]].concat());
+    assert_eq!(code, 0);
+    assert!(stdout.contains("\"body\": \"eyJxIjoiaGkifQ==\""), "{stdout}");
 }

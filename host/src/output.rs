@@ -1,21 +1,24 @@
 //! Calling a hook by what it is rather than by export name, and checking its
 //! output as the host would read it: UTF-8, JSON, the hook's shape.
 
+use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::abi::Abi;
 use crate::error::{Error, Result};
 use crate::guest::Guest;
-use crate::hook::{Hook, HookInput};
+use crate::hook::{Field, Hook, HookInput};
 use crate::typed::TypedOutput;
 
-/// A hook's output: the exact bytes, parsed JSON, and the typed fields.
+/// A hook's output: the exact bytes, parsed JSON, the typed fields, and the
+/// HTTP bodies it carries, decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookOutput {
     export: &'static str,
     raw: Vec<u8>,
     json: Value,
     typed: TypedOutput,
+    bodies: Vec<(Field, Vec<u8>)>,
 }
 
 impl HookOutput {
@@ -35,11 +38,16 @@ impl HookOutput {
                 export: export.into(),
                 message,
             })?;
+        let bodies = http_bodies(&typed, &json).map_err(|message| Error::OutputShape {
+            export: export.into(),
+            message,
+        })?;
         Ok(HookOutput {
             export,
             raw,
             json,
             typed,
+            bodies,
         })
     }
 
@@ -73,10 +81,72 @@ impl HookOutput {
         self.typed.context()
     }
 
+    /// The decoded `body` of the HTTP request or response the output carries
+    /// in `field` (on the wire it is base64, as Go writes a `[]byte`): the
+    /// seed `http_transport_intercept`'s `response`, the single-input
+    /// `http_pre_hook`'s `request` and `response`. `None` when the output
+    /// has no such value; a `null` or missing body is empty.
+    ///
+    /// ```no_run
+    /// use bifrost_plugin_host::{Field, FreeMode, Guest, Hook, HookInput};
+    /// let mut guest = Guest::from_file("build/plugin.wasm", FreeMode::All)?;
+    /// let input = HookInput::new().with_request(r#"{"method":"GET","path":"/"}"#);
+    /// let output = guest.call_hook(Hook::HttpPreHook, &input)?;
+    /// if let Some(body) = output.body_text(Field::Response) {
+    ///     println!("the plugin answered: {body}");
+    /// }
+    /// # Ok::<(), bifrost_plugin_host::Error>(())
+    /// ```
+    pub fn body(&self, field: Field) -> Option<&[u8]> {
+        self.bodies
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, body)| body.as_slice())
+    }
+
+    /// [`HookOutput::body`] as text, when it is UTF-8.
+    pub fn body_text(&self, field: Field) -> Option<&str> {
+        std::str::from_utf8(self.body(field)?).ok()
+    }
+
     /// The output's bytes, dropping the parsed forms.
     pub fn into_raw(self) -> Vec<u8> {
         self.raw
     }
+}
+
+/// The bodies of the HTTP values in an output, decoded as the host's Go
+/// `encoding/json` decodes a `[]byte` (standard base64, padded): a body
+/// that is not valid base64 makes the whole output unreadable for it.
+fn http_bodies(
+    typed: &TypedOutput,
+    json: &Value,
+) -> std::result::Result<Vec<(Field, Vec<u8>)>, String> {
+    let fields: &[Field] = match typed {
+        TypedOutput::SeedHttp(_) => &[Field::Response],
+        TypedOutput::HttpPre(_) => &[Field::Request, Field::Response],
+        _ => &[],
+    };
+    let mut bodies = Vec::new();
+    for &field in fields {
+        let Some(value) = json.get(field.name()).filter(|v| v.is_object()) else {
+            continue;
+        };
+        let body = match &value["body"] {
+            Value::Null => Vec::new(),
+            Value::String(text) => base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| format!("{}.body is not valid base64: {e}", field.name()))?,
+            other => {
+                return Err(format!(
+                    "{}.body must be a base64 string, got {other}",
+                    field.name()
+                ))
+            }
+        };
+        bodies.push((field, body));
+    }
+    Ok(bodies)
 }
 
 /// The first 120 characters of an output, for an error message.
@@ -130,5 +200,54 @@ impl Guest {
             Abi::SingleInput => self.hook(export, &[&input.envelope(hook)])?,
         };
         HookOutput::parse(abi, hook, export, raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(abi: Abi, hook: Hook, raw: &str) -> Result<HookOutput> {
+        HookOutput::parse(abi, hook, "export", raw.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn http_bodies_are_decoded_from_base64() {
+        let raw = r#"{"response":{"status_code":200,"body":"eyJvayI6dHJ1ZX0="},"error":""}"#;
+        let output = parse(Abi::Seed, Hook::HttpPreHook, raw).unwrap();
+        assert_eq!(output.body(Field::Response), Some(&br#"{"ok":true}"#[..]));
+        assert_eq!(output.body_text(Field::Response), Some(r#"{"ok":true}"#));
+        assert_eq!(
+            output.body(Field::Request),
+            None,
+            "the seed output has no request"
+        );
+
+        let raw =
+            r#"{"request":{"method":"GET","body":null},"response":null,"has_response":false}"#;
+        let output = parse(Abi::SingleInput, Hook::HttpPreHook, raw).unwrap();
+        assert_eq!(output.body(Field::Request), Some(&b""[..]), "null is empty");
+        assert_eq!(output.body(Field::Response), None);
+    }
+
+    #[test]
+    fn a_body_that_is_not_base64_is_an_output_the_host_cannot_read() {
+        let raw = r#"{"response":{"body":"@@"},"error":""}"#;
+        let error = parse(Abi::Seed, Hook::HttpPreHook, raw).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("response.body is not valid base64"),
+            "{error}"
+        );
+        let raw = r#"{"response":{"body":5},"error":""}"#;
+        assert!(parse(Abi::Seed, Hook::HttpPreHook, raw).is_err());
+    }
+
+    #[test]
+    fn llm_values_are_not_taken_for_http_ones() {
+        let raw = r#"{"request":{"body":"@@"},"short_circuit":null,"error":""}"#;
+        let output = parse(Abi::Seed, Hook::PreHook, raw).unwrap();
+        assert_eq!(output.body(Field::Request), None);
     }
 }
