@@ -361,7 +361,13 @@ fn bench_prints_calls_per_second_and_shows_a_leak() {
 fn http_bodies_are_shown_decoded_unless_raw() {
     // body: {"q":"hi"}
     let request = r#"{"method":"POST","path":"/v1","body":"eyJxIjoiaGkifQ=="}"#;
-    let args = ["run", &single_input(), "http-pre-hook", "--request", request];
+    let args = [
+        "run",
+        &single_input(),
+        "http-pre-hook",
+        "--request",
+        request,
+    ];
     let (code, stdout, stderr) = cli(&args);
     assert_eq!(code, 0, "{stderr}");
     assert!(
@@ -371,5 +377,8 @@ fn http_bodies_are_shown_decoded_unless_raw() {
     assert!(stderr.contains("HTTP bodies shown decoded"), "{stderr}");
     let (code, stdout, _) = cli(&[&args[..], &["--raw"]].concat());
     assert_eq!(code, 0);
-    assert!(stdout.contains("\"body\": \"eyJxIjoiaGkifQ==\""), "{stdout}");
+    assert!(
+        stdout.contains("\"body\": \"eyJxIjoiaGkifQ==\""),
+        "{stdout}"
+    );
 }
