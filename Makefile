@@ -16,7 +16,7 @@ space := $(empty) $(empty)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 
-.PHONY: setup build build-test-plugins build-optimized examples test fuzz bench lint clean
+.PHONY: setup build build-test-plugins build-optimized examples scenarios test fuzz bench lint clean
 
 ## setup: install the wasm target and the lint tools (idempotent)
 setup:
@@ -106,6 +106,7 @@ examples:
 ## test: build the plugin, run every test (unit, doc, real-runtime conformance), then lint
 test: build build-test-plugins examples
 	$(CARGO) test --workspace
+	$(MAKE) scenarios
 	$(MAKE) fuzz FUZZ_SECONDS=30
 	$(MAKE) lint
 
@@ -114,6 +115,11 @@ test: build build-test-plugins examples
 FUZZ_SECONDS ?= 600
 fuzz: build
 	$(CARGO) run -p bifrost-plugin-fuzz -- --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+
+## scenarios: every example's scenario files (examples/*/scenarios/*.json),
+## multi-call sequences on one instance, through `bifrost-plugin test`
+scenarios: build examples
+	$(CARGO) run -q -p bifrost-plugin-cli -- test $(wildcard examples/*/scenarios/*.json)
 
 ## lint: clippy (native and wasm32) and rustdoc with warnings as errors, and rustfmt
 lint:

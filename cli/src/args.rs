@@ -49,6 +49,39 @@ then run in 4 rounds with the guest's memory read after each: memory that grows
 round after round, the last included, is a leak; growth that stops is a cache
 filling or the allocator settling (a larger -n tells for sure).";
 
+const TEST_EXAMPLES: &str = "\
+A scenario is a JSON file: the plugin (a path from the file's directory) and
+steps, each one call on the same instance, in order:
+
+  {
+    \"plugin\": \"../build/my-plugin.wasm\",
+    \"steps\": [
+      { \"init\": { \"limit\": 2 } },
+      { \"name\": \"first request passes\",
+        \"pre_hook\": { \"context\": { \"request_id\": \"r1\" }, \"request\": { \"model\": \"m\" } },
+        \"expect\": { \"request\": { \"model\": \"m\" } } },
+      { \"post_hook\": { \"response\": { \"id\": \"x\" } } },
+      { \"init\": { \"limit\": 0 }, \"expect\": 2, \"expect_error\": \"limit\" },
+      { \"cleanup\": null }
+    ]
+  }
+
+Calls: init (its value is the config; null sends none), http_pre_hook,
+http_post_hook, http_stream_chunk_hook, pre_hook, post_hook (their value holds
+the inputs: context, request, response, error, chunk), cleanup.
+`expect` on a hook: JSON the output must contain (objects may have more keys;
+arrays match item by item); on init/cleanup: the status (default 0).
+`expect_error`: text the plugin's error must contain; without it a hook must
+report no error.
+
+Examples:
+  bifrost-plugin test scenarios/*.json
+  bifrost-plugin test --plugin build/my-plugin-single-input.wasm scenarios/single-input.json
+
+Prints ok/FAIL per step with each difference as `/json/pointer: expected …,
+got …`. Exits 1 if a step failed or a file is malformed (the error names the
+step and the field).";
+
 /// Inspect, run and benchmark a Bifrost WebAssembly plugin without Bifrost.
 ///
 /// Loads the plugin into a local host that calls it as Bifrost does, for
@@ -74,6 +107,26 @@ pub enum Command {
     /// Call one hook N times; print calls/s and guest memory round by round.
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
+    /// Run scenario files: calls on one instance, each output checked.
+    #[command(after_help = TEST_EXAMPLES)]
+    Test(TestArgs),
+}
+
+/// `test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Scenario files (JSON; see `bifrost-plugin test --help`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The plugin, instead of each file's `plugin` field.
+    #[arg(long)]
+    pub plugin: Option<PathBuf>,
+    /// Speak this ABI instead of the one the plugin's exports show.
+    #[arg(long, value_enum)]
+    pub abi: Option<AbiArg>,
+    /// Which buffers the host frees (see `run --help`).
+    #[arg(long, value_enum, default_value_t = FreeArg::All)]
+    pub free: FreeArg,
 }
 
 /// `inspect`.

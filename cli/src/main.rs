@@ -9,6 +9,8 @@ mod inspect;
 mod plugin;
 mod pretty;
 mod run;
+mod scenario;
+mod test_scenarios;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::inspect(args),
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Test(args) => test_scenarios::test(args),
     };
     outcome.unwrap_or_else(|failure| failure.report())
 }

@@ -382,3 +382,97 @@ fn http_bodies_are_shown_decoded_unless_raw() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_hello_world_scenarios_pass() {
+    let files = [
+        repo("examples/hello-world/scenarios/seed.json"),
+        repo("examples/hello-world/scenarios/single-input.json"),
+    ];
+    let (code, stdout, stderr) = cli(&["test", &files[0], &files[1]]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("  ok    step 3 pre_hook: the request passes through unchanged\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("2 scenario files, 17 steps: 17 passed, 0 failed\n"),
+        "{stdout}"
+    );
+}
+
+/// A scenario written to a temporary file next to nothing: the plugin is
+/// given with --plugin.
+fn scenario_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("bifrost-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    file.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_failing_step_shows_what_differed_and_the_run_goes_on() {
+    let file = scenario_file(
+        "failing.json",
+        r#"{"steps": [
+            {"init": {}},
+            {"pre_hook": {"request": {"model": "m"}}, "expect": {"request": {"model": "other"}, "context": {}}},
+            {"pre_hook": {"request": "oops"}},
+            {"pre_hook": {"request": {"model": "m"}}, "expect_error": "nope"},
+            {"pre_hook": {"request": {"model": "m"}}}
+        ]}"#,
+    );
+    let (code, stdout, _) = cli(&["test", "--plugin", &seed(), &file]);
+    assert_eq!(code, 1, "{stdout}");
+    let expected = "  ok    step 1 init\n\
+         \x20 FAIL  step 2 pre_hook\n\
+         \x20       /context: missing, expected {}\n\
+         \x20       /request/model: expected \"other\", got \"m\"\n\
+         \x20 FAIL  step 3 pre_hook\n\
+         \x20       the plugin reported an error: request must be a JSON object, got a string\n\
+         \x20 FAIL  step 4 pre_hook\n\
+         \x20       expected an error containing \"nope\", the plugin reported none\n\
+         \x20 ok    step 5 pre_hook\n\
+         1 scenario file, 5 steps: 2 passed, 3 failed\n";
+    assert!(stdout.ends_with(expected), "{stdout}");
+}
+
+#[test]
+fn a_malformed_scenario_is_refused_before_anything_runs() {
+    let file = scenario_file(
+        "malformed.json",
+        r#"{"steps": [{"init": {}}, {"post_hook": {"respones": {}}}]}"#,
+    );
+    let (code, stdout, stderr) = cli(&["test", "--plugin", &seed(), &file]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        format!(
+            "error: {file}: step 2 (post_hook): unknown input `respones` \
+             (post_hook takes context, response, error)\n"
+        )
+    );
+}
+
+#[test]
+fn a_scenario_checks_init_status_and_reason() {
+    let file = scenario_file(
+        "init.json",
+        r#"{"steps": [
+            {"init": "any JSON will do", "expect": 0},
+            {"init": {}, "expect": 1},
+            {"init": null, "expect_error": "bad config"}
+        ]}"#,
+    );
+    let (code, stdout, _) = cli(&["test", "--plugin", &seed(), &file]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("  ok    step 1 init\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "  FAIL  step 2 init\n        `init` returned 0, expected 1\n\
+             \x20 FAIL  step 3 init\n        `init` returned 0, expected it to fail\n"
+        ),
+        "{stdout}"
+    );
+}
