@@ -68,6 +68,7 @@ pub use types::{
     ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest, LlmResponse,
     StreamChunk, StringMap,
 };
+pub use types::{ChatMessageRef, Choice, RequestKind, ResponseKind, TextMut, Usage};
 
 /// Generates a plugin's wasm exports from its [`Plugin`] impl.
 ///
@@ -105,6 +106,7 @@ pub mod prelude {
         ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest,
         LlmResponse, StreamChunk, StringMap,
     };
+    pub use crate::types::{ChatMessageRef, Choice, RequestKind, ResponseKind, TextMut, Usage};
 }
 
 /// Emits the exports every ABI shares: memory, name, `init`, `cleanup`.

@@ -142,12 +142,28 @@ impl<'de> de::Deserializer<'de> for Value<'_> {
         }
     }
 
+    /// A float is read straight to `f32`, and one beyond `f32` is refused,
+    /// as serde_json does (with `float_roundtrip`, which the SDK's
+    /// serde_json has): `1e39` is "number out of range", not infinity.
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let text = std::str::from_utf8(self.0).unwrap_or("");
+        let is_number = matches!(self.0.first(), Some(b'-' | b'0'..=b'9'));
+        let is_integer = text.parse::<u64>().is_ok() || text.parse::<i64>().is_ok();
+        if !is_number || is_integer {
+            return self.deserialize_any(visitor);
+        }
+        match text.parse::<f32>() {
+            Ok(n) if n.is_finite() => visitor.visit_f64(f64::from(n)),
+            _ => Err(de::Error::custom("number out of range")),
+        }
+    }
+
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_unit()
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char str string
+        bool i8 i16 i32 i64 u8 u16 u32 u64 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
         identifier
     }
@@ -171,7 +187,8 @@ impl<'de> de::SeqAccess<'de> for Seq<'_> {
 
 struct Map<'a> {
     members: Members<'a>,
-    value: Option<&'a [u8]>,
+    /// The member whose value is read next: its key names it in errors.
+    value: Option<(String, &'a [u8])>,
 }
 
 impl<'de> de::MapAccess<'de> for Map<'_> {
@@ -184,13 +201,20 @@ impl<'de> de::MapAccess<'de> for Map<'_> {
         let Some((key, value)) = self.members.next() else {
             return Ok(None);
         };
-        self.value = Some(value);
+        self.value = Some((key.clone(), value));
         seed.deserialize(key.into_deserializer()).map(Some)
     }
 
+    /// An error in the value names the field: "`limit`: invalid type: …".
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let value = self.value.take().unwrap_or(b"null");
+        let (key, value) = self.value.take().unwrap_or_default();
+        let value = if value.is_empty() {
+            &b"null"[..]
+        } else {
+            value
+        };
         seed.deserialize(Value(value))
+            .map_err(|Error(message)| Error(format!("`{key}`: {message}")))
     }
 }
 
@@ -310,10 +334,76 @@ mod tests {
             Some(u128::MAX)
         );
         assert_eq!(agree::<f32>("1e-3"), Some(0.001));
+        assert_eq!(agree::<f32>("3.4028235e38"), Some(f32::MAX));
         assert_eq!(
             agree::<(bool, char, ())>(r#"[true,"c",null]"#),
             Some((true, 'c', ()))
         );
+    }
+
+    #[test]
+    fn f32_fields_refuse_what_f32_cannot_hold_as_serde_json_does() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Ratio {
+            ratio: f32,
+        }
+        let huge = format!("1{}", "0".repeat(40));
+        for number in [
+            "1e39",
+            "-1e39",
+            "3.5e38",
+            "1e38",
+            "-0.0",
+            "1e-50",
+            "0.1",
+            "16777217",
+            "16777217.0",
+            "1.00000005960464477539062",
+            "-2147483649",
+            "18446744073709551616",
+            &huge,
+        ] {
+            agree::<f32>(number);
+            agree::<Option<f32>>(number);
+            agree::<Ratio>(&format!(r#"{{"ratio":{number}}}"#));
+            agree::<f64>(number);
+        }
+        assert!(agree::<f32>("1e39").is_none());
+        let error = from_checked::<Ratio>(br#"{"ratio":1e39}"#)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "`ratio`: number out of range");
+    }
+
+    #[test]
+    fn errors_name_the_field_they_are_in() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            inner: Inner,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            limit: u32,
+        }
+        let error = from_checked::<Outer>(br#"{"inner":{"limit":"ten"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            r#"`inner`: `limit`: invalid type: string "ten", expected u32"#
+        );
+    }
+
+    proptest::proptest! {
+        /// Any float text, read as `f32`, is accepted and valued as
+        /// serde_json does.
+        #[test]
+        fn f32_agrees_with_serde_json(mantissa in -1_000_000i64..1_000_000, exponent in -60i32..60) {
+            let text = format!("{mantissa}e{exponent}");
+            agree::<f32>(&text);
+        }
     }
 
     #[test]

@@ -2,7 +2,11 @@
 
 use serde_json::{Map, Value};
 
+use super::choice::{self, Choice};
 use super::document::Document;
+use super::kind::{self, ResponseKind};
+use super::text::{self, TextMut};
+use super::usage::Usage;
 
 /// A streaming chunk: the active variant of Bifrost's `BifrostStreamChunk`,
 /// serialised flat with no SSE framing, e.g. a chat chunk
@@ -37,6 +41,78 @@ impl StreamChunk {
         StreamChunk {
             doc: Document::from_map(map),
         }
+    }
+
+    /// Which kind of stream this chunk belongs to, from its `object`
+    /// (`chat.completion.chunk`, `text_completion`), its Responses API event
+    /// `type` (`response.…`) or `extra_fields.request_type`.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{ResponseKind, StreamChunk};
+    /// let chunk = StreamChunk::from_json(serde_json::json!({"type": "response.output_text.delta", "delta": "Hi"}));
+    /// assert_eq!(chunk.kind(), ResponseKind::Responses);
+    /// ```
+    pub fn kind(&self) -> ResponseKind {
+        kind::flat_response_kind(self.doc.map())
+    }
+
+    /// Every choice of the chunk, borrowed (their `delta`s).
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::StreamChunk;
+    /// let chunk = StreamChunk::from_json(serde_json::json!({"choices": [
+    ///     {"index": 0, "delta": {"content": "A"}},
+    ///     {"index": 1, "delta": {"content": "B"}, "finish_reason": "stop"}]}));
+    /// let texts: Vec<_> = chunk.choices().map(|c| c.text()).collect();
+    /// assert_eq!(texts, [Some("A"), Some("B")]);
+    /// ```
+    pub fn choices(&self) -> impl Iterator<Item = Choice<'_>> {
+        choice::choices(self.doc.map())
+    }
+
+    /// The token usage, when the chunk carries it (usually the last chunk of
+    /// a stream; `usage`, or `response.usage` of a Responses API
+    /// `response.completed` event). See [`Usage`] for the field names read.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::StreamChunk;
+    /// let chunk = StreamChunk::from_json(serde_json::json!({"choices": [],
+    ///     "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}));
+    /// assert_eq!(chunk.usage().unwrap().completion_tokens, 2);
+    /// ```
+    pub fn usage(&self) -> Option<Usage> {
+        super::llm::usage_in(self.doc.map())
+    }
+
+    /// Every text a model wrote into this chunk: each choice's delta content
+    /// (or text completion `text`), a Responses API event's text delta.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::StreamChunk;
+    /// let chunk = StreamChunk::from_json(serde_json::json!({
+    ///     "type": "response.output_text.delta", "item_id": "m1", "delta": "Hel"}));
+    /// assert_eq!(chunk.texts().collect::<Vec<_>>(), ["Hel"]);
+    /// ```
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        text::texts(self.doc.map(), text::read::response)
+    }
+
+    /// The texts of [`StreamChunk::texts`], for editing in place. Only a
+    /// [`TextMut::set`] that changes a text edits the chunk; otherwise it
+    /// goes back byte for byte.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::StreamChunk;
+    /// let mut chunk = StreamChunk::from_json(serde_json::json!({
+    ///     "choices": [{"index": 0, "delta": {"content": "secret"}}]}));
+    /// for mut text in chunk.texts_mut() {
+    ///     text.set("******");
+    /// }
+    /// assert_eq!(chunk.text(), Some("******"));
+    /// ```
+    pub fn texts_mut(&mut self) -> impl Iterator<Item = TextMut<'_>> {
+        let (root, edited) = self.doc.map_mut_lazily();
+        text::texts_mut(root, Some(edited), text::write::response)
     }
 
     /// The text of the first choice's delta, for chat chunks.

@@ -40,6 +40,9 @@ pub(crate) struct Document {
     /// How an edited object is written. Set by the code that edits or builds
     /// one, so a plugin that never does carries no JSON writer for objects.
     write_edited: Option<WriteObject>,
+    /// Set by an edit made through [`Document::map_mut_lazily`]: from then on
+    /// the host's text is stale, as if [`Document::map_mut`] had been called.
+    edited: Cell<bool>,
 }
 
 type WriteObject = fn(&Map<String, Value>) -> Option<Vec<u8>>;
@@ -70,6 +73,7 @@ impl Document {
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
             write_edited: None,
+            edited: Cell::new(false),
         }
     }
 
@@ -114,6 +118,7 @@ impl Document {
             parsed: OnceCell::from(map),
             opaque: Cell::new(false),
             write_edited: Some(write_object),
+            edited: Cell::new(false),
         }
     }
 
@@ -149,9 +154,21 @@ impl Document {
         self.parsed.get_mut().expect("initialised by map()")
     }
 
+    /// The object's fields for edits that may not happen (visiting texts
+    /// that are set only where they change): the document stays verbatim
+    /// until the caller sets the returned flag.
+    pub(crate) fn map_mut_lazily(&mut self) -> (&mut Map<String, Value>, &Cell<bool>) {
+        self.map();
+        if !self.opaque.get() {
+            self.write_edited = Some(write_object);
+        }
+        let map = self.parsed.get_mut().expect("initialised by map()");
+        (map, &self.edited)
+    }
+
     /// Whether the document still holds the host's exact text.
     pub(crate) fn is_verbatim(&self) -> bool {
-        self.host.is_some()
+        self.host.is_some() && !self.edited.get()
     }
 
     /// Makes sure the document can be written back: text the host sent is
@@ -165,6 +182,10 @@ impl Document {
         let Some((bytes, what)) = &self.host else {
             return Ok(None);
         };
+        // (An opaque document has no fields to edit: its text stays.)
+        if self.edited.get() && !self.opaque.get() {
+            return Ok(None);
+        }
         // With the opt-in feature `unchecked-echo` the host's bytes go back
         // as they came, unchecked: a malformed value is echoed malformed.
         if !self.checked.get() && !cfg!(feature = "unchecked-echo") {
@@ -221,8 +242,8 @@ impl PartialEq for Document {
 impl fmt::Debug for Document {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.host {
-            Some((bytes, _)) => f.write_str(&String::from_utf8_lossy(bytes)),
-            None => write!(f, "{}", Value::Object(self.map().clone())),
+            Some((bytes, _)) if !self.edited.get() => f.write_str(&String::from_utf8_lossy(bytes)),
+            _ => write!(f, "{}", Value::Object(self.map().clone())),
         }
     }
 }
@@ -415,6 +436,7 @@ mod tests {
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
             write_edited: None,
+            edited: Cell::new(false),
         };
         assert!(doc.map().is_empty());
         doc.map_mut().insert("edit".into(), 1.into());

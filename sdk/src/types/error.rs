@@ -53,6 +53,7 @@ impl LlmError {
     }
 
     /// Sets the HTTP status code returned to the client.
+    #[must_use]
     pub fn with_status(mut self, status_code: u16) -> Self {
         let root = self.doc.map_mut();
         root.insert("status_code".into(), Value::from(status_code));
@@ -60,6 +61,7 @@ impl LlmError {
     }
 
     /// Sets the error type (`error.type`), e.g. `rate_limit`.
+    #[must_use]
     pub fn with_type(mut self, error_type: impl Into<String>) -> Self {
         self.error_field_mut()
             .insert("type".into(), Value::String(error_type.into()));
@@ -67,6 +69,7 @@ impl LlmError {
     }
 
     /// Sets the error code (`error.code`), e.g. `429`.
+    #[must_use]
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
         self.error_field_mut()
             .insert("code".into(), Value::String(code.into()));

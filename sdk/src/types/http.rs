@@ -1,6 +1,7 @@
 //! HTTP requests and responses as the host encodes them: single-valued
 //! header and query maps, and bodies as standard, padded base64.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Map;
 
@@ -9,6 +10,17 @@ use super::{InputError, JsonObject, StringMap};
 use crate::base64;
 use crate::json::members::{decode_string, members};
 use crate::json::write::write_string;
+use crate::PluginError;
+
+/// Reads `body` as JSON into `T`, with the SDK's own checker and reader
+/// (the ones that read a plugin's `Config`), so a plugin that reads JSON
+/// bodies does not link serde_json's parser.
+fn read_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PluginError> {
+    crate::json::validate_nested(body, crate::json::CONFIG_MAX_DEPTH)
+        .map_err(|e| PluginError::new(format!("body {e}")))?;
+    crate::json::de::from_checked(body)
+        .map_err(|e| PluginError::new(format!("body is not the expected JSON: {e}")))
+}
 
 /// An incoming HTTP request, as seen by the HTTP transport hook.
 ///
@@ -97,6 +109,47 @@ impl HttpRequest {
     pub fn body_text(&self) -> Option<&str> {
         std::str::from_utf8(&self.body).ok()
     }
+
+    /// The body read as JSON into `T` (any `Deserialize` type, e.g. a struct
+    /// of the fields you need). The error says whether the body is not JSON
+    /// or not the JSON `T` expects.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::HttpRequest;
+    /// #[derive(serde::Deserialize)]
+    /// #[derive(Debug)]
+    /// struct Body { model: String, stream: Option<bool> }
+    ///
+    /// let mut req = HttpRequest::default();
+    /// req.body = br#"{"model":"gpt-4o","messages":[]}"#.to_vec();
+    /// let body: Body = req.body_json().unwrap();
+    /// assert_eq!((body.model.as_str(), body.stream), ("gpt-4o", None));
+    ///
+    /// req.body = b"not json".to_vec();
+    /// assert!(req.body_json::<Body>().unwrap_err().message().starts_with("body is not valid JSON"));
+    /// ```
+    pub fn body_json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
+        read_json(&self.body)
+    }
+
+    /// Replaces the body with `value` written as JSON. Headers are left as
+    /// they are. (Writing only fails for a map with non-string keys; the body
+    /// is then left unchanged.)
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::HttpRequest;
+    /// #[derive(serde::Serialize)]
+    /// struct Body<'a> { model: &'a str }
+    ///
+    /// let mut req = HttpRequest::default();
+    /// req.set_body_json(&Body { model: "gpt-4o-mini" });
+    /// assert_eq!(req.body_text(), Some(r#"{"model":"gpt-4o-mini"}"#));
+    /// ```
+    pub fn set_body_json<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if let Ok(body) = serde_json::to_vec(value) {
+            self.body = body;
+        }
+    }
 }
 
 /// An HTTP response the plugin sends instead of forwarding the request.
@@ -125,6 +178,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     /// An empty response with `status_code`.
+    #[must_use]
     pub fn new(status_code: u16) -> Self {
         HttpResponse {
             status_code,
@@ -139,6 +193,7 @@ impl HttpResponse {
     /// let resp = HttpResponse::json(429, &serde_json::json!({"error": "slow down"}));
     /// assert_eq!(resp.body, br#"{"error":"slow down"}"#);
     /// ```
+    #[must_use]
     pub fn json<T: Serialize + ?Sized>(status_code: u16, body: &T) -> Self {
         // Serialising to memory only fails for maps with non-string keys;
         // the body is then left empty rather than failing the hook.
@@ -181,13 +236,74 @@ impl HttpResponse {
         out
     }
 
+    /// A JSON error response `{"error": message}` with `status_code` and
+    /// `Content-Type: application/json`, in one call.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::HttpResponse;
+    /// let resp = HttpResponse::json_error(401, "missing \"x-api-key\" header");
+    /// assert_eq!(resp.status_code, 401);
+    /// assert_eq!(resp.header("content-type"), Some("application/json"));
+    /// assert_eq!(resp.body, br#"{"error":"missing \"x-api-key\" header"}"#);
+    /// ```
+    #[must_use]
+    pub fn json_error(status_code: u16, message: &str) -> Self {
+        // Written by the SDK's string writer: no serde_json needed for it.
+        let mut body = Vec::with_capacity(message.len() + 12);
+        body.extend_from_slice(b"{\"error\":");
+        write_string(&mut body, message);
+        body.push(b'}');
+        HttpResponse::new(status_code)
+            .with_header("Content-Type", "application/json")
+            .with_body(body)
+    }
+
+    /// The body read as JSON into `T`; see [`HttpRequest::body_json`].
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::HttpResponse;
+    /// #[derive(serde::Deserialize)]
+    /// struct Error { error: String }
+    /// let resp = HttpResponse::json_error(403, "no");
+    /// assert_eq!(resp.body_json::<Error>().unwrap().error, "no");
+    /// ```
+    pub fn body_json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
+        read_json(&self.body)
+    }
+
+    /// Replaces the body with `value` written as JSON and sets
+    /// `Content-Type: application/json`. (Writing only fails for a map with
+    /// non-string keys; the response is then left unchanged.)
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::HttpResponse;
+    /// let mut resp = HttpResponse::new(200);
+    /// resp.set_body_json(&["a", "b"]);
+    /// assert_eq!(resp.body, br#"["a","b"]"#);
+    /// ```
+    pub fn set_body_json<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if let Ok(body) = serde_json::to_vec(value) {
+            self.body = body;
+            let stale: Vec<String> = (self.headers.keys())
+                .filter(|name| name.eq_ignore_ascii_case("content-type"))
+                .map(str::to_owned)
+                .collect();
+            for name in stale {
+                self.headers.remove(&name);
+            }
+            self.headers.insert("Content-Type", "application/json");
+        }
+    }
+
     /// Adds (or replaces) a header.
+    #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.insert(name.into(), value.into());
         self
     }
 
     /// Sets the body.
+    #[must_use]
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self

@@ -9,39 +9,31 @@
 
 use serde_json::{json, Map, Value};
 
+use super::choice::{self, Choice};
 use super::document::Document;
-use super::message::ChatMessage;
+use super::kind::{self, variant_key, RequestKind, ResponseKind};
+use super::message::{self, ChatMessage, ChatMessageRef};
+use super::text::{self, TextMut};
+use super::usage::Usage;
 use super::InputError;
 
-/// Finds the variant object of a Bifrost union: the first object-valued key
-/// named `…Request`/`…_request` (or `…Response`/`…_response`); the root
-/// itself when there is none.
+/// Finds the variant object of a Bifrost union (abi-spec 3.5): the value of
+/// [`variant_key`]; the root itself when there is none.
 fn variant<'a>(root: &'a Map<String, Value>, suffix: &str) -> &'a Map<String, Value> {
     match variant_key(root, suffix) {
-        Some(key) => root[key.as_str()].as_object().unwrap_or(root),
+        Some(key) => root[key].as_object().unwrap_or(root),
         None => root,
     }
 }
 
 fn variant_mut<'a>(root: &'a mut Map<String, Value>, suffix: &str) -> &'a mut Map<String, Value> {
-    match variant_key(root, suffix) {
+    match variant_key(root, suffix).map(str::to_owned) {
         Some(key) => match root.get_mut(key.as_str()) {
             Some(Value::Object(inner)) => inner,
             _ => unreachable!("variant_key only returns object-valued keys"),
         },
         None => root,
     }
-}
-
-fn variant_key(root: &Map<String, Value>, suffix: &str) -> Option<String> {
-    let snake = format!("_{}", suffix.to_ascii_lowercase());
-    root.iter()
-        .find(|(key, value)| {
-            value.is_object()
-                && (key.ends_with(&snake)
-                    || (key.ends_with(suffix) && key.starts_with(|c: char| c.is_ascii_uppercase())))
-        })
-        .map(|(key, _)| key.clone())
 }
 
 fn str_field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -59,10 +51,11 @@ fn str_field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 /// use bifrost_plugin_sdk::{ChatMessage, LlmRequest};
 /// let mut req = LlmRequest::chat("openai", "gpt-4o-mini", vec![ChatMessage::user("Hi")]);
 /// req.set_model("gpt-4o");
-/// req.push_message(ChatMessage::system("Be brief."));
+/// req.insert_message(0, ChatMessage::system("Be brief."));
 /// assert_eq!(req.model(), Some("gpt-4o"));
 /// assert_eq!(req.provider(), Some("openai"));
-/// assert_eq!(req.messages().len(), 2);
+/// assert_eq!(req.message_count(), 2);
+/// assert_eq!(req.messages().next().unwrap().role(), Some("system"));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmRequest {
@@ -75,6 +68,27 @@ impl LlmRequest {
         let root = json!({"provider": provider, "model": model, "input": messages});
         LlmRequest {
             doc: Document::from_map(into_map(root)),
+        }
+    }
+
+    /// Which kind of request this is: the union key that holds it
+    /// (`chat_request`, `TextCompletionRequest`, …; abi-spec 3.5), or for the
+    /// flat shape, its fields (`messages` or an `input` of message objects
+    /// is [`RequestKind::Chat`], a `prompt` is
+    /// [`RequestKind::TextCompletion`], anything else
+    /// [`RequestKind::Other`]).
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{LlmRequest, RequestKind};
+    /// let req: LlmRequest = serde_json::from_str(
+    ///     r#"{"embedding_request":{"model":"text-embedding-3-small","input":["a","b"]}}"#).unwrap();
+    /// assert_eq!(req.kind(), RequestKind::Embedding);
+    /// ```
+    pub fn kind(&self) -> RequestKind {
+        let root = self.doc.map();
+        match variant_key(root, "Request") {
+            Some(key) => RequestKind::from_key(key),
+            None => kind::flat_request_kind(root),
         }
     }
 
@@ -100,27 +114,138 @@ impl LlmRequest {
             .insert("provider".into(), Value::String(provider.into()));
     }
 
-    /// The chat messages (Bifrost's `input`, or `messages`); empty when the
-    /// request has none.
-    pub fn messages(&self) -> Vec<ChatMessage> {
+    /// Every text a user wrote into the request, in order: each message's
+    /// string content or text blocks (chat, Responses API input items), a
+    /// text completion's prompt (string or list), embedding inputs (string
+    /// or list). Images and other non-text blocks are skipped.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmRequest;
+    /// let req: LlmRequest = serde_json::from_str(r#"{"chat_request":{"model":"m","input":[
+    ///     {"role":"system","content":"Be brief."},
+    ///     {"role":"user","content":[{"type":"text","text":"What is this?"},
+    ///                               {"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}}"#).unwrap();
+    /// assert_eq!(req.texts().collect::<Vec<_>>(), ["Be brief.", "What is this?"]);
+    /// ```
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        text::texts(self.inner(), text::read::request)
+    }
+
+    /// The texts of [`LlmRequest::texts`], for editing in place: each one
+    /// stays where it is (block lists keep their other blocks). Only a
+    /// [`TextMut::set`] that changes a text edits the request; otherwise it
+    /// goes back byte for byte.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmRequest;
+    /// let mut req: LlmRequest = serde_json::from_str(
+    ///     r#"{"model":"m","prompt":["call me at 555-0100", "thanks"]}"#).unwrap();
+    /// for mut text in req.texts_mut() {
+    ///     let cleaned = text.replace("555-0100", "[phone]");
+    ///     text.set(cleaned);
+    /// }
+    /// assert_eq!(req.texts().collect::<Vec<_>>(), ["call me at [phone]", "thanks"]);
+    /// ```
+    pub fn texts_mut(&mut self) -> impl Iterator<Item = TextMut<'_>> {
+        let (root, edited) = self.doc.map_mut_lazily();
+        text::texts_mut(
+            variant_mut(root, "Request"),
+            Some(edited),
+            text::write::request,
+        )
+    }
+
+    /// The chat messages (Bifrost's `input`, or `messages`), borrowed; none
+    /// when the request has none. (Items that are not JSON objects, which
+    /// Bifrost never sends, are skipped.)
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{ChatMessage, LlmRequest};
+    /// let req = LlmRequest::chat("openai", "m", vec![ChatMessage::user("Hi")]);
+    /// for message in req.messages() {
+    ///     assert_eq!(message.text(), Some("Hi"));
+    /// }
+    /// ```
+    pub fn messages(&self) -> impl DoubleEndedIterator<Item = ChatMessageRef<'_>> {
+        self.message_list()
+            .iter()
+            .filter_map(|m| m.as_object().map(ChatMessageRef::new))
+    }
+
+    /// The message at `index`, borrowed.
+    pub fn message(&self, index: usize) -> Option<ChatMessageRef<'_>> {
+        self.message_list()
+            .get(index)?
+            .as_object()
+            .map(ChatMessageRef::new)
+    }
+
+    /// How many messages there are.
+    pub fn message_count(&self) -> usize {
+        self.message_list().len()
+    }
+
+    fn message_list(&self) -> &[Value] {
         let inner = self.inner();
         match inner.get(messages_key(inner)) {
-            Some(Value::Array(items)) => items.iter().filter_map(ChatMessage::from_value).collect(),
-            _ => Vec::new(),
+            Some(Value::Array(items)) => items,
+            _ => &[],
         }
     }
 
-    /// Appends a chat message.
-    pub fn push_message(&mut self, message: ChatMessage) {
+    /// The message list for editing, created (or replaced, if it is not a
+    /// list) when needed.
+    fn message_list_mut(&mut self) -> &mut Vec<Value> {
         let inner = self.inner_mut();
         let key = messages_key(inner);
         let slot = inner.entry(key).or_insert_with(|| Value::Array(Vec::new()));
         if !slot.is_array() {
             *slot = Value::Array(Vec::new());
         }
-        if let Value::Array(items) = slot {
-            items.push(message.into_value());
+        match slot {
+            Value::Array(items) => items,
+            _ => unreachable!("made an array above"),
         }
+    }
+
+    /// Appends a chat message.
+    pub fn push_message(&mut self, message: ChatMessage) {
+        self.message_list_mut().push(message.into_value());
+    }
+
+    /// Inserts a chat message at `index` (0 puts it first); an `index` past
+    /// the end appends it.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{ChatMessage, LlmRequest};
+    /// let mut req = LlmRequest::chat("openai", "m", vec![ChatMessage::user("Hi")]);
+    /// req.insert_message(0, ChatMessage::system("Answer in French."));
+    /// req.insert_message(99, ChatMessage::user("Thanks"));
+    /// let texts: Vec<_> = req.messages().map(|m| m.text().unwrap()).collect();
+    /// assert_eq!(texts, ["Answer in French.", "Hi", "Thanks"]);
+    /// ```
+    pub fn insert_message(&mut self, index: usize, message: ChatMessage) {
+        let list = self.message_list_mut();
+        let index = index.min(list.len());
+        list.insert(index, message.into_value());
+    }
+
+    /// Removes and returns the message at `index`; `None`, changing
+    /// nothing, when there is none (or it is not a JSON object).
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{ChatMessage, LlmRequest};
+    /// let mut req = LlmRequest::chat("openai", "m",
+    ///     vec![ChatMessage::system("s"), ChatMessage::user("Hi")]);
+    /// assert_eq!(req.remove_message(0).unwrap().role(), Some("system"));
+    /// assert_eq!(req.remove_message(5), None);
+    /// assert_eq!(req.message_count(), 1);
+    /// ```
+    pub fn remove_message(&mut self, index: usize) -> Option<ChatMessage> {
+        if !self.message_list().get(index)?.is_object() {
+            return None; // keep the host's bytes untouched
+        }
+        ChatMessage::from_value(self.message_list_mut().remove(index))
     }
 
     /// Replaces the chat messages.
@@ -131,12 +256,82 @@ impl LlmRequest {
         inner.insert(key.into(), Value::Array(items));
     }
 
+    /// A canonical text of what determines the answer: the kind and every
+    /// field of the request (provider, model, messages or input or prompt,
+    /// params, …) except `fallbacks` and identifiers (`id`, `request_id`),
+    /// with object keys sorted and numbers normalised (`1.0` and `1.00` are
+    /// the same). Two requests with the same identity would get the same
+    /// answer from a deterministic provider, whatever shape (3.5) or key
+    /// order they came in; use it as a cache key.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmRequest;
+    /// let a: LlmRequest = serde_json::from_str(
+    ///     r#"{"chat_request":{"provider":"openai","model":"m","input":[{"role":"user","content":"Hi"}],
+    ///        "params":{"temperature":0.5,"max_tokens":10}}}"#).unwrap();
+    /// let b: LlmRequest = serde_json::from_str(
+    ///     r#"{"model":"m","provider":"openai","params":{"max_tokens":10,"temperature":0.50},
+    ///        "input":[{"content":"Hi","role":"user"}],"fallbacks":[{"provider":"x","model":"y"}]}"#).unwrap();
+    /// assert_eq!(a.identity(), b.identity());
+    /// let mut c = b.clone();
+    /// c.set_model("other");
+    /// assert_ne!(a.identity(), c.identity());
+    /// ```
+    pub fn identity(&self) -> String {
+        let mut out = String::from(self.kind().as_str());
+        let inner = self.inner();
+        let mut keys: Vec<&String> = inner
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "fallbacks" | "id" | "request_id"))
+            .collect();
+        keys.sort();
+        for key in keys {
+            out.push('\n');
+            canonical(&Value::String(key.clone()), &mut out);
+            out.push('=');
+            canonical(&inner[key.as_str()], &mut out);
+        }
+        out
+    }
+
     fn inner(&self) -> &Map<String, Value> {
         variant(self.doc.map(), "Request")
     }
 
     fn inner_mut(&mut self) -> &mut Map<String, Value> {
         variant_mut(self.doc.map_mut(), "Request")
+    }
+}
+
+/// Writes `value` as JSON with object keys sorted, whatever the map's own
+/// order (serde_json's `preserve_order` feature may be on in a plugin).
+fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(&Value::String(key.clone()), out);
+                out.push(':');
+                canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 
@@ -193,6 +388,20 @@ impl LlmResponse {
         }
     }
 
+    /// The response with `usage` set (as `prompt_tokens`,
+    /// `completion_tokens`, `total_tokens`).
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{LlmResponse, Usage};
+    /// let resp = LlmResponse::chat("m", "hi").with_usage(Usage::new(3, 1));
+    /// assert_eq!(resp.usage().unwrap().total_tokens, 4);
+    /// ```
+    #[must_use]
+    pub fn with_usage(mut self, usage: Usage) -> Self {
+        variant_mut(self.doc.map_mut(), "Response").insert("usage".into(), usage.to_value());
+        self
+    }
+
     /// Reads an optional response buffer: empty and `null` mean "none".
     pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Option<Self>, InputError> {
         match super::is_absent(bytes) {
@@ -201,27 +410,112 @@ impl LlmResponse {
         }
     }
 
+    /// Which kind of response this is: the union key that holds it
+    /// (`chat_response`, `ResponsesStreamResponse`, …), or for the flat
+    /// shape its `object` (`chat.completion`, `text_completion`,
+    /// `response`) or `extra_fields.request_type`; [`ResponseKind::Other`]
+    /// when none tells.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{LlmResponse, ResponseKind};
+    /// let resp: LlmResponse = serde_json::from_str(
+    ///     r#"{"object":"text_completion","choices":[{"index":0,"text":"done"}]}"#).unwrap();
+    /// assert_eq!(resp.kind(), ResponseKind::TextCompletion);
+    /// ```
+    pub fn kind(&self) -> ResponseKind {
+        let root = self.doc.map();
+        match variant_key(root, "Response") {
+            Some(key) => ResponseKind::from_key(key),
+            None => kind::flat_response_kind(root),
+        }
+    }
+
     /// The model that answered.
     pub fn model(&self) -> Option<&str> {
         str_field(self.inner(), "model")
     }
 
-    /// The text of the first choice's message (or of its streaming delta).
-    pub fn text(&self) -> Option<&str> {
-        let choice = self.inner().get("choices")?.get(0)?;
-        let message = choice.get("message").or_else(|| choice.get("delta"))?;
-        message.get("content")?.as_str()
+    /// The token usage, when the response carries it (see [`Usage`] for
+    /// how chat, text completion and Responses API usage are read): the
+    /// response's `usage`, or its nested `response.usage` (Responses API
+    /// stream events).
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmResponse;
+    /// let resp: LlmResponse = serde_json::from_str(r#"{"chat_response":{"choices":[],
+    ///     "usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}}"#).unwrap();
+    /// assert_eq!(resp.usage().unwrap().total_tokens, 12);
+    /// ```
+    pub fn usage(&self) -> Option<Usage> {
+        usage_in(self.inner())
     }
 
-    /// Replaces the text of the first choice's message.
-    /// Returns `false`, changing nothing, when there is no such message.
+    /// Every choice, borrowed, in order.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmResponse;
+    /// let resp: LlmResponse = serde_json::from_str(r#"{"choices":[
+    ///     {"index":0,"message":{"role":"assistant","content":"Yes"},"finish_reason":"stop"},
+    ///     {"index":1,"message":{"role":"assistant","content":"No"},"finish_reason":"length"}]}"#).unwrap();
+    /// let texts: Vec<_> = resp.choices().map(|c| (c.index(), c.text(), c.finish_reason())).collect();
+    /// assert_eq!(texts, [(0, Some("Yes"), Some("stop")), (1, Some("No"), Some("length"))]);
+    /// ```
+    pub fn choices(&self) -> impl Iterator<Item = Choice<'_>> {
+        choice::choices(self.inner())
+    }
+
+    /// Every text a model wrote, in order: each choice's message content
+    /// (string or text blocks), streaming delta or text completion `text`;
+    /// the Responses API's output items.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmResponse;
+    /// let resp: LlmResponse = serde_json::from_str(r#"{"responses_response":{"output":[
+    ///     {"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hi!"}]}]}}"#).unwrap();
+    /// assert_eq!(resp.texts().collect::<Vec<_>>(), ["Hi!"]);
+    /// ```
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        text::texts(self.inner(), text::read::response)
+    }
+
+    /// The texts of [`LlmResponse::texts`], for editing in place. Only a
+    /// [`TextMut::set`] that changes a text edits the response; otherwise
+    /// it goes back byte for byte.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmResponse;
+    /// let mut resp = LlmResponse::chat("m", "the password is hunter2");
+    /// for mut text in resp.texts_mut() {
+    ///     let hidden = text.replace("hunter2", "*******");
+    ///     text.set(hidden);
+    /// }
+    /// assert_eq!(resp.text(), Some("the password is *******"));
+    /// ```
+    pub fn texts_mut(&mut self) -> impl Iterator<Item = TextMut<'_>> {
+        let (root, edited) = self.doc.map_mut_lazily();
+        text::texts_mut(
+            variant_mut(root, "Response"),
+            Some(edited),
+            text::write::response,
+        )
+    }
+
+    /// The text of the first choice: its message's (or streaming delta's)
+    /// content string or first text block, or a text completion's `text`.
+    /// [`LlmResponse::choices`] has every choice.
+    pub fn text(&self) -> Option<&str> {
+        self.choices().next()?.text()
+    }
+
+    /// Sets the text of the first choice's message (as
+    /// [`ChatMessage::set_text`] does: block content keeps its non-text
+    /// blocks). Returns `false`, changing nothing, when there is no such
+    /// message.
     pub fn set_text(&mut self, text: impl Into<String>) -> bool {
         let has_message = self
-            .inner()
-            .get("choices")
-            .and_then(|c| c.get(0))
-            .and_then(|c| c.get("message"))
-            .is_some_and(Value::is_object);
+            .choices()
+            .next()
+            .is_some_and(|c| c.json().get("message").is_some_and(Value::is_object));
         if !has_message {
             return false; // keep the host's bytes untouched
         }
@@ -232,7 +526,7 @@ impl LlmResponse {
             .and_then(Value::as_object_mut);
         match message {
             Some(message) => {
-                message.insert("content".into(), Value::String(text.into()));
+                message::set_text_in(message, text.into());
                 true
             }
             None => false,
@@ -242,6 +536,11 @@ impl LlmResponse {
     fn inner(&self) -> &Map<String, Value> {
         variant(self.doc.map(), "Response")
     }
+}
+
+/// `usage` of `inner`, or of its nested Responses API `response`.
+pub(crate) fn usage_in(inner: &Map<String, Value>) -> Option<Usage> {
+    Usage::in_object(inner).or_else(|| Usage::in_object(inner.get("response")?.as_object()?))
 }
 
 super::document::document_view!(LlmRequest, "request");
@@ -271,7 +570,7 @@ mod tests {
             let req = LlmRequest::from_bytes(shape.as_bytes()).unwrap();
             assert_eq!(req.model(), Some("gpt-4o-mini"), "{shape}");
             assert_eq!(req.provider(), Some("openai"));
-            assert_eq!(req.messages()[0].text(), Some("Hi"));
+            assert_eq!(req.messages().next().unwrap().text(), Some("Hi"));
         }
     }
 

@@ -3,25 +3,34 @@
 //! Every type keeps the JSON fields it does not model, so what the host sent
 //! goes back unchanged unless the plugin changes it.
 
+mod choice;
 mod chunk;
 mod context;
 pub(crate) mod document;
 mod error;
+mod from_json;
 mod http;
+mod kind;
 mod llm;
 mod message;
 mod object;
 mod sorted;
 mod string_map;
+mod text;
+mod usage;
 
+pub use choice::Choice;
 pub use chunk::StreamChunk;
 pub use context::Context;
 pub use error::LlmError;
 pub use http::{HttpRequest, HttpResponse};
+pub use kind::{RequestKind, ResponseKind};
 pub use llm::{LlmRequest, LlmResponse};
-pub use message::ChatMessage;
+pub use message::{ChatMessage, ChatMessageRef};
 pub use object::JsonObject;
 pub use string_map::StringMap;
+pub use text::TextMut;
+pub use usage::Usage;
 
 use std::fmt;
 
