@@ -5,6 +5,12 @@
 //! every `.wasm`. Natively (where the SDK's own tests run on many threads, each
 //! standing in for one instance) the state is per thread. Both forms have the
 //! same `with` method, so code using it does not care which it gets.
+//!
+//! The state is kept in `Cell`s, never `RefCell`s: a host may stop a call at
+//! any instruction (a fuel or time limit traps it), and a `RefCell` borrowed
+//! at that moment would stay borrowed, so every later call would panic on it.
+//! A `Cell` is only ever replaced whole: a trapped call can lose a value (the
+//! plugin, the buffer table), never leave the state unusable.
 
 /// Declares plugin-wide state: `global!(static NAME: Type = const_expr);`.
 macro_rules! global {
@@ -29,9 +35,11 @@ pub(crate) use global;
 )]
 pub(crate) struct Global<T>(T);
 
-// SAFETY: `Global` is only used on wasm32 without the `atomics` target
-// feature (see `global!`), where there is exactly one thread, so the value is
-// never reached from two threads.
+// SAFETY: this impl exists only on wasm32 without the `atomics` target
+// feature, where a program has exactly one thread: no value can be reached
+// from two threads, whatever `T` is. (Elsewhere `Global` is not `Sync`, and
+// `global!` uses `thread_local!` instead.)
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 unsafe impl<T> Sync for Global<T> {}
 
 #[cfg_attr(

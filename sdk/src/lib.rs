@@ -42,19 +42,20 @@
 //!   [`HttpRequest`], [`LlmRequest`], …), which keep every field they do not
 //!   model.
 //! - [`hooks`]: what a hook decides ([`PreHook`], …).
-//! - [`memory`]: buffers shared with the host and when they are reclaimed.
-//! - [`abi`]: what each export does with the host's bytes.
 //! - `testing` (native builds only): run hooks in a plain `cargo test`.
 
 #![warn(missing_docs)]
 
+#[doc(hidden)]
 pub mod abi;
 mod allocator;
 mod base64;
 mod global;
 pub mod hooks;
 mod json;
-pub mod memory;
+// Natively only the unit tests use it: the exports are wasm32-only.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod memory;
 mod panic;
 mod plugin;
 mod runtime;
@@ -111,17 +112,24 @@ pub mod prelude {
 
 /// Emits the exports every ABI shares: memory, name, `init`, `cleanup`.
 /// Not a public API.
+///
+/// Each export calls the pointer layer's `unsafe fn` of the same name. That
+/// is sound because these functions are the host's entry points and nothing
+/// else: the pointer layer's contract (see `abi::exports`) is exactly "called
+/// by the host, one call at a time".
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_common {
     ($plugin:ty, $name:expr) => {
         #[unsafe(no_mangle)]
         extern "C" fn plugin_malloc(size: u32) -> u32 {
-            $crate::abi::exports::plugin_malloc(size)
+            // SAFETY: a host entry point (see above).
+            unsafe { $crate::abi::exports::plugin_malloc(size) }
         }
         #[unsafe(no_mangle)]
         extern "C" fn plugin_free(ptr: u32) {
-            $crate::abi::exports::plugin_free(ptr)
+            // SAFETY: a host entry point (see above).
+            unsafe { $crate::abi::exports::plugin_free(ptr) }
         }
         #[unsafe(no_mangle)]
         extern "C" fn get_name() -> u64 {
@@ -129,11 +137,13 @@ macro_rules! __export_common {
         }
         #[unsafe(no_mangle)]
         extern "C" fn init(config_ptr: u32, config_len: u32) -> i32 {
-            $crate::abi::exports::init::<$plugin>(config_ptr, config_len)
+            // SAFETY: a host entry point (see above).
+            unsafe { $crate::abi::exports::init::<$plugin>(config_ptr, config_len) }
         }
         #[unsafe(no_mangle)]
         extern "C" fn cleanup() -> i32 {
-            $crate::abi::exports::cleanup::<$plugin>()
+            // SAFETY: a host entry point (see above).
+            unsafe { $crate::abi::exports::cleanup::<$plugin>() }
         }
     };
 }
@@ -148,21 +158,24 @@ macro_rules! __export_abi {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
-            use $crate::abi::seed::exports as __seed;
+            use $crate::abi::exports::seed as __seed;
 
             $crate::__export_common!($plugin, $name);
 
             #[unsafe(no_mangle)]
             extern "C" fn http_transport_intercept(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
-                __seed::http_transport_intercept::<$plugin>(cp, cl, rp, rl)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __seed::http_transport_intercept::<$plugin>(cp, cl, rp, rl) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn pre_hook(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
-                __seed::pre_hook::<$plugin>(cp, cl, rp, rl)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __seed::pre_hook::<$plugin>(cp, cl, rp, rl) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn post_hook(cp: u32, cl: u32, rp: u32, rl: u32, ep: u32, el: u32) -> u64 {
-                __seed::post_hook::<$plugin>(cp, cl, rp, rl, ep, el)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __seed::post_hook::<$plugin>(cp, cl, rp, rl, ep, el) }
             }
         };
     };
@@ -179,42 +192,56 @@ macro_rules! __export_abi {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
-            use $crate::abi::single::exports as __single;
+            use $crate::abi::exports::single as __single;
 
             $crate::__export_common!($plugin, $name);
 
+            // `malloc`/`free` of the docs' Rust plugin. Not on WASI: there
+            // wasi-libc owns those symbols (with C signatures), so the build
+            // exports only `plugin_malloc`/`plugin_free`, as the docs' TinyGo
+            // (WASI) plugin does; abi-spec.md, "WASI".
+            #[cfg(not(target_os = "wasi"))]
             #[unsafe(no_mangle)]
             extern "C" fn malloc(size: u32) -> u32 {
-                $crate::abi::exports::plugin_malloc(size)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { $crate::abi::exports::plugin_malloc(size) }
             }
             /// `size` is ignored: the plugin knows every buffer's size.
+            #[cfg(not(target_os = "wasi"))]
             #[unsafe(no_mangle)]
             extern "C" fn free(ptr: u32, _size: u32) {
-                $crate::abi::exports::plugin_free(ptr)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { $crate::abi::exports::plugin_free(ptr) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_pre_hook(ptr: u32, len: u32) -> u64 {
-                __single::http_pre_hook::<$plugin>(ptr, len)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __single::http_pre_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_intercept(ptr: u32, len: u32) -> u64 {
-                __single::http_pre_hook::<$plugin>(ptr, len)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __single::http_pre_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_post_hook(ptr: u32, len: u32) -> u64 {
-                __single::http_post_hook::<$plugin>(ptr, len)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __single::http_post_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_stream_chunk_hook(ptr: u32, len: u32) -> u64 {
-                __single::http_stream_chunk_hook::<$plugin>(ptr, len)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __single::http_stream_chunk_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn pre_hook(ptr: u32, len: u32) -> u64 {
-                __single::pre_hook::<$plugin>(ptr, len)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __single::pre_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn post_hook(ptr: u32, len: u32) -> u64 {
-                __single::post_hook::<$plugin>(ptr, len)
+                // SAFETY: a host entry point (see `__export_common`).
+                unsafe { __single::post_hook::<$plugin>(ptr, len) }
             }
         };
     };

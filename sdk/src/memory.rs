@@ -17,37 +17,20 @@
 //! way the host behaves. `plugin_free` of a pointer that is not in the table
 //! (unknown, interior, already freed or already reclaimed) does nothing.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 /// Packs a pointer and a length into the `u64` the host unpacks as
 /// `(ptr << 32) | len`.
-///
-/// ```
-/// use bifrost_plugin_sdk::memory::{pack, unpack};
-/// assert_eq!(pack(0x10, 3), 0x0000_0010_0000_0003);
-/// assert_eq!(unpack(pack(0x10, 3)), (0x10, 3));
-/// ```
 #[inline]
-pub const fn pack(ptr: u32, len: u32) -> u64 {
+pub(crate) const fn pack(ptr: u32, len: u32) -> u64 {
     ((ptr as u64) << 32) | len as u64
-}
-
-/// Splits a packed `u64` back into `(ptr, len)`; the inverse of [`pack`].
-///
-/// ```
-/// use bifrost_plugin_sdk::memory::unpack;
-/// assert_eq!(unpack(0x0000_0100_0000_0020), (0x100, 0x20));
-/// ```
-#[inline]
-pub const fn unpack(packed: u64) -> (u32, u32) {
-    ((packed >> 32) as u32, packed as u32)
 }
 
 /// One buffer the host knows the address of.
 #[derive(Debug)]
 struct Buffer {
-    /// Owns the allocation. Host-written bytes live in its spare capacity
-    /// (its length stays 0); outputs are fully initialised.
+    /// Owns the allocation, every byte initialised: host buffers are zeroed
+    /// when allocated (the host then overwrites them), outputs are written.
     data: Vec<u8>,
     /// Usable size in bytes, as requested or as written.
     size: usize,
@@ -66,20 +49,8 @@ impl Buffer {
 ///
 /// Addresses are `usize` so the bookkeeping is testable natively; the ABI
 /// layer converts them to and from the host's `u32`.
-///
-/// ```
-/// use bifrost_plugin_sdk::memory::BufferTable;
-/// let mut table = BufferTable::new();
-/// let input = table.alloc(16).unwrap();
-/// let output = table.adopt(b"{}".to_vec());
-/// table.end_call(); // the call that used `input` and produced `output`
-/// assert!(table.contains(input) && table.contains(output));
-/// table.end_call(); // one more call: neither was freed, both are reclaimed
-/// assert_eq!(table.live(), 0);
-/// assert!(!table.free(output)); // a late free is harmless
-/// ```
 #[derive(Debug, Default)]
-pub struct BufferTable {
+pub(crate) struct BufferTable {
     live: Vec<Buffer>,
     generation: u64,
 }
@@ -93,18 +64,21 @@ impl BufferTable {
         }
     }
 
-    /// Allocates `size` writable bytes for the host and returns their address,
-    /// or `None` when memory is exhausted (the host sees `0`).
+    /// Allocates `size` writable bytes for the host, zeroed, and returns their
+    /// address, or `None` when memory is exhausted (the host sees `0`).
     ///
-    /// `size` 0 returns the address of a static, never-freed sentinel: a
-    /// valid, non-null place to write nothing.
+    /// `size` 0 still gets a real, writable byte of its own (freeable like any
+    /// buffer): `0` would read as "exhausted", and a host may write a
+    /// terminator into what it was given.
     pub fn alloc(&mut self, size: usize) -> Option<usize> {
-        if size == 0 {
-            return Some(empty_sentinel());
-        }
         let mut data = Vec::new();
-        data.try_reserve_exact(size).ok()?;
+        data.try_reserve_exact(size.max(1)).ok()?;
+        data.resize(size.max(1), 0);
         self.live.try_reserve(1).ok()?;
+        Some(self.push(data, size))
+    }
+
+    fn push(&mut self, data: Vec<u8>, size: usize) -> usize {
         let buffer = Buffer {
             data,
             size,
@@ -112,7 +86,7 @@ impl BufferTable {
         };
         let address = buffer.address();
         self.live.push(buffer);
-        Some(address)
+        address
     }
 
     /// Hands an output to the host: the table owns it from now on, under the
@@ -124,19 +98,15 @@ impl BufferTable {
     /// every later call trapping too).
     pub fn adopt(&mut self, data: Vec<u8>) -> usize {
         if data.is_empty() {
-            return empty_sentinel();
+            // Never written by the SDK (every output is a JSON object); a
+            // readable non-null address for zero bytes all the same.
+            return self.alloc(0).unwrap_or(1);
         }
         if self.live.try_reserve(1).is_err() {
             return data.leak().as_ptr() as usize;
         }
-        let buffer = Buffer {
-            size: data.len(),
-            data,
-            generation: self.generation,
-        };
-        let address = buffer.address();
-        self.live.push(buffer);
-        address
+        let size = data.len();
+        self.push(data, size)
     }
 
     /// Frees the buffer at `address`. Returns `false`, and does nothing, for an
@@ -153,6 +123,7 @@ impl BufferTable {
     }
 
     /// Whether a buffer starts at `address`.
+    #[cfg(test)]
     pub fn contains(&self, address: usize) -> bool {
         self.live.iter().any(|b| b.address() == address)
     }
@@ -178,31 +149,33 @@ impl BufferTable {
     }
 
     /// Number of live buffers.
+    #[cfg(test)]
     pub fn live(&self) -> usize {
         self.live.len()
     }
-
-    /// Total bytes held by live buffers.
-    pub fn live_bytes(&self) -> usize {
-        self.live.iter().map(|b| b.size).sum()
-    }
-}
-
-/// The address handed out for zero-sized buffers.
-fn empty_sentinel() -> usize {
-    static EMPTY: u8 = 0;
-    &EMPTY as *const u8 as usize
 }
 
 crate::global::global! {
     // wasm32 plugins are single-threaded: this is one table per instance.
-    static TABLE: RefCell<BufferTable> = RefCell::new(BufferTable::new());
+    static TABLE: Cell<BufferTable> = Cell::new(BufferTable::new());
 }
 
-/// Runs `f` on this instance's buffer table.
+/// Runs `f` on this instance's buffer table (never nested).
+///
+/// The table is taken out of its cell for the call and put back after it. If
+/// the call traps half-way (a host's fuel or time limit can stop it at any
+/// instruction), the cell holds an empty table: the next call starts afresh,
+/// and the buffers the lost table held are leaked once. Every later call
+/// still allocates and answers, where a `RefCell` left borrowed would make
+/// each of them trap.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the wasm exports
 pub(crate) fn with_table<R>(f: impl FnOnce(&mut BufferTable) -> R) -> R {
-    TABLE.with(|table| f(&mut table.borrow_mut()))
+    TABLE.with(|cell| {
+        let mut table = cell.take();
+        let result = f(&mut table);
+        cell.set(table);
+        result
+    })
 }
 
 #[cfg(test)]
@@ -210,13 +183,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn zero_sized_allocations_share_a_sentinel_that_is_never_freed() {
+    fn zero_sized_allocations_get_a_writable_byte_of_their_own() {
         let mut table = BufferTable::new();
         let a = table.alloc(0).unwrap();
-        assert_ne!(a, 0);
-        assert_eq!(table.alloc(0), Some(a));
+        let b = table.alloc(0).unwrap();
+        assert!(a != 0 && b != 0 && a != b);
+        assert_eq!(table.live(), 2);
+        assert!(!table.covers(a, 1), "zero usable bytes");
+        assert!(table.free(a));
+    }
+
+    #[test]
+    fn host_buffers_are_zeroed_and_outputs_kept() {
+        let mut table = BufferTable::new();
+        let input = table.alloc(16).unwrap();
+        let output = table.adopt(b"{}".to_vec());
+        let live = |t: &BufferTable, a| {
+            t.live
+                .iter()
+                .find(|b| b.address() == a)
+                .unwrap()
+                .data
+                .clone()
+        };
+        assert_eq!(live(&table, input), [0; 16]);
+        assert_eq!(live(&table, output), b"{}");
+        table.end_call(); // the call that used `input` and produced `output`
+        assert!(table.contains(input) && table.contains(output));
+        table.end_call(); // one more call: neither was freed, both are reclaimed
         assert_eq!(table.live(), 0);
-        assert!(!table.free(a));
+        assert!(!table.free(output), "a late free is harmless");
+    }
+
+    #[test]
+    fn a_table_lost_by_a_trapped_call_is_replaced_by_an_empty_one() {
+        with_table(|t| t.alloc(8));
+        assert_eq!(with_table(|t| t.live()), 1);
+        // What a trap inside `with_table` leaves behind: the table is out of
+        // its cell and never put back.
+        let lost = TABLE.with(Cell::take);
+        std::mem::forget(lost);
+        assert_eq!(with_table(|t| t.live()), 0);
+        assert!(with_table(|t| t.alloc(8)).is_some());
     }
 
     #[test]

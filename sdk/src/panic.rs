@@ -8,10 +8,10 @@
 //! new plugin. The SDK itself does not panic on any input; only plugin code
 //! (or an allocation failure inside it) can.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 crate::global::global! {
-    static LAST_PANIC: RefCell<Option<String>> = RefCell::new(None);
+    static LAST_PANIC: Cell<Option<String>> = Cell::new(None);
 }
 
 /// Installs the recording hook, once. Only on wasm32: natively the test
@@ -31,15 +31,19 @@ pub(crate) fn install_hook() {
 /// Keeps `message` as the last panic.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // called by the wasm32 hook
 pub(crate) fn record(message: String) {
-    LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));
+    LAST_PANIC.with(|last| last.set(Some(message)));
 }
 
 /// The last recorded panic, if any.
 pub(crate) fn last() -> Option<String> {
-    LAST_PANIC.with(|last| last.borrow().clone())
+    LAST_PANIC.with(|last| {
+        let message = last.take();
+        last.set(message.clone());
+        message
+    })
 }
 
 /// Forgets the last panic (a new plugin was built).
 pub(crate) fn clear() {
-    LAST_PANIC.with(|last| *last.borrow_mut() = None);
+    LAST_PANIC.with(|last| last.set(None));
 }

@@ -3,7 +3,7 @@
 //! could not run.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use crate::panic;
 use crate::plugin::{Plugin, PluginError};
@@ -22,7 +22,7 @@ enum Slot {
 }
 
 crate::global::global! {
-    static SLOT: RefCell<Slot> = RefCell::new(Slot::Empty);
+    static SLOT: Cell<Slot> = Cell::new(Slot::Empty);
 }
 
 fn replace(slot: Slot) -> Slot {

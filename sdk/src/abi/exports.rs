@@ -1,22 +1,55 @@
-//! The pointer layer: the bodies of the wasm exports every ABI shares, and the
-//! reading and writing of host buffers. wasm32 only: pointers are 32-bit
-//! offsets into this instance's linear memory.
-
-use std::borrow::Cow;
+//! The pointer layer: the bodies of the wasm exports, and the reading of the
+//! host's `(ptr, len)` ranges. Pointers are 32-bit offsets into this wasm32
+//! instance's linear memory (natively there is none: see [`memory_bytes`]).
+//!
+//! Every function that takes a pointer, or that ends a call, is an `unsafe fn`:
+//! its contract is "called by the host through the export `#[bifrost_plugin]`
+//! generated, never from plugin code and never from inside another export".
+//! That is what makes the borrows below sound: while a hook reads an input
+//! buffer, nothing can free or reuse it, because only the host frees buffers
+//! and the host cannot run while the plugin does (calls into one instance are
+//! serialised, and the plugin's imports, if any, never call back into it).
+//! Safe code cannot call these functions (`sdk/tests/ui/pointer_layer_is_unsafe.rs`
+//! shows the compile error).
 
 use crate::memory::{pack, with_table};
 use crate::Plugin;
 
 use super::Input;
 
+/// The largest input read from memory the plugin did not hand out (which
+/// must be copied first): every real host writes inputs into buffers from
+/// `plugin_malloc`/`malloc`, which are read in place whatever their size.
+pub const MAX_FOREIGN_COPY: usize = 4 * 1024 * 1024;
+
+/// Bytes of linear memory right now.
+#[cfg(target_arch = "wasm32")]
+fn memory_bytes() -> u64 {
+    core::arch::wasm32::memory_size(0) as u64 * 65536
+}
+
+/// Natively there is no linear memory: every non-empty range is refused (the
+/// layer compiles natively only so its signatures are checked there).
+#[cfg(not(target_arch = "wasm32"))]
+fn memory_bytes() -> u64 {
+    0
+}
+
 /// `plugin_malloc(size) -> ptr`: `0` only when memory is exhausted.
-pub fn plugin_malloc(size: u32) -> u32 {
+///
+/// # Safety
+/// Called only by the host through the generated export (see the module docs).
+pub unsafe fn plugin_malloc(size: u32) -> u32 {
     with_table(|t| t.alloc(size as usize)).map_or(0, |address| address as u32)
 }
 
 /// `plugin_free(ptr)`: frees a buffer from `plugin_malloc` or a hook output;
 /// any other pointer (unknown, freed twice, already reclaimed) is ignored.
-pub fn plugin_free(ptr: u32) {
+///
+/// # Safety
+/// Called only by the host through the generated export: a buffer freed
+/// while a hook reads it would leave that hook reading reused memory.
+pub unsafe fn plugin_free(ptr: u32) {
     with_table(|t| t.free(ptr as usize));
 }
 
@@ -27,78 +60,133 @@ pub fn get_name(name: &'static str) -> u64 {
 }
 
 /// `init(config_ptr, config_len) -> i32`; see [`super::init`].
-pub fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
-    let status = with_input(ptr, len, "config", super::init::<P>);
-    end_call();
+///
+/// # Safety
+/// Called only by the host through the generated export.
+pub unsafe fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
+    // SAFETY: the caller's contract is this function's.
+    let status = unsafe { with_input(ptr, len, "config", super::init::<P>) };
+    with_table(|t| t.end_call());
     status
 }
 
 /// `cleanup() -> i32`; see [`super::cleanup`].
-pub fn cleanup<P: Plugin>() -> i32 {
+///
+/// # Safety
+/// Called only by the host through the generated export.
+pub unsafe fn cleanup<P: Plugin>() -> i32 {
     let status = super::cleanup::<P>();
-    end_call();
+    with_table(|t| t.end_call());
     status
 }
 
 /// Runs `f` on the bytes at `[ptr, ptr + len)`, or on the reason they cannot
 /// be read.
-pub fn with_input<R>(ptr: u32, len: u32, what: &str, f: impl FnOnce(Input<'_>) -> R) -> R {
-    match read(ptr, len, what) {
-        Ok(bytes) => f(Ok(&bytes)),
+///
+/// A range inside one live buffer is lent to `f` in place. Any other range is
+/// decided on its addresses alone, before any reference to it exists and
+/// before anything allocates: refused when it is null, outside memory or
+/// larger than [`MAX_FOREIGN_COPY`], else copied out with one raw copy.
+///
+/// # Safety
+/// Called only from an export body, before [`finish`], with no other
+/// `with_input` borrow of the same call able to free anything: the lent bytes
+/// stay valid because only the host frees buffers, and the host cannot run
+/// until the export returns.
+pub unsafe fn with_input<R>(ptr: u32, len: u32, what: &str, f: impl FnOnce(Input<'_>) -> R) -> R {
+    let (address, size) = (ptr as usize, len as usize);
+    match locate(ptr, len, what) {
         Err(reason) => f(Err(reason)),
+        Ok(Place::Empty) => f(Ok(&[])),
+        Ok(Place::Owned) => {
+            // SAFETY: `[address, address + size)` lies inside one live buffer
+            // of the table (checked by `locate`): a live allocation of ours,
+            // fully initialised (buffers are zeroed when allocated, and the
+            // host's writes replace initialised bytes), at most `isize::MAX`
+            // long (it fits in one `Vec`). The slice lives only for `f`; no
+            // `&mut` to those bytes exists, and the buffer cannot be freed or
+            // reclaimed before `f` returns: only `plugin_free` (the host's)
+            // and the end of the call (after this returns) release buffers.
+            let bytes = unsafe { std::slice::from_raw_parts(address as *const u8, size) };
+            f(Ok(bytes))
+        }
+        Ok(Place::Foreign) => match copy_foreign(address, size, what) {
+            Ok(copy) => f(Ok(&copy)),
+            Err(reason) => f(Err(reason)),
+        },
     }
 }
 
-/// The largest input read from memory the plugin did not hand out (which
-/// must be copied first): every real host writes inputs into buffers from
-/// `plugin_malloc`/`malloc`, which are read in place whatever their size.
-pub const MAX_FOREIGN_COPY: usize = 4 * 1024 * 1024;
+/// Where a host range lies.
+enum Place {
+    /// Zero bytes: nothing to read, whatever the pointer.
+    Empty,
+    /// Inside one live buffer of the table.
+    Owned,
+    /// In memory, but not inside a buffer of ours, and small enough to copy.
+    Foreign,
+}
 
-fn read(ptr: u32, len: u32, what: &str) -> Result<Cow<'static, [u8]>, String> {
+/// Decides what a range is from its numbers and the table alone.
+fn locate(ptr: u32, len: u32, what: &str) -> Result<Place, String> {
     if len == 0 {
-        return Ok(Cow::Borrowed(&[]));
+        return Ok(Place::Empty);
     }
     if ptr == 0 {
         return Err(format!("{what} pointer is null"));
     }
-    let memory_bytes = core::arch::wasm32::memory_size(0) as u64 * 65536;
+    let memory = memory_bytes();
     let end = ptr as u64 + len as u64;
-    if end > memory_bytes {
+    if end > memory {
         return Err(format!(
-            "{what} buffer [{ptr}, {end}) lies outside the plugin's {memory_bytes}-byte memory"
+            "{what} buffer [{ptr}, {end}) lies outside the plugin's {memory}-byte memory"
         ));
     }
-    let (address, len) = (ptr as usize, len as usize);
-    // SAFETY: the range is inside linear memory (checked above), and wasm
-    // memory is always readable bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(address as *const u8, len) };
-    if with_table(|t| t.covers(address, len)) {
-        // Inside a live buffer: only `plugin_free` and the end of the call
-        // release it, and neither can happen while the hook runs (the caller
-        // drops the slice before the call ends).
-        Ok(Cow::Borrowed(bytes))
-    } else if len > MAX_FOREIGN_COPY {
+    if with_table(|t| t.covers(ptr as usize, len as usize)) {
+        return Ok(Place::Owned);
+    }
+    if len as usize > MAX_FOREIGN_COPY {
         // Copying any range the host names would let a host that passes
         // stray pointers grow memory call after call (each copy as large as
         // the memory the last one grew).
-        Err(format!(
+        return Err(format!(
             "{what} buffer [{ptr}, {end}) was not allocated by plugin_malloc, and at \
              {len} bytes is too large to copy (limit {MAX_FOREIGN_COPY})"
-        ))
-    } else {
-        // Memory the plugin does not own may be handed out by the allocator
-        // during the hook: copy it before anything allocates.
-        let mut copy = Vec::new();
-        copy.try_reserve_exact(len)
-            .map_err(|_| format!("out of memory copying {len}-byte {what}"))?;
-        copy.extend_from_slice(bytes);
-        Ok(Cow::Owned(copy))
+        ));
     }
+    Ok(Place::Foreign)
+}
+
+/// Copies `size` bytes at `address`, memory the plugin does not own (static
+/// data, the stack, freed heap, pages the host grew itself), without ever
+/// making a reference to it.
+fn copy_foreign(address: usize, size: usize, what: &str) -> Result<Vec<u8>, String> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(size)
+        .map_err(|_| format!("out of memory copying {size}-byte {what}"))?;
+    // SAFETY: the source is `size` bytes of linear memory (bounds checked by
+    // `locate`), which on wasm is always mapped and readable; it is read only
+    // through this raw copy, never through a reference. The destination is
+    // the fresh allocation's spare capacity, `size` bytes. `ptr::copy` (a
+    // memmove) allows the two to overlap: if the host pointed into free heap
+    // memory, the allocator may just have handed part of it out as `copy`,
+    // and then the bytes are whatever it left there (garbage in, a JSON error
+    // out), never undefined behaviour. After the copy all `size` bytes are
+    // initialised, so `set_len` is sound.
+    unsafe {
+        std::ptr::copy(address as *const u8, copy.as_mut_ptr(), size);
+        copy.set_len(size);
+    }
+    Ok(copy)
 }
 
 /// Hands `output` to the host, ends the call (see [`crate::memory`] for what
 /// that reclaims) and returns `(ptr << 32) | len`.
-pub fn finish(output: Vec<u8>) -> u64 {
+///
+/// # Safety
+/// Called only at the end of an export body, after every [`with_input`] of
+/// the call returned: ending the call may reclaim the buffers they lent.
+pub unsafe fn finish(output: Vec<u8>) -> u64 {
     with_table(|t| {
         let len = output.len() as u32;
         let address = t.adopt(output) as u32;
@@ -107,7 +195,89 @@ pub fn finish(output: Vec<u8>) -> u64 {
     })
 }
 
-/// Ends a call that returns no buffer (`init`, `cleanup`).
-fn end_call() {
-    with_table(|t| t.end_call());
+/// The seed ABI's hook exports over pointers.
+pub mod seed {
+    use super::{finish, with_input};
+    use crate::abi::seed;
+    use crate::Plugin;
+
+    /// `http_transport_intercept(ctx_ptr, ctx_len, req_ptr, req_len) -> i64`.
+    ///
+    /// # Safety
+    /// Called only by the host through the generated export.
+    pub unsafe fn http_transport_intercept<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
+        // SAFETY (every block in this module): the caller's contract is the
+        // pointer layer's; the inputs are read before `finish` ends the call.
+        unsafe {
+            let output = with_input(cp, cl, "context", |ctx| {
+                with_input(rp, rl, "request", |req| {
+                    seed::http_transport_intercept::<P>(ctx, req)
+                })
+            });
+            finish(output)
+        }
+    }
+
+    /// `pre_hook(ctx_ptr, ctx_len, req_ptr, req_len) -> i64`.
+    ///
+    /// # Safety
+    /// Called only by the host through the generated export.
+    pub unsafe fn pre_hook<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
+        unsafe {
+            let output = with_input(cp, cl, "context", |ctx| {
+                with_input(rp, rl, "request", |req| seed::pre_hook::<P>(ctx, req))
+            });
+            finish(output)
+        }
+    }
+
+    /// `post_hook(ctx_ptr, ctx_len, resp_ptr, resp_len, err_ptr, err_len) -> i64`.
+    ///
+    /// # Safety
+    /// Called only by the host through the generated export.
+    pub unsafe fn post_hook<P: Plugin>(
+        cp: u32,
+        cl: u32,
+        rp: u32,
+        rl: u32,
+        ep: u32,
+        el: u32,
+    ) -> u64 {
+        unsafe {
+            let output = with_input(cp, cl, "context", |ctx| {
+                with_input(rp, rl, "response", |resp| {
+                    with_input(ep, el, "error", |err| seed::post_hook::<P>(ctx, resp, err))
+                })
+            });
+            finish(output)
+        }
+    }
+}
+
+/// The single-input ABI's hook exports over pointers: one input buffer each.
+pub mod single {
+    use super::{finish, with_input};
+    use crate::Plugin;
+
+    macro_rules! single_input_exports {
+        ($($name:ident),*) => {$(
+            #[doc = concat!("`", stringify!($name), "(ptr, len) -> i64`.")]
+            ///
+            /// # Safety
+            /// Called only by the host through the generated export.
+            pub unsafe fn $name<P: Plugin>(ptr: u32, len: u32) -> u64 {
+                // SAFETY: the caller's contract is the pointer layer's; the
+                // input is read before `finish` ends the call.
+                unsafe { finish(with_input(ptr, len, "input", crate::abi::single::$name::<P>)) }
+            }
+        )*};
+    }
+
+    single_input_exports!(
+        http_pre_hook,
+        http_post_hook,
+        http_stream_chunk_hook,
+        pre_hook,
+        post_hook
+    );
 }

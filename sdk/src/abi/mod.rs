@@ -1,20 +1,22 @@
 //! The host-facing side: what each export does with the host's pointers.
+//! Not part of the documented API: `#[bifrost_plugin]` and the SDK's own
+//! tests call it.
 //!
 //! Every ABI is split in two layers:
 //! - a byte layer (`seed::pre_hook`, …) that turns input bytes into output
 //!   bytes and is tested natively like any Rust function;
-//! - a pointer layer (`exports`), compiled for wasm32 only, that bounds-checks the
-//!   host's `(ptr, len)` pairs, hands the bytes to the byte layer and returns
-//!   the output packed as `(ptr << 32) | len`.
+//! - a pointer layer (`exports`) of `unsafe fn`s that decides what the host's
+//!   `(ptr, len)` pairs point at, hands the bytes to the byte layer and
+//!   returns the output packed as `(ptr << 32) | len`. It is meaningful on
+//!   wasm32 only (natively there is no linear memory and every range is
+//!   refused), but compiles everywhere so that its signatures are checked.
 //!
 //! `#[bifrost_plugin]` generates `#[no_mangle]` functions that call the pointer
 //! layer and nothing else.
 
+pub mod exports;
 pub mod seed;
 pub mod single;
-
-#[cfg(target_arch = "wasm32")]
-pub mod exports;
 
 use crate::json::write::ObjectWriter;
 use crate::types::document::take_deferred_error;

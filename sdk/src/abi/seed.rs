@@ -115,38 +115,3 @@ pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> 
     })();
     post_hook_output(outcome.as_ref().map_err(String::as_str))
 }
-
-/// The seed ABI's exports over pointers; `#[bifrost_plugin]` calls these.
-#[cfg(target_arch = "wasm32")]
-pub mod exports {
-    use crate::abi::exports::{finish, with_input};
-    use crate::Plugin;
-
-    /// `http_transport_intercept(ctx_ptr, ctx_len, req_ptr, req_len) -> i64`.
-    pub fn http_transport_intercept<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
-        let output = with_input(cp, cl, "context", |ctx| {
-            with_input(rp, rl, "request", |req| {
-                super::http_transport_intercept::<P>(ctx, req)
-            })
-        });
-        finish(output)
-    }
-
-    /// `pre_hook(ctx_ptr, ctx_len, req_ptr, req_len) -> i64`.
-    pub fn pre_hook<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
-        let output = with_input(cp, cl, "context", |ctx| {
-            with_input(rp, rl, "request", |req| super::pre_hook::<P>(ctx, req))
-        });
-        finish(output)
-    }
-
-    /// `post_hook(ctx_ptr, ctx_len, resp_ptr, resp_len, err_ptr, err_len) -> i64`.
-    pub fn post_hook<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32, ep: u32, el: u32) -> u64 {
-        let output = with_input(cp, cl, "context", |ctx| {
-            with_input(rp, rl, "response", |resp| {
-                with_input(ep, el, "error", |err| super::post_hook::<P>(ctx, resp, err))
-            })
-        });
-        finish(output)
-    }
-}

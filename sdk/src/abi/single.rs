@@ -385,28 +385,3 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let (response, error) = (response.flatten(), error.flatten());
     post_output(&ctx.to_json(), response.as_deref(), error.as_deref(), "")
 }
-
-/// The single-input ABI's exports over pointers; `#[bifrost_plugin]` calls
-/// these when the `single-input-abi` feature is on.
-#[cfg(target_arch = "wasm32")]
-pub mod exports {
-    use crate::abi::exports::{finish, with_input};
-    use crate::Plugin;
-
-    macro_rules! single_input_exports {
-        ($($name:ident),*) => {$(
-            #[doc = concat!("`", stringify!($name), "(input_ptr, input_len) -> i64`.")]
-            pub fn $name<P: Plugin>(ptr: u32, len: u32) -> u64 {
-                finish(with_input(ptr, len, "input", super::$name::<P>))
-            }
-        )*};
-    }
-
-    single_input_exports!(
-        http_pre_hook,
-        http_post_hook,
-        http_stream_chunk_hook,
-        pre_hook,
-        post_hook
-    );
-}

@@ -12,7 +12,7 @@
 //! reported in the hook's error and never echoed.
 
 use std::borrow::Cow;
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -53,14 +53,14 @@ fn write_object(map: &Map<String, Value>) -> Option<Vec<u8>> {
 
 crate::global::global! {
     /// Why a deferred document failed when the plugin first read it.
-    static DEFERRED_ERROR: RefCell<Option<InputError>> = RefCell::new(None);
+    static DEFERRED_ERROR: Cell<Option<InputError>> = Cell::new(None);
 }
 
 /// Takes the reason a deferred document failed when the plugin read it (since
 /// the last call): the ABI layer then reports it instead of the hook's result,
 /// which was computed from an empty view.
 pub(crate) fn take_deferred_error() -> Option<InputError> {
-    DEFERRED_ERROR.with(|e| e.borrow_mut().take())
+    DEFERRED_ERROR.with(Cell::take)
 }
 
 impl Document {
@@ -136,7 +136,7 @@ impl Document {
             parsed.unwrap_or_else(|error| {
                 self.opaque.set(true);
                 if let Some(error) = error {
-                    DEFERRED_ERROR.with(|e| *e.borrow_mut() = Some(error));
+                    DEFERRED_ERROR.with(|e| e.set(Some(error)));
                 }
                 Map::new()
             })
