@@ -1,6 +1,6 @@
 //! The pointer layer: the bodies of the wasm exports, and the reading of the
 //! host's `(ptr, len)` ranges. Pointers are 32-bit offsets into this wasm32
-//! instance's linear memory (natively there is none: see [`memory_bytes`]).
+//! instance's linear memory (natively there is none: see `memory_bytes`).
 //!
 //! Every function that takes a pointer, or that ends a call, is an `unsafe fn`:
 //! its contract is "called by the host through the export `#[bifrost_plugin]`
@@ -180,7 +180,7 @@ fn copy_foreign(address: usize, size: usize, what: &str) -> Result<Vec<u8>, Stri
     Ok(copy)
 }
 
-/// Hands `output` to the host, ends the call (see [`crate::memory`] for what
+/// Hands `output` to the host, ends the call (see the `memory` module for what
 /// that reclaims) and returns `(ptr << 32) | len`.
 ///
 /// # Safety
