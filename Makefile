@@ -46,6 +46,12 @@ build-test-plugins:
 	cp target/$(TARGET)/release/panicking_plugin.wasm build/test/panicking.wasm
 	$(CARGO) build --release --target $(TARGET) -p bench-guest
 	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest.wasm
+	# Debug builds (debug assertions on) for the soundness probes: undefined
+	# behaviour a release build survives by luck trips their checks.
+	$(CARGO) build --target $(TARGET) -p hello-world
+	cp target/$(TARGET)/debug/hello_world.wasm build/test/hello-world-debug.wasm
+	$(CARGO) build --target $(TARGET) -p hello-world --features single-input-abi
+	cp target/$(TARGET)/debug/hello_world.wasm build/test/hello-world-debug-single-input.wasm
 
 ## bench: sizes, ns per call against the copying limit, memory after BENCH_CALLS
 ## calls; hello-world built with Rust's dlmalloc and with wee_alloc is measured

@@ -109,6 +109,16 @@ impl Guest {
         self.memory.data_size(&self.store)
     }
 
+    /// Grows the guest's memory by `pages` (64 KiB each) from the host's
+    /// side, as a host may before writing a large input; returns the new
+    /// size in bytes.
+    pub fn grow_memory(&mut self, pages: u64) -> Result<usize> {
+        self.memory
+            .grow(&mut self.store, pages)
+            .map_err(|e| Error::Memory(format!("cannot grow memory by {pages} pages: {e}")))?;
+        Ok(self.memory_size())
+    }
+
     /// How buffers are freed.
     pub fn free_mode(&self) -> FreeMode {
         self.free_mode
