@@ -13,7 +13,7 @@
 mod key_set;
 
 use bifrost_plugin_sdk::prelude::*;
-use bifrost_plugin_sdk::serde::{Deserialize, Serialize};
+use bifrost_plugin_sdk::serde::Deserialize;
 
 pub use key_set::KeySet;
 
@@ -45,16 +45,9 @@ pub struct ApiKeyGuard {
     keys: KeySet,
 }
 
-/// The body of a refusal: `{"error": "…"}`.
-#[derive(Serialize)]
-#[serde(crate = "bifrost_plugin_sdk::serde")]
-struct ErrorBody<'a> {
-    error: &'a str,
-}
-
-/// A `401` with `message` as its JSON error body.
+/// A `401` with the JSON body `{"error": message}`.
 fn unauthorized(message: &str) -> HttpPreHook {
-    HttpPreHook::Respond(HttpResponse::json(401, &ErrorBody { error: message }))
+    HttpPreHook::Respond(HttpResponse::json_error(401, message))
 }
 
 #[bifrost_plugin(name = "api-key-guard")]
