@@ -18,10 +18,10 @@ pub fn expand(args: Args, item: Item) -> syn::Result<TokenStream> {
     check_impl(&imp)?;
     hooks::validate(&imp.items)?;
     let self_ty = &imp.self_ty;
-    let name = &args.name;
+    let (name, krate) = (&args.name, &args.krate);
     Ok(quote! {
         #imp
-        ::bifrost_plugin_sdk::__export_abi!(#self_ty, #name);
+        #krate::__export_abi!(#self_ty, #name);
     })
 }
 

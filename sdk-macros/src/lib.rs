@@ -18,6 +18,9 @@ mod hooks;
 /// impl Plugin for HelloWorld { /* … */ }
 /// ```
 ///
+/// A plugin that renamed the dependency says where the SDK is:
+/// `#[bifrost_plugin(name = "…", crate = my_sdk)]`.
+///
 /// See the `bifrost-plugin-sdk` documentation.
 #[proc_macro_attribute]
 pub fn bifrost_plugin(attr: TokenStream, item: TokenStream) -> TokenStream {

@@ -16,6 +16,7 @@ use crate::types::{HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse,
 /// assert!(matches!(check(HttpRequest::default()), HttpPreHook::Respond(_)));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum HttpPreHook {
     /// Let the request through (with any changes, on ABIs that carry them).
     Continue(HttpRequest),
@@ -33,6 +34,7 @@ pub enum HttpPreHook {
 /// assert!(cached.is_short_circuit() && limited.is_short_circuit());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum PreHook {
     /// Send this request to the provider (the one received, possibly changed).
     Continue(LlmRequest),
@@ -63,6 +65,7 @@ impl PreHook {
 /// assert!(failed.response.is_none());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PostHook {
     /// The response, if any.
     pub response: Option<LlmResponse>,
@@ -71,6 +74,19 @@ pub struct PostHook {
 }
 
 impl PostHook {
+    /// Passes on `response` and `error` as they are (or as the hook changed
+    /// them): what a post hook that only observes returns.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::{LlmResponse, PostHook};
+    /// let response = Some(LlmResponse::chat("gpt-4o-mini", "Hi"));
+    /// let outcome = PostHook::new(response.clone(), None);
+    /// assert_eq!(outcome.response, response);
+    /// ```
+    pub fn new(response: Option<LlmResponse>, error: Option<LlmError>) -> Self {
+        PostHook { response, error }
+    }
+
     /// Answer with `response` and no error.
     pub fn respond(response: LlmResponse) -> Self {
         PostHook {
@@ -103,6 +119,7 @@ impl PostHook {
 /// assert_eq!(redact(chunk), StreamChunkHook::Skip);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum StreamChunkHook {
     /// Send this chunk to the client (the one received, possibly changed).
     Continue(StreamChunk),

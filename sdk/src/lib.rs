@@ -86,7 +86,9 @@ pub use types::{ChatMessageRef, Choice, RequestKind, ResponseKind, TextMut, Usag
 /// # fn main() {}
 /// ```
 ///
-/// `name` is required: it is what `get_name` returns. The attribute goes on
+/// `name` is required: it is what `get_name` returns. A plugin that renamed
+/// the dependency in its `Cargo.toml` (`sdk = { package =
+/// "bifrost-plugin-sdk", … }`) says so with `crate = sdk`. The attribute goes on
 /// an `impl Plugin for YourType` block; every other item is a compile error.
 /// The exports exist only when compiling for `wasm32`, so the same crate
 /// builds and unit-tests natively.

@@ -118,7 +118,7 @@ pub trait Plugin: Sized + 'static {
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
         let _ = ctx;
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 
     /// Runs when the host unloads the plugin. An `Err` makes `cleanup`

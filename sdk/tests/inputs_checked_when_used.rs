@@ -28,7 +28,7 @@ impl Plugin for Reader {
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
         let _ = response.as_ref().and_then(LlmResponse::model);
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 }
 

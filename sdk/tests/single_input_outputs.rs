@@ -76,7 +76,7 @@ impl Plugin for Decider {
                 "fallback",
                 "recovered",
             ))),
-            (response, error) => Ok(PostHook { response, error }),
+            (response, error) => Ok(PostHook::new(response, error)),
         }
     }
 }

@@ -54,7 +54,7 @@ impl Plugin for Shouter {
         if let Some(response) = response.as_mut() {
             shout(response.texts_mut());
         }
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 }
 

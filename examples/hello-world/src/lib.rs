@@ -61,6 +61,6 @@ impl Plugin for HelloWorld {
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
         ctx.set("from-post-hook", "456");
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 }

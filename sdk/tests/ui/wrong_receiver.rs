@@ -14,7 +14,7 @@ impl Plugin for P {
         response: Option<LlmResponse>,
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 }
 

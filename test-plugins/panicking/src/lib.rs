@@ -3,7 +3,7 @@
 //! context (`calls`), so tests can see state survive or be rebuilt. With the
 //! configuration `{"panic_in_cleanup": true}` its `cleanup` panics.
 
-use bifrost_plugin_sdk::prelude::*;
+use sdk::prelude::*;
 
 /// Counts pre-hook calls since `init`.
 pub struct Panicking {
@@ -11,9 +11,10 @@ pub struct Panicking {
     panic_in_cleanup: bool,
 }
 
-#[bifrost_plugin(name = "panicking")]
+// The SDK is a dependency renamed `sdk`: the attribute is told where it is.
+#[bifrost_plugin(name = "panicking", crate = sdk)]
 impl Plugin for Panicking {
-    type Config = bifrost_plugin_sdk::serde_json::Value;
+    type Config = sdk::serde_json::Value;
 
     fn init(config: Self::Config) -> Result<Self, PluginError> {
         Ok(Panicking {
