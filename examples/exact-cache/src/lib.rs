@@ -111,7 +111,7 @@ impl Plugin for ExactCache {
         if let (Some(identity), Some(response), None) = (identity, &response, &error) {
             self.responses.put(identity, response.clone());
         }
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 }
 
@@ -140,7 +140,7 @@ mod tests {
         match cache.pre_hook(&mut context(id), req).unwrap() {
             PreHook::Continue(_) => None,
             PreHook::Respond(response) => Some(response),
-            PreHook::Fail(error) => panic!("failed: {error:?}"),
+            other => panic!("unexpected outcome: {other:?}"),
         }
     }
 
