@@ -119,7 +119,7 @@ test: build build-test-plugins examples
 ## fuzz: feed mutated and arbitrary bytes to every export of both builds
 ## (FUZZ_SECONDS, default 600; FUZZ_SEED to replay a run)
 FUZZ_SECONDS ?= 600
-fuzz: build
+fuzz: build build-test-plugins
 	$(CARGO) run -p bifrost-plugin-fuzz -- --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 ## scenarios: every example's scenario files (examples/*/scenarios/*.json),

@@ -4,7 +4,12 @@
 //! export (`plugin_malloc`/`plugin_free`, and the single-input build's
 //! `malloc`/`free(ptr, size)`) on sizes and pointers of every kind (zero,
 //! huge, unknown, freed twice), `init` with arbitrary configuration bytes and
-//! pointers, `cleanup` followed by `init`, and `get_name`.
+//! pointers, `cleanup` followed by `init`, and `get_name`. Hosts that name
+//! ranges the plugin does not own (freed inputs, ranges straddling live
+//! buffers, static data, the top of memory) are in the mix, and the debug
+//! builds of hello-world (`make build-test-plugins`, debug assertions on) are
+//! fuzzed beside the release builds, so undefined behaviour that a release
+//! build survives by luck traps and is found.
 //!
 //! Properties: no call traps; every hook output is a JSON object with exactly
 //! the hook's output keys, a string error field, boolean flags consistent
@@ -139,14 +144,16 @@ enum Step {
     Hook,
     Allocator,
     BogusPointers,
+    StrayRanges,
     Lifecycle,
     Name,
 }
 
-const STEPS: [Step; 5] = [
+const STEPS: [Step; 6] = [
     Step::Hook,
     Step::Allocator,
     Step::BogusPointers,
+    Step::StrayRanges,
     Step::Lifecycle,
     Step::Name,
 ];
@@ -248,17 +255,24 @@ fn parse_args() -> Result<Options, String> {
     Ok(options)
 }
 
-/// Both hello-world builds, each under the three free behaviours.
+/// Both hello-world builds, release and debug, each under the three free
+/// behaviours.
 fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
     let mut targets = Vec::new();
     for (file, hooks, single_input) in [
         ("hello-world.wasm", SEED_HOOKS, false),
         ("hello-world-single-input.wasm", SINGLE_INPUT_HOOKS, true),
+        ("test/hello-world-debug.wasm", SEED_HOOKS, false),
+        (
+            "test/hello-world-debug-single-input.wasm",
+            SINGLE_INPUT_HOOKS,
+            true,
+        ),
     ] {
         let path = build_dir.join(file);
         let wasm = std::fs::read(&path).map_err(|e| {
             format!(
-                "cannot read {} ({e}): run `make build` first",
+                "cannot read {} ({e}): run `make build build-test-plugins` first",
                 path.display()
             )
         })?;
@@ -292,7 +306,8 @@ fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
 fn pick_step(rng: &mut Rng) -> Step {
     match rng.below(20) {
         0 | 1 => Step::Allocator,
-        2 | 3 => Step::BogusPointers,
+        2 => Step::BogusPointers,
+        3 => Step::StrayRanges,
         4 => Step::Lifecycle,
         5 => Step::Name,
         _ => Step::Hook,
@@ -305,6 +320,7 @@ fn step(rng: &mut Rng, target: &mut Target, kind: Step) -> Result<(), String> {
         Step::Hook => hook_call(rng, target)?,
         Step::Allocator => allocator_traffic(rng, target)?,
         Step::BogusPointers => bogus_pointers(rng, target)?,
+        Step::StrayRanges => stray_ranges(rng, target)?,
         Step::Lifecycle => lifecycle(rng, target)?,
         Step::Name => name(rng, target)?,
     }
@@ -692,6 +708,59 @@ fn bogus_pointers(rng: &mut Rng, target: &mut Target) -> Result<(), String> {
         .read_packed(hook.export, packed)
         .map_err(|e| format!("{e} (args {args:?})"))?;
     check_output(hook, &output).map_err(|e| format!("{e} (args {args:?})"))
+}
+
+/// A hook called on a plausible input that sits where the plugin does not
+/// expect it: freed (perhaps reused), shifted across its buffer's ends, in
+/// static data, or at the top of memory.
+fn stray_ranges(rng: &mut Rng, target: &mut Target) -> Result<(), String> {
+    let hook = rng.pick(target.hooks);
+    let input = match target.single_input {
+        true => mutate::envelope(rng),
+        false => mutate::input(rng),
+    };
+    let len = (input.len() as u32).max(1);
+    let ptr = malloc_any(rng, target, len)?;
+    if ptr == 0 {
+        return Err(format!("allocating a {len}-byte input failed"));
+    }
+    target.guest.write(ptr, &input).map_err(|e| e.to_string())?;
+    let memory = target.guest.memory_size() as u32;
+    let shift = rng.below(16) as u32;
+    let (start, size) = match rng.below(6) {
+        0 => {
+            free_any(rng, target, ptr, len)?;
+            if rng.one_in(2) {
+                let size = rng.below(256) as u32;
+                malloc_any(rng, target, size)?; // reuse it
+            }
+            (ptr, len)
+        }
+        1 => (ptr + shift.min(len - 1), len), // ends beyond the buffer
+        2 => (ptr.saturating_sub(shift + 1), len), // starts before it
+        3 => {
+            let packed = target
+                .guest
+                .call("get_name", &[])
+                .map_err(|e| e.to_string())?;
+            ((packed as u64 >> 32) as u32, len) // static data
+        }
+        4 => (memory - len.min(memory - 1), len), // the top of memory
+        _ => (memory - len.min(memory - 1), len + shift), // past it
+    };
+    // The same range in every buffer of the hook: each is read on its own.
+    let args: Vec<i32> = (0..hook.buffers)
+        .flat_map(|_| [start as i32, size as i32])
+        .collect();
+    let packed = target
+        .guest
+        .call(hook.export, &args)
+        .map_err(|e| format!("{e} (range [{start}, +{size}))"))?;
+    let output = target
+        .guest
+        .read_packed(hook.export, packed)
+        .map_err(|e| format!("{e} (range [{start}, +{size}))"))?;
+    check_output(hook, &output).map_err(|e| format!("{e} (range [{start}, +{size}))"))
 }
 
 #[cfg(test)]
