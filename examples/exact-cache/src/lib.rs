@@ -29,28 +29,54 @@ pub struct Config {
     pub max_entries: Option<usize>,
 }
 
+/// A least-recently-used map that holds at most `cap` entries. It grows as
+/// it is filled: `LruCache::new(cap)` would reserve room for `cap` entries at
+/// once, so a large `max_entries` would take memory (or abort) at `init`.
+struct Bounded<V> {
+    map: LruCache<String, V>,
+    cap: usize,
+}
+
+impl<V> Bounded<V> {
+    fn new(cap: NonZeroUsize) -> Self {
+        Bounded {
+            map: LruCache::unbounded(),
+            cap: cap.get(),
+        }
+    }
+
+    /// Inserts (or refreshes) `key`, evicting the least recently used entry
+    /// when that makes one too many.
+    fn put(&mut self, key: String, value: V) {
+        self.map.put(key, value);
+        if self.map.len() > self.cap {
+            self.map.pop_lru();
+        }
+    }
+}
+
 /// The cache and the requests waiting for their response.
 pub struct ExactCache {
     /// Request identity → the response it got.
-    responses: LruCache<String, LlmResponse>,
+    responses: Bounded<LlmResponse>,
     /// `request_id` → identity, for requests sent on to the provider.
-    pending: LruCache<String, String>,
+    pending: Bounded<String>,
 }
 
 impl ExactCache {
     /// How many responses are cached.
     pub fn len(&self) -> usize {
-        self.responses.len()
+        self.responses.map.len()
     }
 
     /// Whether no response is cached.
     pub fn is_empty(&self) -> bool {
-        self.responses.is_empty()
+        self.responses.map.is_empty()
     }
 
     /// How many requests wait for their response.
     pub fn pending(&self) -> usize {
-        self.pending.len()
+        self.pending.map.len()
     }
 }
 
@@ -81,8 +107,8 @@ impl Plugin for ExactCache {
         }
         .map_err(PluginError::new)?;
         Ok(ExactCache {
-            responses: LruCache::new(capacity),
-            pending: LruCache::new(capacity),
+            responses: Bounded::new(capacity),
+            pending: Bounded::new(capacity),
         })
     }
 
@@ -91,7 +117,7 @@ impl Plugin for ExactCache {
             return Ok(PreHook::Continue(req));
         }
         let identity = req.identity();
-        if let Some(response) = self.responses.get(&identity) {
+        if let Some(response) = self.responses.map.get(&identity) {
             return Ok(PreHook::Respond(response.clone()));
         }
         // Without a request_id the response cannot be matched to it later.
@@ -107,7 +133,7 @@ impl Plugin for ExactCache {
         response: Option<LlmResponse>,
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
-        let identity = ctx.request_id().and_then(|id| self.pending.pop(id));
+        let identity = ctx.request_id().and_then(|id| self.pending.map.pop(id));
         if let (Some(identity), Some(response), None) = (identity, &response, &error) {
             self.responses.put(identity, response.clone());
         }
@@ -223,6 +249,14 @@ mod tests {
         assert_eq!(cache.pending(), 3);
         answer(&mut cache, "99", "the newest is still waiting");
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn a_huge_max_entries_reserves_nothing_up_front() {
+        let mut cache = cache(usize::MAX);
+        ask(&mut cache, "r1", chat("Hi"));
+        answer(&mut cache, "r1", "Hello!");
+        assert!(ask(&mut cache, "r2", chat("Hi")).is_some());
     }
 
     #[test]

@@ -196,6 +196,18 @@ fn memory_stays_bounded_when_the_host_never_calls_post_hook() {
 }
 
 #[test]
+fn a_huge_max_entries_is_accepted_without_reserving_memory() {
+    for features in ABIS {
+        let (mut guest, status) = load(features, r#"{"max_entries":4294967295}"#);
+        assert_eq!(status, 0, "{features:?}");
+        assert!(guest.memory_size() < 4 << 20, "{}", guest.memory_size());
+        ask(&mut guest, "r1", &chat("Hi"));
+        answer(&mut guest, "r1", &reply("Hello"));
+        assert!(ask(&mut guest, "r2", &chat("Hi")).is_some());
+    }
+}
+
+#[test]
 fn config_errors_name_max_entries() {
     for features in ABIS {
         for config in [
