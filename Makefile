@@ -79,7 +79,8 @@ build-optimized: build
 ## examples: every example for both ABIs, build/examples/<name>.wasm (seed)
 ## and build/examples/<name>-single-input.wasm, one cargo run per ABI; then a
 ## size table (and sizes after wasm-opt -Oz, under build/examples/wasm-opt/,
-## when binaryen is installed)
+## when binaryen is installed and OZ is not 0)
+OZ ?= 1
 examples:
 	$(CARGO) build --release --target $(TARGET) $(addprefix -p ,$(EXAMPLES))
 	@mkdir -p build/examples
@@ -91,8 +92,9 @@ examples:
 	@for name in $(EXAMPLES); do \
 		cp target/$(TARGET)/release/$$(echo $$name | tr - _).wasm build/examples/$$name-single-input.wasm; \
 	done
-	@opt=$$(command -v wasm-opt); mkdir -p build/examples/wasm-opt; \
-	if [ -z "$$opt" ]; then echo "wasm-opt is not installed (apt-get install binaryen): no -Oz column"; fi; \
+	@opt=$$([ "$(OZ)" = 0 ] || command -v wasm-opt); mkdir -p build/examples/wasm-opt; \
+	if [ "$(OZ)" = 0 ]; then echo "OZ=0: no -Oz column"; \
+	elif [ -z "$$opt" ]; then echo "wasm-opt is not installed (apt-get install binaryen): no -Oz column"; fi; \
 	printf '%-20s %12s %20s' example "seed (B)" "single-input (B)"; \
 	if [ -n "$$opt" ]; then printf ' %14s %22s' "seed -Oz (B)" "single-input -Oz (B)"; fi; echo; \
 	for name in $(EXAMPLES); do \
@@ -110,9 +112,11 @@ examples:
 	done
 
 ## test: build the plugin, run every test (unit, doc, real-runtime conformance), then lint
+## (the examples are built once, without wasm-opt: sizes are not tested)
+test: OZ := 0
 test: build build-test-plugins examples
 	$(CARGO) test --workspace
-	$(MAKE) scenarios
+	$(RUN_SCENARIOS)
 	$(MAKE) fuzz FUZZ_SECONDS=30
 	$(MAKE) lint
 
@@ -124,8 +128,9 @@ fuzz: build build-test-plugins
 
 ## scenarios: every example's scenario files (examples/*/scenarios/*.json),
 ## multi-call sequences on one instance, through `bifrost-plugin test`
+RUN_SCENARIOS = $(CARGO) run -q -p bifrost-plugin-cli -- test $(wildcard examples/*/scenarios/*.json)
 scenarios: build examples
-	$(CARGO) run -q -p bifrost-plugin-cli -- test $(wildcard examples/*/scenarios/*.json)
+	$(RUN_SCENARIOS)
 
 ## lint: clippy (native and wasm32) and rustdoc with warnings as errors, and rustfmt
 lint:
