@@ -91,7 +91,13 @@ impl Document {
     pub(crate) fn deferred(bytes: &[u8], what: &'static str) -> Result<Self, InputError> {
         let trimmed = bytes.trim_ascii();
         if !trimmed.starts_with(b"{") {
-            return Err(InputError::not_object(what, trimmed));
+            // Not an object: the whole check says whether it is another
+            // kind of JSON value or not JSON at all (`hello`). Only failing
+            // inputs pay for it.
+            return Err(match check_object(bytes, what) {
+                Err(error) => error,
+                Ok(()) => InputError::not_object(what, trimmed),
+            });
         }
         if !trimmed.ends_with(b"}") {
             return Err(InputError::new(format!(
@@ -509,6 +515,16 @@ mod tests {
         assert_eq!(err(b" [1] "), "request must be a JSON object, got an array");
         assert_eq!(err(b"null"), "request must be a JSON object, got null");
         assert_eq!(err(br#"{"a":1"#), "request is not a complete JSON object");
+        // Text that is no JSON value at all is said to be so, not taken
+        // for a number.
+        for text in ["hello", "x", "Hello}", "-"] {
+            assert!(
+                err(text.as_bytes()).starts_with("request is not valid JSON: "),
+                "{text}: {}",
+                err(text.as_bytes())
+            );
+        }
+        assert_eq!(err(b"12"), "request must be a JSON object, got a number");
     }
 
     #[test]
