@@ -199,6 +199,11 @@ fn has_error_must_be_a_boolean_or_absent() {
         out["hook_error"],
         "input field `has_error` must be a boolean"
     );
+    // The envelope is still an object: what it holds is echoed.
+    assert_eq!(
+        (out["context"].clone(), out["response"].clone()),
+        (json!({"k": 1}), json!({"id": "r"}))
+    );
     let input = json!({"context": {"k": 1}, "response": {"id": "r"}, "has_error": null});
     let out = call(single::post_hook::<Decider>, input);
     assert_eq!(
@@ -232,5 +237,23 @@ fn an_envelope_key_given_twice_is_an_input_error() {
         out["error"],
         "input is not valid JSON: duplicate field `request`"
     );
+    // Which request was meant is unknown, so neither is echoed; the
+    // context, given once, is.
     assert_eq!(out["request"], Value::Null);
+    let input = br#"{"context":{"k":1},"request":{"model":"a"},"request":{"model":"b"}}"#;
+    let out: Value = serde_json::from_slice(&single::pre_hook::<Decider>(Ok(input))).unwrap();
+    assert_eq!(
+        (&out["context"], &out["request"]),
+        (&json!({"k": 1}), &Value::Null)
+    );
+    let input = br#"{"context":{"k":1},"context":{"k":2},"request":{"model":"a"}}"#;
+    let out: Value = serde_json::from_slice(&single::pre_hook::<Decider>(Ok(input))).unwrap();
+    assert_eq!(
+        (&out["context"], &out["request"]),
+        (&json!({}), &json!({"model": "a"}))
+    );
+    assert_eq!(
+        out["error"],
+        "input is not valid JSON: duplicate field `context`"
+    );
 }

@@ -38,21 +38,26 @@ struct Envelope<'a> {
     checked: bool,
 }
 
-/// The input's envelope, or an empty one and the reason the input is
-/// unusable (the failure output then echoes nothing).
+/// The input's envelope and whether it is usable. An input that is not a
+/// JSON object gives an empty envelope (the failure output then echoes
+/// nothing); one that is an object but breaks the envelope's own rules (a
+/// key read here given twice, a `has_error` that is not a boolean) gives
+/// every value it holds once, so the failure output still echoes them.
 fn envelope(input: Input<'_>) -> (Envelope<'_>, Result<(), String>) {
     match parse_envelope(input) {
-        Ok(env) => (env, Ok(())),
+        Ok((env, None)) => (env, Ok(())),
+        Ok((env, Some(reason))) => (env, Err(reason)),
         Err(reason) => (Envelope::default(), Err(reason)),
     }
 }
 
 /// Checks the whole input in one pass (its values may nest [`MAX_DEPTH`]
-/// levels below it), then picks out the fields. An input that is JSON but
-/// holds a value the SDK cannot take (a lone surrogate escape, a number
-/// beyond `f64`, deep nesting) is still read: that value fails when used, and
-/// the rest (the context above all) is echoed.
-fn parse_envelope(input: Input<'_>) -> Result<Envelope<'_>, String> {
+/// levels below it), then picks out the fields, with the first problem of
+/// the envelope itself, if any. An input that is JSON but holds a value the
+/// SDK cannot take (a lone surrogate escape, a number beyond `f64`, deep
+/// nesting) is still read: that value fails when used, and the rest (the
+/// context above all) is echoed.
+fn parse_envelope(input: Input<'_>) -> Result<(Envelope<'_>, Option<String>), String> {
     let bytes = required(input, "input")?;
     let checked = match validate_nested(bytes, MAX_DEPTH + 1) {
         Ok(kind) => Ok(kind).map(|kind| (kind, true)),
@@ -70,41 +75,68 @@ fn parse_envelope(input: Input<'_>) -> Result<Envelope<'_>, String> {
         checked,
         ..Envelope::default()
     };
+    const KEYS: [&str; 6] = [
+        "context",
+        "request",
+        "response",
+        "error",
+        "chunk",
+        "has_error",
+    ];
     let mut seen = [false; 6];
+    let mut twice = [false; 6];
+    let mut problem = None;
     for (key, value) in members(bytes) {
-        const KEYS: [&str; 6] = [
-            "context",
-            "request",
-            "response",
-            "error",
-            "chunk",
-            "has_error",
-        ];
-        if let Some(i) = KEYS.iter().position(|k| *k == key) {
-            if std::mem::replace(&mut seen[i], true) {
-                return Err(format!("input is not valid JSON: duplicate field `{key}`"));
-            }
+        let Some(i) = KEYS.iter().position(|k| *k == key) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            twice[i] = true;
+            problem
+                .get_or_insert_with(|| format!("input is not valid JSON: duplicate field `{key}`"));
         }
-        let field = match key.as_str() {
-            "context" => &mut env.context,
-            "request" => &mut env.request,
-            "response" => &mut env.response,
-            "error" => &mut env.error,
-            "chunk" => &mut env.chunk,
-            "has_error" => {
+        let field = match i {
+            0 => &mut env.context,
+            1 => &mut env.request,
+            2 => &mut env.response,
+            3 => &mut env.error,
+            4 => &mut env.chunk,
+            _ => {
                 env.has_error = match value {
                     b"true" => Some(true),
                     b"false" => Some(false),
                     b"null" => None,
-                    _ => return Err("input field `has_error` must be a boolean".into()),
+                    _ => {
+                        problem.get_or_insert_with(|| {
+                            "input field `has_error` must be a boolean".into()
+                        });
+                        None
+                    }
                 };
                 continue;
             }
-            _ => continue,
         };
         *field = (value != b"null").then_some(value);
     }
-    Ok(env)
+    // Which of two values was meant is unknown: neither is echoed.
+    for (i, field) in [
+        &mut env.context,
+        &mut env.request,
+        &mut env.response,
+        &mut env.error,
+        &mut env.chunk,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if twice[i] {
+            *field = None;
+        }
+    }
+    if twice[5] {
+        env.has_error = None;
+    }
+    Ok((env, problem))
 }
 
 fn raw(value: Option<&[u8]>) -> &[u8] {
