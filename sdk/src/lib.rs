@@ -53,6 +53,7 @@ mod base64;
 mod global;
 pub mod hooks;
 mod json;
+mod marker;
 // Natively only the unit tests use it: the exports are wasm32-only.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod memory;
