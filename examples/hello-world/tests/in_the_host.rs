@@ -6,6 +6,12 @@ use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
 
 fn load(features: &[&str]) -> Guest {
     let wasm = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
+    let unchecked = features.contains(&"unchecked-echo");
+    assert_eq!(
+        marker(&std::fs::read(&wasm).unwrap()),
+        format!(r#"{{"sdk":"0.1.0","unchecked_echo":{unchecked}}}"#),
+        "the module says whether it checks what it echoes (abi-spec 1.2)"
+    );
     let mut guest = Guest::from_file(&wasm, FreeMode::All).unwrap();
     let abi = guest.abi().expect("the exports show the ABI");
     assert_eq!(validate(guest.info(), abi), [], "{features:?}");
@@ -14,18 +20,38 @@ fn load(features: &[&str]) -> Guest {
     guest
 }
 
+/// The content of the module's `bifrost-plugin-sdk` custom section.
+fn marker(wasm: &[u8]) -> String {
+    let sections: Vec<String> = wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .filter_map(|payload| match payload.unwrap() {
+            wasmparser::Payload::CustomSection(s) if s.name() == "bifrost-plugin-sdk" => {
+                Some(String::from_utf8(s.data().to_vec()).unwrap())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sections.len(), 1, "one marker section");
+    sections[0].clone()
+}
+
+/// Spacing and key order a re-serialised request would lose.
+const REQUEST: &str = r#"{ "model":"gpt-4o-mini", "messages":[], "temperature":1.50 }"#;
+
 fn request() -> HookInput {
     HookInput::new()
         .with_context(r#"{"request_id":"r1"}"#)
-        .with_request(r#"{"model":"gpt-4o-mini","messages":[]}"#)
+        .with_request(REQUEST)
 }
 
 #[test]
-fn seed_build_passes_the_request_through() {
+fn seed_build_passes_the_request_through_byte_for_byte() {
     let mut guest = load(&[]);
     let output = guest.call_hook(Hook::PreHook, &request()).unwrap();
-    assert_eq!(output.plugin_error(), None);
-    assert_eq!(output.json()["request"]["model"], "gpt-4o-mini");
+    assert_eq!(
+        String::from_utf8_lossy(output.raw()),
+        format!(r#"{{"request":{REQUEST},"short_circuit":null,"error":""}}"#)
+    );
     assert_eq!(guest.cleanup().unwrap(), 0);
 }
 
@@ -33,13 +59,14 @@ fn seed_build_passes_the_request_through() {
 fn single_input_build_passes_the_request_through_and_marks_the_context() {
     let mut guest = load(&["single-input-abi"]);
     let output = guest.call_hook(Hook::PreHook, &request()).unwrap();
-    assert_eq!(output.plugin_error(), None);
-    assert_eq!(output.json()["request"]["model"], "gpt-4o-mini");
-    let context = output
-        .context()
-        .expect("single-input outputs carry the context");
-    assert_eq!(context["from-pre-hook"], "789");
-    assert_eq!(context["request_id"], "r1");
+    // The host's context key and value come back as sent, next to the mark.
+    assert_eq!(
+        String::from_utf8_lossy(output.raw()),
+        format!(
+            r#"{{"context":{{"from-pre-hook":"789","request_id":"r1"}},"request":{REQUEST},"short_circuit":null,"has_short_circuit":false,"error":""}}"#
+        )
+    );
+    assert_eq!(guest.cleanup().unwrap(), 0);
 }
 
 #[test]

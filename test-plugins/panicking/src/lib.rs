@@ -1,7 +1,10 @@
 //! A test plugin: its `pre_hook` panics when the model is `"panic"`, fails
 //! with an error when it is `"fail"`, and otherwise counts calls in the
-//! context (`calls`), so tests can see state survive or be rebuilt. With the
-//! configuration `{"panic_in_cleanup": true}` its `cleanup` panics.
+//! context (`calls`), so tests can see state survive or be rebuilt. It reads
+//! every request (its model), so a request that does not parse fails when
+//! read. Its configuration is typed: `{"panic_in_cleanup": true}` makes its
+//! `cleanup` panic, `{"init_error": "…"}` makes `init` fail with that message
+//! and `{"cleanup_error": "…"}` makes `cleanup` fail with it.
 
 use sdk::prelude::*;
 
@@ -9,17 +12,31 @@ use sdk::prelude::*;
 pub struct Panicking {
     calls: u64,
     panic_in_cleanup: bool,
+    cleanup_error: Option<String>,
+}
+
+/// What the tests ask of the plugin; every field optional.
+#[derive(sdk::serde::Deserialize, Default)]
+#[serde(crate = "sdk::serde", default)]
+pub struct Config {
+    panic_in_cleanup: bool,
+    init_error: Option<String>,
+    cleanup_error: Option<String>,
 }
 
 // The SDK is a dependency renamed `sdk`: the attribute is told where it is.
 #[bifrost_plugin(name = "panicking", crate = sdk)]
 impl Plugin for Panicking {
-    type Config = sdk::serde_json::Value;
+    type Config = Config;
 
-    fn init(config: Self::Config) -> Result<Self, PluginError> {
+    fn init(config: Config) -> Result<Self, PluginError> {
+        if let Some(message) = config.init_error {
+            return Err(PluginError::new(message));
+        }
         Ok(Panicking {
             calls: 0,
-            panic_in_cleanup: config["panic_in_cleanup"] == true,
+            panic_in_cleanup: config.panic_in_cleanup,
+            cleanup_error: config.cleanup_error,
         })
     }
 
@@ -27,7 +44,10 @@ impl Plugin for Panicking {
         if self.panic_in_cleanup {
             panic!("the plugin author's cleanup bug");
         }
-        Ok(())
+        match self.cleanup_error.take() {
+            Some(message) => Err(PluginError::new(message)),
+            None => Ok(()),
+        }
     }
 
     fn pre_hook(&mut self, ctx: &mut Context, mut req: LlmRequest) -> Result<PreHook, PluginError> {
