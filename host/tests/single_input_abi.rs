@@ -419,12 +419,11 @@ fn the_allocator_exports_are_defined_for_every_argument() {
         ("free", &[guest.memory_size() as i32, 1]),
         ("plugin_free", &[0]),
     ];
+    for free in ["free", "plugin_free"] {
+        assert!(returns_nothing(&guest, free), "{free} returns nothing");
+    }
     for (free, args) in frees {
-        assert_eq!(
-            guest.call(free, args).unwrap(),
-            0,
-            "{free}{args:?} returns nothing"
-        );
+        guest.call(free, args).unwrap(); // no trap
     }
     assert_eq!(guest.read(live.0, live.1).unwrap(), input, "the live input");
     for malloc in ["malloc", "plugin_malloc"] {

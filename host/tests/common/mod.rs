@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use bifrost_plugin_host::{FreeMode, Guest, Hook};
+use bifrost_plugin_host::{ExportType, FreeMode, Guest, Hook};
 use serde_json::Value;
 
 /// The hello-world plugin built by `make build` (override with
@@ -174,4 +174,10 @@ pub fn overlaps((a, a_len): (u32, u32), (b, b_len): (u32, u32)) -> bool {
 /// Whether `haystack` contains `needle` verbatim.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Whether `export` is a function that returns nothing, read from its type
+/// (a call's result cannot show it: the host reads "no result" as 0).
+pub fn returns_nothing(guest: &Guest, export: &str) -> bool {
+    matches!(guest.info().export(export), Some(ExportType::Func(_, results)) if results.is_empty())
 }
