@@ -182,7 +182,7 @@ fn run_calls_every_single_input_hook() {
         ("http-pre-hook", "from-http", vec!["--request", "{}"]),
         (
             "http-post-hook",
-            "k",
+            "from-http-post",
             vec!["--request", "{}", "--response", "{}"],
         ),
         (
@@ -200,7 +200,9 @@ fn run_calls_every_single_input_hook() {
         let (code, stdout, stderr) = cli(&args);
         assert_eq!(code, 0, "{hook}: {stderr}");
         let output: Value = serde_json::from_str(&stdout).unwrap();
+        // The key the plugin set in this hook, next to the host's.
         assert!(output["context"].get(key).is_some(), "{hook}: {stdout}");
+        assert_eq!(output["context"]["k"], 1, "{hook}: {stdout}");
     }
 }
 

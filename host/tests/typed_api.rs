@@ -105,7 +105,7 @@ fn single_input_hooks_carry_the_context_back() {
         .with_chunk(fixture("chat_chunk.json"));
     let marks = [
         (Hook::HttpPreHook, "http_pre_hook", "from-http"),
-        (Hook::HttpPostHook, "http_post_hook", "request_id"),
+        (Hook::HttpPostHook, "http_post_hook", "from-http-post"),
         (
             Hook::HttpStreamChunkHook,
             "http_stream_chunk_hook",

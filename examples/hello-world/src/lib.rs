@@ -4,8 +4,9 @@
 //! "Hello World WASM Plugin", accepts any JSON configuration, passes every
 //! request, response, error and stream chunk through unchanged, marks the
 //! context it has seen (`from-http` = "123", `from-pre-hook` = "789",
-//! `from-post-hook` = "456", `from-stream-chunk` = "wasm-plugin"), and cleans
-//! up successfully. (The TinyGo version also prints what it sees; this one
+//! `from-post-hook` = "456", `from-stream-chunk` = "wasm-plugin"; and, as
+//! Bifrost's documented sample does, `from-http-post` = "wasm-plugin"), and
+//! cleans up successfully. (The TinyGo version also prints what it sees; this one
 //! imports nothing, so it has nowhere to print to. The seed ABI carries no
 //! context back, so there the marks stay inside the plugin.)
 //!
@@ -37,6 +38,16 @@ impl Plugin for HelloWorld {
     ) -> Result<HttpPreHook, PluginError> {
         ctx.set("from-http", "123");
         Ok(HttpPreHook::Continue(req))
+    }
+
+    fn http_post_hook(
+        &mut self,
+        ctx: &mut Context,
+        _req: &HttpRequest,
+        _resp: &HttpResponse,
+    ) -> Result<(), PluginError> {
+        ctx.set("from-http-post", "wasm-plugin");
+        Ok(())
     }
 
     fn http_stream_chunk_hook(
