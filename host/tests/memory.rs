@@ -4,23 +4,44 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use bifrost_plugin_host::{FreeMode, Guest};
 use common::*;
-use serde_json::json;
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 const CALLS: usize = 100_000;
 const WARM_UP: usize = 3_000;
 
-/// Realistic inputs for every hook.
+/// Realistic inputs for every hook, with the exact output each must give.
 struct Inputs {
     ctx: Vec<u8>,
     http_request: Vec<u8>,
-    http_response: Vec<u8>,
     /// A ~1 KB LLM request, so a leak of one buffer per call would be 100 MB.
     request: Vec<u8>,
     response: Vec<u8>,
     error: Vec<u8>,
-    chunk: Vec<u8>,
+    /// Seed `pre_hook` and `post_hook` outputs: the values passed on verbatim.
+    seed_pre: Vec<u8>,
+    seed_post: Vec<u8>,
+    /// Every single-input export with its input and its exact output.
+    single: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+}
+
+/// The context fixture as the single-input hooks send it back: keys sorted,
+/// each value the host's text, plus the key the hook set.
+fn context_with(ctx: &[u8], key: &str, value: &str) -> Vec<u8> {
+    let mut map: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(ctx).unwrap();
+    map.insert(
+        key.into(),
+        RawValue::from_string(format!("{value:?}")).unwrap(),
+    );
+    let fields: Vec<(&str, &[u8])> = map
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.get().as_bytes()))
+        .collect();
+    object(&fields)
 }
 
 impl Inputs {
@@ -30,15 +51,124 @@ impl Inputs {
             1..1,
             format!("\"padding\":\"{}\",", "x".repeat(600)).into_bytes(),
         );
+        let ctx = fixture("context.json");
+        let http_request = fixture("http_request.json");
+        let http_response = fixture("http_response.json");
+        let response = fixture("chat_response.json");
+        let error = fixture("bifrost_error.json");
+        let chunk = fixture("chat_chunk.json");
+        // The HTTP request as the SDK re-writes it: fields in order, headers
+        // sorted, the other fields kept.
+        let body: Value = serde_json::from_slice(&http_request).unwrap();
+        let rewritten = format!(
+            r#"{{"method":"POST","path":"/v1/chat/completions","headers":{{"authorization":"Bearer sk-test","content-type":"application/json","x-bf-vk":"vk-team-a"}},"query":{{"debug":"1"}},"body":{},"path_params":{{}}}}"#,
+            body["body"]
+        );
+        let http_pre_input = object(&[("context", &ctx), ("request", &http_request)]);
+        let http_pre_output = object(&[
+            ("context", &context_with(&ctx, "from-http", "123")),
+            ("request", rewritten.as_bytes()),
+            ("response", b"null"),
+            ("has_response", b"false"),
+            ("error", br#""""#),
+        ]);
+        let single = vec![
+            (
+                "http_pre_hook",
+                http_pre_input.clone(),
+                http_pre_output.clone(),
+            ),
+            ("http_intercept", http_pre_input, http_pre_output),
+            (
+                "http_post_hook",
+                object(&[
+                    ("context", &ctx),
+                    ("request", &http_request),
+                    ("response", &http_response),
+                ]),
+                object(&[
+                    (
+                        "context",
+                        &context_with(&ctx, "from-http-post", "wasm-plugin"),
+                    ),
+                    ("error", br#""""#),
+                ]),
+            ),
+            (
+                "http_stream_chunk_hook",
+                object(&[
+                    ("context", &ctx),
+                    ("request", &http_request),
+                    ("chunk", &chunk),
+                ]),
+                object(&[
+                    (
+                        "context",
+                        &context_with(&ctx, "from-stream-chunk", "wasm-plugin"),
+                    ),
+                    ("chunk", &chunk),
+                    ("has_chunk", b"true"),
+                    ("skip", b"false"),
+                    ("error", br#""""#),
+                ]),
+            ),
+            (
+                "pre_hook",
+                object(&[("context", &ctx), ("request", &request)]),
+                object(&[
+                    ("context", &context_with(&ctx, "from-pre-hook", "789")),
+                    ("request", &request),
+                    ("short_circuit", b"null"),
+                    ("has_short_circuit", b"false"),
+                    ("error", br#""""#),
+                ]),
+            ),
+            (
+                "post_hook",
+                object(&[
+                    ("context", &ctx),
+                    ("response", &response),
+                    ("error", &error),
+                    ("has_error", b"true"),
+                ]),
+                object(&[
+                    ("context", &context_with(&ctx, "from-post-hook", "456")),
+                    ("response", &response),
+                    ("error", &error),
+                    ("has_error", b"true"),
+                    ("hook_error", br#""""#),
+                ]),
+            ),
+        ];
         Inputs {
-            ctx: fixture("context.json"),
-            http_request: fixture("http_request.json"),
-            http_response: fixture("http_response.json"),
+            seed_pre: object(&[
+                ("request", &request),
+                ("short_circuit", b"null"),
+                ("error", br#""""#),
+            ]),
+            seed_post: object(&[
+                ("response", &response),
+                ("bifrost_error", &error),
+                ("error", br#""""#),
+            ]),
+            ctx,
+            http_request,
             request,
-            response: fixture("chat_response.json"),
-            error: fixture("bifrost_error.json"),
-            chunk: fixture("chat_chunk.json"),
+            response,
+            error,
+            single,
         }
+    }
+}
+
+/// Asserts an output is exactly the expected bytes (shown as text).
+fn assert_output(export: &str, output: &[u8], expected: &[u8]) {
+    if output != expected {
+        panic!(
+            "{export}:\n  got      {}\n  expected {}",
+            String::from_utf8_lossy(output),
+            String::from_utf8_lossy(expected)
+        );
     }
 }
 
@@ -62,14 +192,11 @@ const SEED_ROUND: Round = Round {
             ..
         } = inputs;
         let intercept = guest.http_transport_intercept(ctx, http_request).unwrap();
-        assert_eq!(intercept, br#"{"response":null,"error":""}"#);
+        assert_output("intercept", &intercept, br#"{"response":null,"error":""}"#);
         let pre = guest.pre_hook(ctx, request).unwrap();
-        assert_eq!(
-            pre.len(),
-            request.len() + r#"{"request":,"short_circuit":null,"error":""}"#.len()
-        );
+        assert_output("pre_hook", &pre, &inputs.seed_pre);
         let post = guest.post_hook(ctx, response, error).unwrap();
-        assert_eq!(output_object(&post, POST_HOOK_KEYS)["error"], "");
+        assert_output("post_hook", &post, &inputs.seed_post);
     },
 };
 
@@ -77,54 +204,10 @@ const SEED_ROUND: Round = Round {
 const SINGLE_INPUT_ROUND: Round = Round {
     calls: 6,
     run: |guest, inputs| {
-        let Inputs {
-            ctx,
-            http_request,
-            http_response,
-            request,
-            response,
-            error,
-            chunk,
-        } = inputs;
-        let http_pre_input = object(&[("context", ctx), ("request", http_request)]);
-        for export in ["http_pre_hook", "http_intercept"] {
-            let out = guest.hook(export, &[&http_pre_input]).unwrap();
-            let out = output_object(&out, HTTP_PRE_KEYS);
-            assert_eq!(
-                (&out["error"], &out["context"]["from-http"]),
-                (&json!(""), &json!("123")),
-                "{export}"
-            );
+        for (export, input, expected) in &inputs.single {
+            let output = guest.hook(export, &[input]).unwrap();
+            assert_output(export, &output, expected);
         }
-        let input = object(&[
-            ("context", ctx),
-            ("request", http_request),
-            ("response", http_response),
-        ]);
-        let out = guest.hook("http_post_hook", &[&input]).unwrap();
-        assert_eq!(output_object(&out, HTTP_POST_KEYS)["error"], "");
-        let input = object(&[
-            ("context", ctx),
-            ("request", http_request),
-            ("chunk", chunk),
-        ]);
-        let out = guest.hook("http_stream_chunk_hook", &[&input]).unwrap();
-        assert!(contains(&out, chunk), "the chunk is echoed");
-        let input = object(&[("context", ctx), ("request", request)]);
-        let out = guest.hook("pre_hook", &[&input]).unwrap();
-        assert!(contains(&out, request), "the request is echoed");
-        let input = object(&[
-            ("context", ctx),
-            ("response", response),
-            ("error", error),
-            ("has_error", b"true"),
-        ]);
-        let out = guest.hook("post_hook", &[&input]).unwrap();
-        let out = output_object(&out, SINGLE_POST_KEYS);
-        assert_eq!(
-            (&out["hook_error"], &out["has_error"]),
-            (&json!(""), &json!(true))
-        );
     },
 };
 
