@@ -86,3 +86,42 @@ fn a_panic_in_cleanup_is_reported_by_the_next_call_not_taken_for_a_clean_shutdow
     assert_eq!(guest.init(b"{}").unwrap(), 0);
     assert_eq!(guest.cleanup().unwrap(), 0, "a fresh plugin cleans up");
 }
+
+/// abi-spec 5.2 in a built `.wasm`: `init` returns 2 when the plugin's own
+/// `init` fails, `cleanup` returns 2 when its `cleanup` does; later hooks
+/// say why, and `init` recovers from both.
+#[test]
+fn init_and_cleanup_return_2_when_the_plugins_own_fail_and_hooks_say_why() {
+    let mut guest = panicking_plugin();
+    assert_eq!(guest.init(br#"{"init_error":"no key"}"#).unwrap(), 2);
+    let out = pre_hook(&mut guest, "m").unwrap();
+    assert_eq!(
+        out["error"],
+        "plugin is not initialised: init failed: no key"
+    );
+    assert_eq!(guest.cleanup().unwrap(), 0, "nothing to clean up");
+
+    assert_eq!(guest.init(br#"{"cleanup_error":"disk full"}"#).unwrap(), 0);
+    assert_eq!(pre_hook(&mut guest, "m").unwrap()["error"], "");
+    assert_eq!(guest.cleanup().unwrap(), 2);
+    for _ in 0..2 {
+        let out = pre_hook(&mut guest, "m").unwrap();
+        assert_eq!(
+            out["error"],
+            "plugin is not initialised: cleanup failed: disk full"
+        );
+    }
+    assert_eq!(guest.cleanup().unwrap(), 0, "the plugin was dropped anyway");
+
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    assert_eq!(
+        pre_hook(&mut guest, "m").unwrap()["request"]["model"],
+        "call-1",
+        "a fresh plugin"
+    );
+    assert_eq!(guest.init(br#"{"panic_in_cleanup":"yes"}"#).unwrap(), 1);
+    assert_eq!(
+        pre_hook(&mut guest, "m").unwrap()["error"],
+        r#"plugin is not initialised: config is not valid: invalid type: string "yes", expected a boolean"#
+    );
+}
