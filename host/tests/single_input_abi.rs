@@ -461,3 +461,67 @@ fn the_allocator_exports_are_defined_for_every_argument() {
     assert!(contains(&out, &fixture("chat_request_flat.json")));
     assert_eq!(output_object(&out, SINGLE_PRE_KEYS)["error"], "");
 }
+
+/// abi-spec 4.2 on this ABI: the output of call N stays valid through call
+/// N + 1 (here it *is* call N + 1's input, read in place), a host that frees
+/// call N's buffers only after call N + 1 has ended frees nothing live, and
+/// a host that frees nothing else still runs in flat memory: the plugin
+/// reclaims each buffer at the end of the second call after its own.
+#[test]
+fn an_output_stays_valid_through_the_next_call_and_is_reclaimed_after_it() {
+    let mut guest = ready(FreeMode::Nothing);
+    let input = object(&[
+        ("context", b"{\"k\":1}"),
+        ("request", &fixture("chat_request_flat.json")),
+    ]);
+    let expected = object(&[
+        ("context", br#"{"from-pre-hook":"789","k":1}"#),
+        ("request", &fixture("chat_request_flat.json")),
+        ("short_circuit", b"null"),
+        ("has_short_circuit", b"false"),
+        ("error", br#""""#),
+    ]);
+    let mut sizes = Vec::new();
+    let mut reused = 0;
+    for i in 0..3_000 {
+        // Call N, whose buffers the host keeps.
+        let in_n = put(&mut guest, &input);
+        let out_n = unpack(guest.call("pre_hook", &args(&[in_n])).unwrap());
+        assert_eq!(guest.read(out_n.0, out_n.1).unwrap(), expected, "call {i}");
+        // Still live: no allocation may overlap call N's buffers.
+        let probe = (guest.malloc(out_n.1).unwrap(), out_n.1);
+        assert!(
+            !overlaps(probe, in_n) && !overlaps(probe, out_n),
+            "call {i}: a buffer of call N handed out again"
+        );
+        guest.free(probe.0).unwrap();
+
+        // Call N + 1 takes output N as its input: an envelope with the
+        // context and the request, so it must give the same output.
+        let out_n1 = unpack(guest.call("pre_hook", &args(&[out_n])).unwrap());
+        assert_eq!(
+            guest.read(out_n1.0, out_n1.1).unwrap(),
+            expected,
+            "call {i} + 1"
+        );
+        // Reclaimed now, before the host frees anything: the allocator may
+        // hand call N's memory out again.
+        let probe = (guest.malloc(out_n.1).unwrap(), out_n.1);
+        reused += (overlaps(probe, in_n) || overlaps(probe, out_n)) as usize;
+        guest.free(probe.0).unwrap();
+
+        // Only now does the host free call N's buffers, with both exports.
+        guest.call("free", &[in_n.0 as i32, in_n.1 as i32]).unwrap();
+        guest.call("plugin_free", &[out_n.0 as i32]).unwrap();
+        // Freed or reclaimed, call N's are gone; call N + 1's output is not.
+        assert_eq!(guest.read(out_n1.0, out_n1.1).unwrap(), expected);
+        if i % 300 == 0 {
+            sizes.push(guest.memory_size());
+        }
+    }
+    assert!(
+        sizes.windows(2).skip(1).all(|w| w[0] == w[1]),
+        "memory grew: {sizes:?}"
+    );
+    assert!(reused > 0, "call N's memory was never handed out again");
+}
