@@ -4,7 +4,8 @@
 //! unchecked, abi-spec 1.4). The text is one JSON object, for instance
 //! `{"sdk":"0.1.0","unchecked_echo":false}`; abi-spec 1.2 says how to read it.
 
-/// The section's text.
+/// The section's text. (Natively there is no section: only the test reads it.)
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) const TEXT: &str = concat!(
     "{\"sdk\":\"",
     env!("CARGO_PKG_VERSION"),
@@ -28,6 +29,7 @@ macro_rules! unchecked_echo {
 use unchecked_echo;
 
 /// [`TEXT`] as the array a section's content must be.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 const fn bytes<const N: usize>(text: &str) -> [u8; N] {
     let text = text.as_bytes();
     let mut out = [0; N];

@@ -1,6 +1,7 @@
 //! Properties of the byte layer, over any JSON the host might send:
-//! pass-through hooks return it unchanged (byte for byte), and typed edits
-//! change exactly what they say and nothing else.
+//! pass-through hooks return it unchanged (byte for byte), typed edits
+//! change exactly what they say and nothing else, and any bytes at all give
+//! every hook's exact output shape.
 
 use bifrost_plugin_sdk::abi::{seed, single};
 use bifrost_plugin_sdk::prelude::*;
@@ -97,24 +98,31 @@ proptest! {
     }
 
     #[test]
-    fn single_input_hooks_return_any_context_and_request_unchanged(
-        ctx in json_object(), req in json_object(),
+    fn single_input_hooks_return_any_context_and_request_byte_for_byte(
+        ctx in json_object(), req in json_object(), pretty: bool,
     ) {
-        let input = json!({"context": ctx, "request": req}).to_string();
-        let out = parse(&single::pre_hook::<Echo>(Ok(input.as_bytes())));
-        prop_assert_eq!(&out["context"], &Value::Object(ctx));
-        prop_assert_eq!(&out["request"], &Value::Object(req));
-        prop_assert_eq!(&out["error"], "");
+        // The context as serde_json writes a map (keys sorted, compact) is
+        // what the SDK writes back; the request goes back as it came.
+        let (ctx, req) = (text(&ctx, false), text(&req, pretty));
+        let input = format!(r#"{{"context":{ctx},"request":{req}}}"#);
+        let out = single::pre_hook::<Echo>(Ok(input.as_bytes()));
+        let expected = format!(
+            r#"{{"context":{ctx},"request":{req},"short_circuit":null,"has_short_circuit":false,"error":""}}"#
+        );
+        prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 
     #[test]
-    fn single_input_chunks_pass_through_unchanged(ctx in json_object(), chunk in json_object()) {
-        let chunk_text = text(&chunk, false);
-        let input = format!(r#"{{"context":{},"chunk":{chunk_text}}}"#, text(&ctx, false));
+    fn single_input_chunks_pass_through_byte_for_byte(
+        ctx in json_object(), chunk in json_object(), pretty: bool,
+    ) {
+        let (ctx, chunk) = (text(&ctx, false), text(&chunk, pretty));
+        let input = format!(r#"{{"context":{ctx},"chunk":{chunk}}}"#);
         let out = single::http_stream_chunk_hook::<Echo>(Ok(input.as_bytes()));
-        let verbatim = format!(r#""chunk":{chunk_text},"has_chunk":true"#);
-        prop_assert!(String::from_utf8_lossy(&out).contains(&verbatim));
-        prop_assert_eq!(&parse(&out)["context"], &Value::Object(ctx));
+        let expected = format!(
+            r#"{{"context":{ctx},"chunk":{chunk},"has_chunk":true,"skip":false,"error":""}}"#
+        );
+        prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 
     #[test]
@@ -160,15 +168,129 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_bytes_never_panic_and_always_give_the_output_shape(
+    fn arbitrary_bytes_never_panic_and_every_hook_gives_its_exact_output_shape(
         a in prop::collection::vec(any::<u8>(), 0..64),
         b in prop::collection::vec(any::<u8>(), 0..64),
+        c in prop::collection::vec(any::<u8>(), 0..64),
     ) {
-        let seed_out = parse(&seed::pre_hook::<Echo>(Ok(&a), Ok(&b)));
-        prop_assert!(seed_out["error"].is_string());
-        let post_out = parse(&seed::post_hook::<Echo>(Ok(&a), Ok(&b), Ok(&a)));
-        prop_assert!(post_out["error"].is_string());
-        let single_out = parse(&single::post_hook::<Echo>(Ok(&a)));
-        prop_assert!(single_out["hook_error"].is_string() && single_out["context"].is_object());
+        let outputs = [
+            ("http_transport_intercept", seed::http_transport_intercept::<Echo>(Ok(&a), Ok(&b))),
+            ("seed pre_hook", seed::pre_hook::<Echo>(Ok(&a), Ok(&b))),
+            ("seed post_hook", seed::post_hook::<Echo>(Ok(&a), Ok(&b), Ok(&c))),
+            ("http_pre_hook", single::http_pre_hook::<Echo>(Ok(&a))),
+            ("http_post_hook", single::http_post_hook::<Echo>(Ok(&a))),
+            ("http_stream_chunk_hook", single::http_stream_chunk_hook::<Echo>(Ok(&a))),
+            ("single pre_hook", single::pre_hook::<Echo>(Ok(&a))),
+            ("single post_hook", single::post_hook::<Echo>(Ok(&a))),
+        ];
+        for (hook, out) in outputs {
+            check_shape(hook, &out, &b, &c)?;
+        }
     }
+}
+
+/// The keys of a JSON object in the order they are written.
+fn keys_in_order(bytes: &[u8]) -> Vec<String> {
+    struct Keys;
+    impl<'de> serde::de::Visitor<'de> for Keys {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> Result<Vec<String>, M::Error> {
+            let mut keys = Vec::new();
+            while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                keys.push(key);
+            }
+            Ok(keys)
+        }
+    }
+    use serde::Deserializer as _;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.deserialize_map(Keys).expect("an object")
+}
+
+/// An output has exactly its hook's keys, in the documented order; a failure
+/// (a non-empty reason) carries nulls and `false` (seed) or echoes only what
+/// came in; a success (Echo passes everything on) echoes the input's values.
+fn check_shape(hook: &str, out: &[u8], b: &[u8], c: &[u8]) -> Result<(), TestCaseError> {
+    let keys: &[&str] = match hook {
+        "http_transport_intercept" => &["response", "error"],
+        "seed pre_hook" => &["request", "short_circuit", "error"],
+        "seed post_hook" => &["response", "bifrost_error", "error"],
+        "http_pre_hook" => &["context", "request", "response", "has_response", "error"],
+        "http_post_hook" => &["context", "error"],
+        "http_stream_chunk_hook" => &["context", "chunk", "has_chunk", "skip", "error"],
+        "single pre_hook" => &[
+            "context",
+            "request",
+            "short_circuit",
+            "has_short_circuit",
+            "error",
+        ],
+        _ => &["context", "response", "error", "has_error", "hook_error"],
+    };
+    prop_assert_eq!(keys_in_order(out), keys, "{}", hook);
+    let value = parse(out);
+    let reason = &value[*keys.last().unwrap()];
+    prop_assert!(reason.is_string(), "{}: {}", hook, value);
+    let failed = reason != "";
+    let seed_null = |key: &str| value[key].is_null();
+    match hook {
+        "http_transport_intercept" => prop_assert!(seed_null("response")),
+        "seed pre_hook" if failed => {
+            prop_assert!(seed_null("request") && seed_null("short_circuit"))
+        }
+        "seed pre_hook" => {
+            let expected = [
+                &br#"{"request":"#[..],
+                b,
+                br#","short_circuit":null,"error":""}"#,
+            ]
+            .concat();
+            prop_assert_eq!(out, &expected[..]);
+        }
+        "seed post_hook" if failed => {
+            prop_assert!(seed_null("response") && seed_null("bifrost_error"))
+        }
+        "seed post_hook" => {
+            // Absent, blank or null values are none; so is an empty error.
+            let none = |v: &[u8]| v.trim_ascii().is_empty() || v.trim_ascii() == b"null";
+            prop_assert_eq!(
+                &value["response"],
+                &if none(b) { Value::Null } else { parse(b) }
+            );
+            let error = if none(c) || parse(c) == json!({}) {
+                Value::Null
+            } else {
+                parse(c)
+            };
+            prop_assert_eq!(&value["bifrost_error"], &error);
+        }
+        _ => {
+            // Single-input: a context is always an object, a flag a boolean.
+            prop_assert!(value["context"].is_object(), "{}: {}", hook, value);
+            for flag in [
+                "has_response",
+                "has_chunk",
+                "skip",
+                "has_short_circuit",
+                "has_error",
+            ] {
+                if let Some(v) = value.get(flag) {
+                    prop_assert!(v.is_boolean());
+                }
+            }
+            if failed {
+                for flag in ["has_response", "skip", "has_short_circuit"] {
+                    prop_assert_ne!(value.get(flag), Some(&json!(true)));
+                }
+                prop_assert!(value.get("short_circuit").is_none_or(Value::is_null));
+            }
+        }
+    }
+    Ok(())
 }
