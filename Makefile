@@ -16,7 +16,7 @@ space := $(empty) $(empty)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 
-.PHONY: setup build build-test-plugins build-optimized examples scenarios test fuzz bench lint clean
+.PHONY: setup build build-test-plugins build-optimized examples scenarios test test-new fuzz bench lint clean
 
 ## setup: install the wasm target and the lint tools (idempotent)
 setup:
@@ -131,6 +131,11 @@ fuzz: build build-test-plugins
 RUN_SCENARIOS = $(CARGO) run -q -p bifrost-plugin-cli -- test $(wildcard examples/*/scenarios/*.json)
 scenarios: build examples
 	$(RUN_SCENARIOS)
+
+## test-new: `bifrost-plugin new` for each hook set (make test runs one
+## generated crate, with every hook): each crate's cargo test, build, scenario
+test-new:
+	$(CARGO) test -p bifrost-plugin-cli --test new_plugin -- --include-ignored
 
 ## lint: clippy (native and wasm32) and rustdoc with warnings as errors, and rustfmt
 lint:

@@ -49,6 +49,29 @@ then run in 4 rounds with the guest's memory read after each: memory that grows
 round after round, the last included, is a leak; growth that stops is a cache
 filling or the allocator settling (a larger -n tells for sure).";
 
+const NEW_EXAMPLES: &str = "\
+Examples:
+  bifrost-plugin new my-plugin
+  bifrost-plugin new plugins/guard --name model-guard --hooks pre-hook
+  bifrost-plugin new my-plugin --hooks http-pre-hook,http-post-hook,http-stream-chunk-hook
+  bifrost-plugin new my-plugin --sdk-version 0.1.0
+
+Writes Cargo.toml (cdylib + rlib, the size profile, the SDK), src/lib.rs (the
+hooks as pass-through stubs, a typed Config, native tests through
+bifrost_plugin_sdk::testing), tests/in_the_host.rs (the .wasm in the local host,
+one test per hook), scenarios/basic.json and a README. Then:
+  cd my-plugin && cargo test && bifrost-plugin build";
+
+const BUILD_EXAMPLES: &str = "\
+Examples:
+  bifrost-plugin build
+  bifrost-plugin build --abi seed --optimize
+  bifrost-plugin build --manifest-path plugins/guard/Cargo.toml
+
+Runs `cargo build --release --target wasm32-unknown-unknown` (with --features
+single-input-abi for that ABI), copies the .wasm to build/, runs wasm-opt -Oz
+with --optimize, then prints what inspect prints. Exits 1 if a check fails.";
+
 const TEST_EXAMPLES: &str = "\
 A scenario is a JSON file: the plugin (a path from the file's directory) and
 steps, each one call on the same instance, in order:
@@ -110,6 +133,73 @@ pub enum Command {
     /// Run scenario files: calls on one instance, each output checked.
     #[command(after_help = TEST_EXAMPLES)]
     Test(TestArgs),
+    /// Create a plugin crate that tests and builds out of the box.
+    #[command(after_help = NEW_EXAMPLES)]
+    New(NewArgs),
+    /// Build the plugin crate here to build/<name>.wasm (and
+    /// build/<name>-single-input.wasm), then check it as inspect does.
+    #[command(after_help = BUILD_EXAMPLES)]
+    Build(BuildArgs),
+}
+
+/// `new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The directory to create (its last part is the crate's name).
+    pub path: PathBuf,
+    /// The crate's and the plugin's name (default: the directory's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The hooks to write stubs and tests for.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "pre-hook,post-hook"
+    )]
+    pub hooks: Vec<HookArg>,
+    /// Plan for the wasm32-wasip1 build (`bifrost-plugin build --wasi`).
+    #[arg(long)]
+    pub wasi: bool,
+    /// The SDK from this checkout of bifrost-plugin-sdk (default: the one
+    /// this binary was built from, if it is still there).
+    #[arg(long, value_name = "DIR", group = "sdk")]
+    pub sdk_path: Option<PathBuf>,
+    /// The SDK from crates.io, this version (default when this binary's
+    /// checkout is gone: its own version).
+    #[arg(long, value_name = "VERSION", group = "sdk")]
+    pub sdk_version: Option<String>,
+    /// The SDK from this git repository.
+    #[arg(long, value_name = "URL", group = "sdk")]
+    pub sdk_git: Option<String>,
+}
+
+/// `build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Which ABI(s) to build.
+    #[arg(long, value_enum, default_value_t = BuildAbi::Both)]
+    pub abi: BuildAbi,
+    /// Build for wasm32-wasip1 (files named <name>[-single-input]-wasi.wasm).
+    #[arg(long)]
+    pub wasi: bool,
+    /// Shrink the result with `wasm-opt -Oz` (binaryen), when installed.
+    #[arg(long)]
+    pub optimize: bool,
+    /// The plugin crate's Cargo.toml (default: the one here).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+/// `build --abi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuildAbi {
+    /// build/<name>.wasm
+    Seed,
+    /// build/<name>-single-input.wasm
+    SingleInput,
+    /// Both files.
+    Both,
 }
 
 /// `test`.

@@ -4,8 +4,10 @@
 mod args;
 mod bench;
 mod bodies;
+mod build;
 mod failure;
 mod inspect;
+mod new;
 mod plugin;
 mod pretty;
 mod run;
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::bench(args),
         Command::Test(args) => test_scenarios::test(args),
+        Command::New(args) => new::new(args),
+        Command::Build(args) => build::build(args),
     };
     outcome.unwrap_or_else(|failure| failure.report())
 }

@@ -1,0 +1,141 @@
+//! `bifrost-plugin new`, `build` and `test` as a newcomer uses them: a
+//! generated crate must pass its own `cargo test` (offline), build both ABIs
+//! with every check passing, and pass its scenario file.
+//!
+//! Slow (a generated crate compiles the SDK and the host natively and for
+//! wasm32), so `make test` runs one crate with every hook; `make test-new`
+//! adds one crate per hook set (`cargo test -p bifrost-plugin-cli --test
+//! new_plugin -- --ignored`). The generated crates share one target
+//! directory, `target/generated`, so their dependencies compile once.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    workspace().join("target/generated")
+}
+
+/// Runs a command with the shared target directory and no network; its
+/// output on failure.
+fn run(command: &mut Command, what: &str) -> String {
+    let output = command
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout
+}
+
+fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bifrost-plugin"))
+}
+
+/// `new` with `hooks`, then the crate's `cargo test`, `build` and `test`.
+fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str) {
+    let dir = target_dir().join("crates").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let created = run(
+        cli().arg("new").arg(&dir).args(["--hooks", hooks]),
+        "bifrost-plugin new",
+    );
+    assert!(
+        created.starts_with(&format!("created {}: plugin \"{name}\"", dir.display())),
+        "{created}"
+    );
+    let manifest = dir.join("Cargo.toml");
+    let tested = run(
+        Command::new(env!("CARGO"))
+            .args(["test", "--manifest-path"])
+            .arg(&manifest),
+        "the generated crate's cargo test",
+    );
+    let count = |marker: &str| tested.matches(marker).count();
+    assert!(count(" ... ok") >= 3, "{tested}");
+    assert_eq!(count("FAILED"), 0, "{tested}");
+
+    // The host tests built the .wasm in target/plugin-wasm: `build` there
+    // reuses those builds.
+    let built = run(
+        cli()
+            .arg("build")
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .env("CARGO_TARGET_DIR", target_dir().join("plugin-wasm")),
+        "bifrost-plugin build",
+    );
+    for file in [format!("{name}.wasm"), format!("{name}-single-input.wasm")] {
+        let path = dir.join("build").join(&file);
+        assert!(path.is_file(), "no {}:\n{built}", path.display());
+        assert!(
+            built.contains(&format!("{}: ", path.display())),
+            "no size line for {file}:\n{built}"
+        );
+    }
+    assert_eq!(built.matches("problems: none").count(), 2, "{built}");
+
+    let scenario = dir.join("scenarios/basic.json");
+    let passed = run(cli().arg("test").arg(&scenario), "bifrost-plugin test");
+    assert!(passed.contains(" passed, 0 failed"), "{passed}");
+}
+
+#[test]
+fn a_new_crate_with_every_hook_tests_builds_and_passes_its_scenario() {
+    new_crate_tests_builds_and_passes_its_scenario(
+        "every-hook",
+        "pre-hook,post-hook,http-pre-hook,http-post-hook,http-stream-chunk-hook",
+    );
+}
+
+#[test]
+#[ignore = "slow: make test-new"]
+fn new_crates_for_each_hook_set() {
+    for (name, hooks) in [
+        ("only-pre-hook", "pre_hook"),
+        ("only-post-hook", "post_hook"),
+        ("http-in", "http_pre_hook"),
+        ("http-out", "http_post_hook,http_stream_chunk_hook"),
+    ] {
+        new_crate_tests_builds_and_passes_its_scenario(name, hooks);
+    }
+}
+
+#[test]
+fn new_refuses_a_directory_that_is_not_empty_and_a_bad_name() {
+    let output = cli()
+        .args(["new", env!("CARGO_MANIFEST_DIR")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("already exists and is not empty"),
+        "{stderr}"
+    );
+
+    let dir = std::env::temp_dir().join("bifrost-new-bad-name");
+    let output = cli()
+        .arg("new")
+        .arg(&dir)
+        .args(["--name", "9lives"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`9lives` is not a crate name"), "{stderr}");
+    assert!(!dir.exists(), "nothing is written");
+}
