@@ -38,10 +38,7 @@ impl HookOutput {
                 export: export.into(),
                 message,
             })?;
-        let bodies = http_bodies(&typed, &json).map_err(|message| Error::OutputShape {
-            export: export.into(),
-            message,
-        })?;
+        let bodies = http_bodies(&typed, &json);
         Ok(HookOutput {
             export,
             raw,
@@ -85,7 +82,8 @@ impl HookOutput {
     /// in `field` (on the wire it is base64, as Go writes a `[]byte`): the
     /// seed `http_transport_intercept`'s `response`, the single-input
     /// `http_pre_hook`'s `request` and `response`. `None` when the output
-    /// has no such value; a `null` or missing body is empty.
+    /// has no such value or its body is not valid base64; a `null` or
+    /// missing body is empty.
     ///
     /// ```no_run
     /// use bifrost_plugin_host::{Field, FreeMode, Guest, Hook, HookInput};
@@ -116,37 +114,30 @@ impl HookOutput {
 }
 
 /// The bodies of the HTTP values in an output, decoded as the host's Go
-/// `encoding/json` decodes a `[]byte` (standard base64, padded): a body
-/// that is not valid base64 makes the whole output unreadable for it.
-fn http_bodies(
-    typed: &TypedOutput,
-    json: &Value,
-) -> std::result::Result<Vec<(Field, Vec<u8>)>, String> {
+/// `encoding/json` decodes a `[]byte` (standard base64, padded). A body
+/// that is not a valid base64 string is left out rather than making the
+/// output unreadable: it can only be one the host sent and the plugin
+/// echoed (a Go host never sends one), and `raw()`/`json()` still show it.
+fn http_bodies(typed: &TypedOutput, json: &Value) -> Vec<(Field, Vec<u8>)> {
     let fields: &[Field] = match typed {
         TypedOutput::SeedHttp(_) => &[Field::Response],
         TypedOutput::HttpPre(_) => &[Field::Request, Field::Response],
         _ => &[],
     };
-    let mut bodies = Vec::new();
-    for &field in fields {
-        let Some(value) = json.get(field.name()).filter(|v| v.is_object()) else {
-            continue;
-        };
-        let body = match &value["body"] {
-            Value::Null => Vec::new(),
-            Value::String(text) => base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|e| format!("{}.body is not valid base64: {e}", field.name()))?,
-            other => {
-                return Err(format!(
-                    "{}.body must be a base64 string, got {other}",
-                    field.name()
-                ))
-            }
-        };
-        bodies.push((field, body));
-    }
-    Ok(bodies)
+    fields
+        .iter()
+        .filter_map(|&field| {
+            let value = json.get(field.name()).filter(|v| v.is_object())?;
+            let body = match &value["body"] {
+                Value::Null => Vec::new(),
+                Value::String(text) => base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .ok()?,
+                _ => return None,
+            };
+            Some((field, body))
+        })
+        .collect()
 }
 
 /// The first 120 characters of an output, for an error message.
@@ -231,17 +222,15 @@ mod tests {
     }
 
     #[test]
-    fn a_body_that_is_not_base64_is_an_output_the_host_cannot_read() {
-        let raw = r#"{"response":{"body":"@@"},"error":""}"#;
-        let error = parse(Abi::Seed, Hook::HttpPreHook, raw).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("response.body is not valid base64"),
-            "{error}"
-        );
-        let raw = r#"{"response":{"body":5},"error":""}"#;
-        assert!(parse(Abi::Seed, Hook::HttpPreHook, raw).is_err());
+    fn a_body_that_is_not_base64_has_no_decoded_form() {
+        for raw in [
+            r#"{"response":{"body":"@@"},"error":""}"#,
+            r#"{"response":{"body":5},"error":""}"#,
+        ] {
+            let output = parse(Abi::Seed, Hook::HttpPreHook, raw).unwrap();
+            assert_eq!(output.body(Field::Response), None, "{raw}");
+            assert_eq!(output.raw(), raw.as_bytes());
+        }
     }
 
     #[test]
