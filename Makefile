@@ -16,7 +16,7 @@ space := $(empty) $(empty)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 
-.PHONY: setup build build-test-plugins build-optimized examples scenarios test test-new fuzz bench lint clean
+.PHONY: setup build build-test-plugins build-optimized examples scenarios package test test-new fuzz bench lint clean
 
 ## setup: install the wasm target and the lint tools (idempotent)
 setup:
@@ -117,6 +117,7 @@ test: OZ := 0
 test: build build-test-plugins examples
 	$(CARGO) test --workspace
 	$(RUN_SCENARIOS)
+	$(MAKE) package
 	$(MAKE) fuzz FUZZ_SECONDS=30
 	$(MAKE) lint
 
@@ -131,6 +132,13 @@ fuzz: build build-test-plugins
 RUN_SCENARIOS = $(CARGO) run -q -p bifrost-plugin-cli -- test $(wildcard examples/*/scenarios/*.json)
 scenarios: build examples
 	$(RUN_SCENARIOS)
+
+## package: `cargo package` of the crates meant for crates.io (sdk, macros,
+## host, CLI), each verified by building it from its .crate, offline (the
+## intra-workspace dependencies come from the packages themselves)
+PUBLISHED := bifrost-plugin-sdk bifrost-plugin-sdk-macros bifrost-plugin-host bifrost-plugin-cli
+package:
+	$(CARGO) package --offline --allow-dirty $(addprefix -p ,$(PUBLISHED))
 
 ## test-new: `bifrost-plugin new` for each hook set (make test runs one
 ## generated crate, with every hook): each crate's cargo test, build, scenario

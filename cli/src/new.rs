@@ -119,6 +119,14 @@ pub fn new(args: &NewArgs) -> Outcome {
         std::fs::write(&path, text)
             .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))?;
     }
+    // Line breaks in the templates depend on the name's length: let rustfmt
+    // lay the code out as `cargo fmt` would (skipped if it is not installed).
+    let _ = std::process::Command::new("rustfmt")
+        .args(["--edition", "2021"])
+        .arg(args.path.join("src/lib.rs"))
+        .arg(args.path.join("tests/in_the_host.rs"))
+        .stderr(std::process::Stdio::null())
+        .status();
     // Path mode: the checkout's lock file pins what its own build has
     // already downloaded, so the new crate builds offline.
     if let SdkSource::Path(root) = &plugin.source {

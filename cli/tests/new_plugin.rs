@@ -57,6 +57,13 @@ fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str) {
         created.starts_with(&format!("created {}: plugin \"{name}\"", dir.display())),
         "{created}"
     );
+    run(
+        Command::new("rustfmt")
+            .args(["--check", "--edition", "2021"])
+            .arg(dir.join("src/lib.rs"))
+            .arg(dir.join("tests/in_the_host.rs")),
+        "rustfmt --check of the generated code",
+    );
     let manifest = dir.join("Cargo.toml");
     let tested = run(
         Command::new(env!("CARGO"))
