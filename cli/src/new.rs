@@ -383,7 +383,7 @@ fn hook_code(hook: Hook) -> (&'static str, &'static str) {
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
         self.tag(ctx);
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 "##,
             r##"
