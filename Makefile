@@ -46,6 +46,11 @@ build-test-plugins:
 	cp target/$(TARGET)/release/panicking_plugin.wasm build/test/panicking.wasm
 	$(CARGO) build --release --target $(TARGET) -p bench-guest
 	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest.wasm
+	# hello-world with each opt-in allocator, for the memory tests and the bench
+	$(CARGO) build --release --target $(TARGET) -p hello-world --features dlmalloc
+	cp $(WASM) build/test/hello-world-dlmalloc.wasm
+	$(CARGO) build --release --target $(TARGET) -p hello-world --features wee_alloc
+	cp $(WASM) build/test/hello-world-wee-alloc.wasm
 	# Debug builds (debug assertions on) for the soundness probes: undefined
 	# behaviour a release build survives by luck trips their checks.
 	$(CARGO) build --target $(TARGET) -p hello-world
@@ -58,10 +63,6 @@ build-test-plugins:
 ## beside the default (talc); the pass-through also under wasmtime (a JIT)
 BENCH_CALLS ?= 1000000
 bench: build build-test-plugins
-	$(CARGO) build --release --target $(TARGET) -p hello-world --features dlmalloc
-	cp $(WASM) build/test/hello-world-dlmalloc.wasm
-	$(CARGO) build --release --target $(TARGET) -p hello-world --features wee_alloc
-	cp $(WASM) build/test/hello-world-wee-alloc.wasm
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features unchecked-echo
 	cp $(WASM) build/test/hello-world-unchecked-echo.wasm
 	$(CARGO) run --release -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS)
