@@ -525,3 +525,37 @@ fn an_output_stays_valid_through_the_next_call_and_is_reclaimed_after_it() {
     );
     assert!(reused > 0, "call N's memory was never handed out again");
 }
+
+/// abi-spec 3.3, envelope-level failures through the runtime: an envelope
+/// that is not an object echoes nothing; one that is (a key given twice, a
+/// `has_error` that is not a boolean) echoes every value given once.
+#[test]
+fn envelope_failures_echo_what_can_be_echoed() {
+    let mut guest = ready(FreeMode::All);
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "pre_hook",
+            b"hello",
+            r#"{"context":{},"request":null,"short_circuit":null,"has_short_circuit":false,"error":"input is not valid JSON: expected a value at byte 0"}"#,
+        ),
+        (
+            "pre_hook",
+            br#"{"context":{"k":1},"request":{"model":"a"},"request":{"model":"b"}}"#,
+            r#"{"context":{"k":1},"request":null,"short_circuit":null,"has_short_circuit":false,"error":"input is not valid JSON: duplicate field `request`"}"#,
+        ),
+        (
+            "http_pre_hook",
+            br#"{"context":{"k":1},"context":{"k":2},"request":{"method":"GET"}}"#,
+            r#"{"context":{},"request":{"method":"GET"},"response":null,"has_response":false,"error":"input is not valid JSON: duplicate field `context`"}"#,
+        ),
+        (
+            "post_hook",
+            br#"{"context":{"k":1},"response":{"id":"r"},"error":{"error":{"message":"down"}},"has_error":"yes"}"#,
+            r#"{"context":{"k":1},"response":{"id":"r"},"error":{"error":{"message":"down"}},"has_error":true,"hook_error":"input field `has_error` must be a boolean"}"#,
+        ),
+    ];
+    for (export, input, expected) in cases {
+        let out = call(&mut guest, export, input);
+        assert_eq!(String::from_utf8_lossy(&out), expected, "{export}");
+    }
+}

@@ -204,6 +204,17 @@ fn has_error_must_be_a_boolean_or_absent() {
         (out["context"].clone(), out["response"].clone()),
         (json!({"k": 1}), json!({"id": "r"}))
     );
+    // `has_error` then counts as absent: an error is echoed, `{}` is none.
+    let error = json!({"error": {"message": "down"}});
+    let input = json!({"context": {}, "error": error, "has_error": 1});
+    let out = call(single::post_hook::<Decider>, input);
+    assert_eq!((&out["error"], &out["has_error"]), (&error, &json!(true)));
+    let input = json!({"context": {}, "error": {}, "has_error": 1});
+    let out = call(single::post_hook::<Decider>, input);
+    assert_eq!(
+        (&out["error"], &out["has_error"]),
+        (&json!(null), &json!(false))
+    );
     let input = json!({"context": {"k": 1}, "response": {"id": "r"}, "has_error": null});
     let out = call(single::post_hook::<Decider>, input);
     assert_eq!(
