@@ -530,7 +530,7 @@ serde = { version = "1", features = ["derive"] }
 single-input-abi = ["bifrost-plugin-sdk/single-input-abi"]
 
 # Plugins ship as small .wasm files: without this profile the same plugin is
-# 35-50 % larger.
+# about 30 % larger.
 [profile.release]
 opt-level = "s"
 lto = true

@@ -74,13 +74,19 @@ fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str) {
     let count = |marker: &str| tested.matches(marker).count();
     assert!(count(" ... ok") >= 3, "{tested}");
     assert_eq!(count("FAILED"), 0, "{tested}");
+    run(
+        Command::new(env!("CARGO"))
+            .args(["clippy", "--all-targets", "--manifest-path"])
+            .arg(&manifest)
+            .args(["--", "-D", "warnings"]),
+        "clippy on the generated crate",
+    );
 
     // The host tests built the .wasm in target/plugin-wasm: `build` there
     // reuses those builds.
     let built = run(
         cli()
-            .arg("build")
-            .arg("--manifest-path")
+            .args(["build", "--optimize", "--manifest-path"])
             .arg(&manifest)
             .env("CARGO_TARGET_DIR", target_dir().join("plugin-wasm")),
         "bifrost-plugin build",
@@ -94,6 +100,14 @@ fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str) {
         );
     }
     assert_eq!(built.matches("problems: none").count(), 2, "{built}");
+    let has_wasm_opt = Command::new("wasm-opt").arg("--version").output().is_ok();
+    if has_wasm_opt {
+        assert_eq!(
+            built.matches(" bytes after wasm-opt -Oz\n").count(),
+            2,
+            "{built}"
+        );
+    }
 
     let scenario = dir.join("scenarios/basic.json");
     let passed = run(cli().arg("test").arg(&scenario), "bifrost-plugin test");
@@ -119,6 +133,53 @@ fn new_crates_for_each_hook_set() {
     ] {
         new_crate_tests_builds_and_passes_its_scenario(name, hooks);
     }
+}
+
+#[test]
+fn build_says_when_wasm_opt_is_missing_and_outside_a_crate_says_where_to_run() {
+    // Outside any crate: cargo metadata fails, and the message says why.
+    let dir = std::env::temp_dir();
+    let output = cli().current_dir(&dir).args(["build"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not in a plugin crate"), "{stderr}");
+
+    // A crate whose build fails at once (no wasm target for it is needed to
+    // see the --optimize warning, which comes first).
+    let krate = target_dir().join("crates/no-wasm-opt");
+    let _ = std::fs::remove_dir_all(&krate);
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        "[package]\nname = \"no-wasm-opt\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+         [lib]\ncrate-type = [\"cdylib\"]\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        krate.join("src/lib.rs"),
+        "compile_error!(\"on purpose\");\n",
+    )
+    .unwrap();
+    let output = cli()
+        .args(["build", "--abi", "seed", "--optimize", "--manifest-path"])
+        .arg(krate.join("Cargo.toml"))
+        // Only the toolchain's own directory (cargo, rustc): no wasm-opt.
+        .env("PATH", Path::new(env!("CARGO")).parent().unwrap())
+        .env("CARGO", env!("CARGO"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("warning: --optimize: wasm-opt is not installed (binaryen"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("on purpose"),
+        "cargo's diagnostics are shown: {stderr}"
+    );
+    assert!(stderr.contains("error: cargo build failed"), "{stderr}");
 }
 
 #[test]
