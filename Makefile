@@ -80,7 +80,10 @@ build-optimized: build
 ## examples: every example for both ABIs, build/examples/<name>.wasm (seed)
 ## and build/examples/<name>-single-input.wasm, one cargo run per ABI; then a
 ## size table (and sizes after wasm-opt -Oz, under build/examples/wasm-opt/,
-## when binaryen is installed and OZ is not 0)
+## when binaryen is installed and OZ is not 0). One cargo run builds the SDK
+## once, with the union of the SDK features the examples ask for: so that each
+## .wasm is the one `cargo build -p <name>` (and its host test) builds, every
+## example enables the same SDK features.
 OZ ?= 1
 examples:
 	$(CARGO) build --release --target $(TARGET) $(addprefix -p ,$(EXAMPLES))
