@@ -111,6 +111,9 @@ pub enum Error {
     UnknownAbi,
     /// `cargo build` of a plugin crate failed.
     Build(String),
+    /// Fuel was read or set on a guest not loaded with
+    /// [`Guest::load_metered`](crate::Guest::load_metered).
+    NotMetered,
 }
 
 /// Result of host operations.
@@ -166,6 +169,9 @@ impl fmt::Display for Error {
                 "`{allocator}({size})` returned 0 for an input of `{export}`"
             ),
             Error::Memory(message) => f.write_str(message),
+            Error::NotMetered => {
+                f.write_str("fuel is counted only for a guest from Guest::load_metered")
+            }
             Error::UnsupportedHook { hook, abi } => {
                 write!(f, "the {abi} ABI has no `{hook}` hook")
             }

@@ -39,7 +39,34 @@ impl Guest {
     /// the host does for a `wasm32-unknown-unknown` plugin, and detects its
     /// ABI from its exports ([`Guest::abi`] is `None` if they show neither).
     pub fn load(wasm: &[u8], free_mode: FreeMode) -> Result<Self> {
-        let engine = Engine::default();
+        Self::load_on(Engine::default(), wasm, free_mode)
+    }
+
+    /// [`Guest::load`] on an engine that counts fuel (about one unit per
+    /// instruction), so a test can stop a call at any instruction with
+    /// [`Guest::set_fuel`], as a host's fuel or time limit would. Starts
+    /// with unlimited fuel.
+    pub fn load_metered(wasm: &[u8], free_mode: FreeMode) -> Result<Self> {
+        let mut config = wasmi::Config::default();
+        config.consume_fuel(true);
+        let mut guest = Self::load_on(Engine::new(&config), wasm, free_mode)?;
+        guest.set_fuel(u64::MAX)?;
+        Ok(guest)
+    }
+
+    /// Fuel left before calls trap (only for a [`Guest::load_metered`]
+    /// guest).
+    pub fn fuel(&self) -> Result<u64> {
+        self.store.get_fuel().map_err(|_| Error::NotMetered)
+    }
+
+    /// Sets the fuel the next calls may burn; a call that runs out traps
+    /// (only for a [`Guest::load_metered`] guest).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.store.set_fuel(fuel).map_err(|_| Error::NotMetered)
+    }
+
+    fn load_on(engine: Engine, wasm: &[u8], free_mode: FreeMode) -> Result<Self> {
         let module = compile(&engine, wasm)?;
         let info = ModuleInfo::of(&module);
         if !info.imports().is_empty() {

@@ -10,7 +10,7 @@
 
 mod common;
 
-use bifrost_plugin_host::{FreeMode, Guest};
+use bifrost_plugin_host::{FreeMode, Guest, Hook, HookInput};
 use common::output_object;
 
 const CONTEXT: &[u8] = br#"{"request_id":"r1"}"#;
@@ -201,4 +201,104 @@ fn a_range_longer_than_2_gib_on_grown_memory_is_refused_without_a_slice() {
         assert!(error.contains("outside the plugin's"), "{error}");
         build.still_works();
     }
+}
+
+/// A host may stop a call at any instruction (a fuel or time limit). For
+/// every 13th instruction of a whole `pre_hook` call (the allocations, writes
+/// and frees around it included), a fresh instance is stopped there; then it
+/// must still allocate and answer every call, without a trap: at worst
+/// "plugin state was lost" until `init`, or, when the stop came inside the
+/// memory allocator, an error saying the host must instantiate it again
+/// (abi-spec 4.5).
+#[test]
+fn a_call_stopped_at_any_instruction_leaves_an_instance_that_still_answers() {
+    let request = HookInput::new()
+        .with_context(std::str::from_utf8(CONTEXT).unwrap())
+        .with_request(std::str::from_utf8(REQUEST).unwrap());
+    for path in [common::wasm_path(), common::single_input_wasm_path()] {
+        let wasm = std::fs::read(&path).expect("make build first");
+        let warm = || {
+            let mut guest = Guest::load_metered(&wasm, FreeMode::All).unwrap();
+            assert_eq!(guest.init(b"{}").unwrap(), 0);
+            let output = guest.call_hook(Hook::PreHook, &request).unwrap();
+            assert_eq!(output.plugin_error(), None);
+            guest
+        };
+        // What a whole call (allocate, write, call, read, free) burns.
+        let mut guest = warm();
+        let before = guest.fuel().unwrap();
+        guest.call_hook(Hook::PreHook, &request).unwrap();
+        let whole = before - guest.fuel().unwrap();
+        let (mut lost, mut untrusted) = (0, 0);
+        for budget in (0..whole).step_by(13) {
+            let case = format!("{}: stopped after {budget} of {whole}", path.display());
+            let mut guest = warm();
+            guest.set_fuel(budget).unwrap();
+            let stopped = guest.call_hook(Hook::PreHook, &request).unwrap_err();
+            assert!(stopped.to_string().contains("fuel"), "{case}: {stopped}");
+            guest.set_fuel(u64::MAX).unwrap();
+            for _ in 0..3 {
+                let ptr = guest.malloc(64).unwrap_or_else(|e| panic!("{case}: {e}"));
+                assert_ne!(ptr, 0, "{case}: allocates");
+                let output = guest
+                    .call_hook(Hook::PreHook, &request)
+                    .unwrap_or_else(|e| panic!("{case}: {e}"));
+                let Some(error) = output.plugin_error() else {
+                    continue;
+                };
+                if error.contains("stopped inside the plugin's memory allocator") {
+                    untrusted += 1;
+                    let status = guest.init(b"{}").unwrap_or_else(|e| panic!("{case}: {e}"));
+                    assert_eq!(status, 2, "{case}: init refuses too");
+                    continue;
+                }
+                // The stop came while the hook had the plugin out.
+                assert!(
+                    error.starts_with("plugin state was lost"),
+                    "{case}: {error}"
+                );
+                lost += 1;
+                assert_eq!(guest.init(b"{}").unwrap(), 0, "{case}");
+            }
+        }
+        assert!(lost > 0, "some stops hit the hook itself");
+        assert!(untrusted > 0, "some stops hit the allocator");
+    }
+}
+
+/// Each trapped call loses the stack its frames held (abi-spec 4.5). A
+/// plugin that panics again and again keeps answering; once half its stack
+/// is gone it says so on every hook and `init`, instead of trapping on an
+/// out-of-bounds access, and still allocates.
+#[test]
+fn a_plugin_that_traps_again_and_again_runs_out_of_stack_and_says_so() {
+    let wasm = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../build/test/panicking.wasm"),
+    )
+    .expect("make build-test-plugins first");
+    let mut guest = Guest::load(&wasm, FreeMode::All).unwrap();
+    let panic = HookInput::new().with_request(r#"{"model":"panic"}"#);
+    let mut panics = 0;
+    let error = loop {
+        assert!(panics < 5000, "the stack never ran short");
+        assert_ne!(guest.malloc(64).unwrap(), 0);
+        match guest.init(b"{}").unwrap() {
+            0 => {}
+            2 => {
+                break guest
+                    .call_hook(Hook::PreHook, &panic)
+                    .unwrap()
+                    .plugin_error()
+                    .unwrap()
+                    .to_string()
+            }
+            other => panic!("init returned {other}"),
+        }
+        let trapped = guest.call_hook(Hook::PreHook, &panic).unwrap_err();
+        assert!(trapped.to_string().contains("trapped"), "{trapped}");
+        panics += 1;
+    };
+    assert!(error.contains("stack to calls that trapped"), "{error}");
+    assert!(panics > 10, "{panics} panics");
+    eprintln!("{panics} panics before the stack ran short");
 }

@@ -10,10 +10,22 @@
 //! ([RUSTSEC-2022-0054](https://rustsec.org/advisories/RUSTSEC-2022-0054))
 //! and whose memory grows with every call under a request-sized workload:
 //! it is kept only so `make bench` can show that.
+//!
+//! # A call stopped inside the allocator
+//! A host may stop a call at any instruction (a fuel or time limit), also in
+//! the middle of the allocator updating its free lists, which leaves them
+//! inconsistent: any later allocation may then trap or hand out memory twice.
+//! No allocator survives that, so the SDK's one is [`Guarded`]: it notes when
+//! it is inside its allocator, and the next export call that finds the note
+//! still set knows the heap cannot be trusted. From then on allocations come
+//! from fresh pages, bump-allocated and never reused (frees are ignored), up
+//! to [`FALLBACK_LIMIT`] bytes, and hooks and `init` refuse to run with an
+//! error saying the host must instantiate the plugin again
+//! ([`check_heap`]). The instance keeps answering instead of trapping.
 
 #[cfg(all(feature = "wee_alloc", target_arch = "wasm32"))]
 #[global_allocator]
-static ALLOCATOR: wee_alloc::WeeAlloc<'static> = wee_alloc::WeeAlloc::INIT;
+static ALLOCATOR: Guarded<wee_alloc::WeeAlloc<'static>> = Guarded(wee_alloc::WeeAlloc::INIT);
 
 // Single-threaded wasm only (no `atomics`): talc's wasm cell assumes it.
 #[cfg(all(
@@ -23,4 +35,150 @@ static ALLOCATOR: wee_alloc::WeeAlloc<'static> = wee_alloc::WeeAlloc::INIT;
     not(feature = "dlmalloc")
 ))]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: Guarded<talc::wasm::WasmDynamicTalc> =
+    Guarded(talc::wasm::new_wasm_dynamic_allocator());
+
+/// How much the fallback hands out once the heap is untrusted: enough for a
+/// long run of refusals, bounded so a host that never re-instantiates cannot
+/// grow memory without end.
+// Unused natively and with feature `dlmalloc` (no SDK allocator there).
+#[cfg_attr(
+    any(not(target_arch = "wasm32"), feature = "dlmalloc"),
+    allow(dead_code)
+)]
+pub(crate) const FALLBACK_LIMIT: usize = 16 << 20;
+
+crate::global::global! {
+    /// Set while the inner allocator runs.
+    static INSIDE: std::cell::Cell<bool> = std::cell::Cell::new(false);
+}
+crate::global::global! {
+    /// Set once a call was stopped inside the allocator: the heap is
+    /// untrusted for the instance's life.
+    static BROKEN: std::cell::Cell<bool> = std::cell::Cell::new(false);
+}
+
+/// Called first by every export: a note left set means the last call
+/// stopped inside the allocator.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn enter_export() {
+    if INSIDE.with(|inside| inside.replace(false)) {
+        BROKEN.with(|broken| broken.set(true));
+    }
+}
+
+/// `Err` with the reason once the heap is untrusted (see the module docs).
+pub(crate) fn check_heap() -> Result<(), String> {
+    match BROKEN.with(std::cell::Cell::get) {
+        true => Err(
+            "an earlier call was stopped inside the plugin's memory allocator, whose \
+                     records cannot be trusted any more: the host must instantiate the plugin \
+                     again"
+                .into(),
+        ),
+        false => Ok(()),
+    }
+}
+
+/// The SDK's global allocator: `A`, with the note described in the module
+/// docs and the fallback for after a stop inside `A`.
+#[cfg_attr(
+    any(not(target_arch = "wasm32"), feature = "dlmalloc"),
+    allow(dead_code)
+)]
+pub(crate) struct Guarded<A>(A);
+
+#[cfg(all(target_arch = "wasm32", not(feature = "dlmalloc")))]
+mod guarded {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::cell::Cell;
+
+    use super::{Guarded, BROKEN, FALLBACK_LIMIT, INSIDE};
+
+    crate::global::global! {
+        /// The fallback's next free address and the end of its pages.
+        static BUMP: Cell<(usize, usize)> = Cell::new((0, 0));
+    }
+    crate::global::global! {
+        /// Bytes the fallback has handed out.
+        static BUMPED: Cell<usize> = Cell::new(0);
+    }
+
+    /// `layout.size()` bytes from pages grown for the fallback, never reused;
+    /// null past [`FALLBACK_LIMIT`] or when memory cannot grow.
+    fn bump(layout: Layout) -> *mut u8 {
+        let size = layout.size().max(1);
+        if BUMPED.with(Cell::get) + size > FALLBACK_LIMIT {
+            return std::ptr::null_mut();
+        }
+        let (mut next, mut end) = BUMP.with(Cell::get);
+        let mut start = next.next_multiple_of(layout.align());
+        if start + size > end {
+            let pages = (size + layout.align()).div_ceil(65536);
+            let old = core::arch::wasm32::memory_grow(0, pages);
+            if old == usize::MAX {
+                return std::ptr::null_mut();
+            }
+            (next, end) = (old * 65536, (old + pages) * 65536);
+            start = next.next_multiple_of(layout.align());
+        }
+        BUMP.with(|b| b.set((start + size, end)));
+        BUMPED.with(|b| b.set(b.get() + size));
+        start as *mut u8
+    }
+
+    /// Runs `f` on the inner allocator with the note set around it.
+    fn noted<R>(f: impl FnOnce() -> R) -> R {
+        INSIDE.with(|inside| inside.set(true));
+        let result = f();
+        INSIDE.with(|inside| inside.set(false));
+        result
+    }
+
+    // SAFETY: every method either forwards to `A` with the caller's own
+    // arguments (so `A`'s contract is the caller's), or, once the heap is
+    // untrusted, serves from `bump`: fresh pages from `memory.grow` that
+    // nothing else owns, each block handed out once, aligned to
+    // `layout.align()`, `layout.size()` long. Frees are then ignored, which
+    // is always allowed (a leak). A realloc in fallback mode copies
+    // `min(old, new)` bytes from the old block, which the caller guarantees
+    // is live and `layout.size()` long, into the new one, which cannot
+    // overlap it (fresh pages). Single-threaded wasm: the `Cell`s are never
+    // reached from two threads.
+    unsafe impl<A: GlobalAlloc> GlobalAlloc for Guarded<A> {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            match BROKEN.with(Cell::get) {
+                true => bump(layout),
+                false => noted(|| unsafe { self.0.alloc(layout) }),
+            }
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            match BROKEN.with(Cell::get) {
+                // Fresh pages from memory.grow are zero.
+                true => bump(layout),
+                false => noted(|| unsafe { self.0.alloc_zeroed(layout) }),
+            }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            if !BROKEN.with(Cell::get) {
+                noted(|| unsafe { self.0.dealloc(ptr, layout) })
+            }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            if !BROKEN.with(Cell::get) {
+                return noted(|| unsafe { self.0.realloc(ptr, layout, new_size) });
+            }
+            let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+                return std::ptr::null_mut();
+            };
+            let new = bump(new_layout);
+            if !new.is_null() {
+                unsafe { std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
+            }
+            new
+        }
+    }
+}

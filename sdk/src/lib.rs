@@ -60,6 +60,7 @@ mod memory;
 mod panic;
 mod plugin;
 mod runtime;
+mod stack;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 pub mod types;

@@ -5,8 +5,8 @@
 use std::any::Any;
 use std::cell::Cell;
 
-use crate::panic;
 use crate::plugin::{Plugin, PluginError};
+use crate::{allocator, panic, stack};
 
 /// Where the one plugin value of this wasm instance is.
 enum Slot {
@@ -44,6 +44,10 @@ pub(crate) mod status {
 /// `Config::default()`.
 pub(crate) fn init<P: Plugin>(config: Result<&[u8], String>) -> i32 {
     panic::install_hook();
+    if let Err(reason) = stack::check().and_then(|()| allocator::check_heap()) {
+        replace(Slot::InitFailed(reason));
+        return status::PLUGIN_ERROR;
+    }
     replace(Slot::InUse); // the old plugin, if any, is dropped before the new one is built
     let built = match config.and_then(parse_config::<P>) {
         Err(reason) => Err((status::BAD_CONFIG, reason)),
@@ -105,6 +109,8 @@ fn build_default<P: Plugin>() -> Result<Box<dyn Any>, PluginError> {
 /// `build` if there is none yet. Not generic, so every hook shares one copy.
 fn take_plugin(build: fn() -> Result<Box<dyn Any>, PluginError>) -> Result<Box<dyn Any>, String> {
     panic::install_hook();
+    stack::check()?;
+    allocator::check_heap()?;
     match replace(Slot::InUse) {
         Slot::Ready(plugin) => Ok(plugin),
         Slot::Empty => build().map_err(|e| {

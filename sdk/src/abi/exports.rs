@@ -12,6 +12,7 @@
 //! Safe code cannot call these functions (`sdk/tests/ui/pointer_layer_is_unsafe.rs`
 //! shows the compile error).
 
+use crate::allocator;
 use crate::memory::{pack, with_table};
 use crate::Plugin;
 
@@ -40,6 +41,7 @@ fn memory_bytes() -> u64 {
 /// # Safety
 /// Called only by the host through the generated export (see the module docs).
 pub unsafe fn plugin_malloc(size: u32) -> u32 {
+    allocator::enter_export();
     with_table(|t| t.alloc(size as usize)).map_or(0, |address| address as u32)
 }
 
@@ -50,6 +52,7 @@ pub unsafe fn plugin_malloc(size: u32) -> u32 {
 /// Called only by the host through the generated export: a buffer freed
 /// while a hook reads it would leave that hook reading reused memory.
 pub unsafe fn plugin_free(ptr: u32) {
+    allocator::enter_export();
     with_table(|t| t.free(ptr as usize));
 }
 
@@ -64,6 +67,7 @@ pub fn get_name(name: &'static str) -> u64 {
 /// # Safety
 /// Called only by the host through the generated export.
 pub unsafe fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
+    allocator::enter_export();
     // SAFETY: the caller's contract is this function's.
     let status = unsafe { with_input(ptr, len, "config", super::init::<P>) };
     with_table(|t| t.end_call());
@@ -75,6 +79,7 @@ pub unsafe fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
 /// # Safety
 /// Called only by the host through the generated export.
 pub unsafe fn cleanup<P: Plugin>() -> i32 {
+    allocator::enter_export();
     let status = super::cleanup::<P>();
     with_table(|t| t.end_call());
     status
@@ -94,6 +99,7 @@ pub unsafe fn cleanup<P: Plugin>() -> i32 {
 /// stay valid because only the host frees buffers, and the host cannot run
 /// until the export returns.
 pub unsafe fn with_input<R>(ptr: u32, len: u32, what: &str, f: impl FnOnce(Input<'_>) -> R) -> R {
+    allocator::enter_export();
     let (address, size) = (ptr as usize, len as usize);
     match locate(ptr, len, what) {
         Err(reason) => f(Err(reason)),
