@@ -69,8 +69,10 @@ Examples:
   bifrost-plugin build --manifest-path plugins/guard/Cargo.toml
 
 Runs `cargo build --release --target wasm32-unknown-unknown` (with --features
-single-input-abi for that ABI), copies the .wasm to build/, runs wasm-opt -Oz
-with --optimize, then prints what inspect prints. Exits 1 if a check fails.";
+single-input-abi for that ABI) in <target>/plugin-wasm, the directory the host
+tests' build::plugin_wasm uses (so `cargo test` and `build` share one build),
+copies the .wasm to build/, runs wasm-opt -Oz with --optimize, then prints
+what inspect prints. Exits 1 if a check fails.";
 
 const TEST_EXAMPLES: &str = "\
 A scenario is a JSON file: the plugin (a path from the file's directory) and

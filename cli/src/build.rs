@@ -24,6 +24,9 @@ struct Package {
     name: String,
     manifest: PathBuf,
     has_single_input_feature: bool,
+    /// `<target>/plugin-wasm`: where the host tests' `build::plugin_wasm`
+    /// builds, so `cargo test` and `build` share one wasm32 build.
+    wasm_target_dir: PathBuf,
 }
 
 /// Builds, copies, optimises, checks.
@@ -159,7 +162,10 @@ fn package(manifest: Option<&Path>) -> Result<Package, Failure> {
             manifest.display()
         )));
     }
+    let target = metadata["target_directory"].as_str().map(PathBuf::from);
+    let target = target.unwrap_or_else(|| manifest.with_file_name("target"));
     Ok(Package {
+        wasm_target_dir: target.join("plugin-wasm"),
         name: package["name"].as_str().unwrap_or("plugin").to_string(),
         has_single_input_feature: package["features"].get("single-input-abi").is_some(),
         manifest,
@@ -179,6 +185,8 @@ fn cargo_build(package: &Package, target: &str, single_input: bool) -> Result<Pa
         .args(["--message-format", "json-render-diagnostics"])
         .arg("--manifest-path")
         .arg(&package.manifest)
+        .arg("--target-dir")
+        .arg(&package.wasm_target_dir)
         .stderr(Stdio::inherit());
     if single_input {
         cargo.args(["--features", "single-input-abi"]);

@@ -82,13 +82,12 @@ fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str) {
         "clippy on the generated crate",
     );
 
-    // The host tests built the .wasm in target/plugin-wasm: `build` there
-    // reuses those builds.
+    // The host tests built the .wasm in <target>/plugin-wasm, where `build`
+    // builds too: nothing is compiled again.
     let built = run(
         cli()
             .args(["build", "--optimize", "--manifest-path"])
-            .arg(&manifest)
-            .env("CARGO_TARGET_DIR", target_dir().join("plugin-wasm")),
+            .arg(&manifest),
         "bifrost-plugin build",
     );
     for file in [format!("{name}.wasm"), format!("{name}-single-input.wasm")] {
