@@ -478,3 +478,18 @@ fn a_scenario_checks_init_status_and_reason() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_plugin_whose_own_init_fails_stops_the_run_with_its_message() {
+    let plugin = repo("build/test/panicking.wasm");
+    let config = r#"{"init_error": "no upstream configured"}"#;
+    let (code, stdout, stderr) = cli(&["run", &plugin, "pre-hook", "--config", config]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert!(
+        stderr.ends_with(
+            "error: `init` returned 2 (the plugin's own init failed): \
+             init failed: no upstream configured\n"
+        ),
+        "{stderr}"
+    );
+}
