@@ -403,10 +403,13 @@ fn templates(spec: &str) -> Vec<String> {
 }
 
 /// Texts only a state the tables cannot set up produces: memory exhausted
-/// in the middle of a call, a value no serializer can write.
+/// in the middle of a call, a value no serializer can write, a call stopped
+/// inside the allocator (host/tests/soundness.rs stops calls with fuel).
 const NOT_PRODUCIBLE_ON_DEMAND: &[&str] = &[
     "out of memory copying N-byte <what>",
     "plugin could not write its output",
+    "an earlier call was stopped inside the plugin's memory allocator, whose records cannot be \
+     trusted any more: the host must instantiate the plugin again",
 ];
 
 #[test]
@@ -418,13 +421,23 @@ fn every_reason_text_of_the_spec_is_one_the_plugin_writes() {
             run(abi, plugin, export, &buffers(inputs), text).0
         })
         .collect();
-    // And the one text a table row cannot show: after a panic.
+    // And the texts a table row cannot show: after a panic, and once
+    // panics have lost over half the stack (abi-spec 4.5).
     let mut guest = plugin("seed", "reads");
-    assert!(
-        guest.pre_hook(b"{}", br#"{"model":"panic"}"#).is_err(),
-        "the panic traps"
-    );
+    let panic = guest.pre_hook(b"{}", br#"{"model":"panic"}"#);
+    assert!(panic.is_err(), "the panic traps");
     written.push(reason(&guest.pre_hook(b"{}", b"{}").unwrap()));
+    let mut panics = 0;
+    let stack_short = loop {
+        assert!(panics < 5_000, "the stack never ran short");
+        assert!(guest.init(b"{}").unwrap() <= 2);
+        // A panic traps, until the stack is short: then the hook says so.
+        if let Ok(output) = guest.pre_hook(b"{}", br#"{"model":"panic"}"#) {
+            break reason(&output);
+        }
+        panics += 1;
+    };
+    written.push(stack_short);
 
     let templates = templates(&spec);
     assert!(templates.len() > 25, "the tables were read: {templates:?}");
