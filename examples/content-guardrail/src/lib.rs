@@ -1,0 +1,197 @@
+//! A Bifrost plugin that blocks content: a request whose text contains one
+//! of the configured phrases (case-insensitively) is answered in pre_hook
+//! with an LLM error (status 403, type `content_blocked`, the configured
+//! message) instead of reaching the provider; a response that contains one
+//! is replaced in post_hook by the same error. The error never repeats the
+//! phrase.
+//!
+//! Config: `{"blocked_phrases": ["…"], "message": "…"}`; `blocked_phrases`
+//! is required (at least one, none empty), `message` defaults to
+//! [`DEFAULT_MESSAGE`].
+
+#![deny(unsafe_code)]
+
+use bifrost_plugin_sdk::prelude::*;
+use serde::Deserialize;
+
+/// The message used when the config has none.
+pub const DEFAULT_MESSAGE: &str = "content blocked by policy";
+
+/// The plugin's configuration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Phrases that block a request or response containing them.
+    pub blocked_phrases: Vec<String>,
+    /// The error message a blocked request or response gets.
+    pub message: Option<String>,
+}
+
+/// The plugin: the phrases, lower-cased once, and the message.
+#[derive(Debug)]
+pub struct ContentGuardrail {
+    phrases: Vec<String>,
+    message: String,
+}
+
+impl ContentGuardrail {
+    /// Whether any of `texts` contains a blocked phrase, ignoring case.
+    pub fn blocks<'a>(&self, texts: impl Iterator<Item = &'a str>) -> bool {
+        texts.into_iter().any(|text| {
+            let text = text.to_lowercase();
+            self.phrases
+                .iter()
+                .any(|phrase| text.contains(phrase.as_str()))
+        })
+    }
+
+    fn refusal(&self) -> LlmError {
+        LlmError::new(self.message.as_str())
+            .with_status(403)
+            .with_type("content_blocked")
+    }
+}
+
+#[bifrost_plugin(name = "content-guardrail")]
+impl Plugin for ContentGuardrail {
+    type Config = Config;
+
+    fn init(config: Config) -> Result<Self, PluginError> {
+        if config.blocked_phrases.is_empty() {
+            return Err(PluginError::new(
+                "config field `blocked_phrases` must list at least one phrase, got none",
+            ));
+        }
+        if let Some(i) = config
+            .blocked_phrases
+            .iter()
+            .position(|p| p.trim().is_empty())
+        {
+            return Err(PluginError::new(format!(
+                "config field `blocked_phrases` has an empty phrase at index {i}: it would block everything"
+            )));
+        }
+        let message = config
+            .message
+            .unwrap_or_else(|| DEFAULT_MESSAGE.to_string());
+        if message.trim().is_empty() {
+            return Err(PluginError::new(
+                "config field `message` is empty: expected the text blocked requests get",
+            ));
+        }
+        Ok(ContentGuardrail {
+            phrases: config
+                .blocked_phrases
+                .iter()
+                .map(|p| p.to_lowercase())
+                .collect(),
+            message,
+        })
+    }
+
+    fn pre_hook(&mut self, _ctx: &mut Context, req: LlmRequest) -> Result<PreHook, PluginError> {
+        if self.blocks(req.texts()) {
+            return Ok(PreHook::Fail(self.refusal()));
+        }
+        Ok(PreHook::Continue(req))
+    }
+
+    fn post_hook(
+        &mut self,
+        _ctx: &mut Context,
+        response: Option<LlmResponse>,
+        error: Option<LlmError>,
+    ) -> Result<PostHook, PluginError> {
+        if response.as_ref().is_some_and(|r| self.blocks(r.texts())) {
+            return Ok(PostHook::fail(self.refusal()));
+        }
+        Ok(PostHook { response, error })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bifrost_plugin_sdk::testing::TestPlugin;
+
+    const CONFIG: &str =
+        r#"{"blocked_phrases":["Project Falcon","DROP TABLE"],"message":"not allowed here"}"#;
+
+    fn guard() -> TestPlugin<ContentGuardrail> {
+        TestPlugin::init(CONFIG).unwrap()
+    }
+
+    #[test]
+    fn a_request_with_a_blocked_phrase_in_any_text_is_refused_with_403() {
+        let mut plugin = guard();
+        let request = r#"{"chat_request":{"model":"m","input":[
+            {"role":"system","content":"be nice"},
+            {"role":"user","content":[{"type":"image_url","image_url":{"url":"u"}},
+                                      {"type":"text","text":"status of project FALCON?"}]}]}}"#;
+        let out = plugin.pre_hook("{}", request);
+        let error = &out["short_circuit"]["error"];
+        assert_eq!(error["status_code"], 403);
+        assert_eq!(error["error"]["message"], "not allowed here");
+        assert_eq!(error["error"]["type"], "content_blocked");
+        assert!(!out.text().to_lowercase().contains("falcon"), "{out}");
+    }
+
+    #[test]
+    fn a_clean_request_goes_on_byte_for_byte() {
+        let mut plugin = guard();
+        let request = r#"{"model":"m", "prompt":["select 1", "drop the table"]}"#;
+        let out = plugin.pre_hook("{}", request);
+        assert!(out["short_circuit"].is_null());
+        assert!(out.text().contains(request));
+    }
+
+    #[test]
+    fn a_response_with_a_blocked_phrase_in_any_choice_becomes_the_error() {
+        let mut plugin = guard();
+        let response = r#"{"choices":[{"index":0,"message":{"content":"fine"}},
+            {"index":1,"message":{"content":"then DROP table users"}}]}"#;
+        let out = plugin.post_hook("{}", response, "");
+        assert!(out["response"].is_null());
+        assert_eq!(out["bifrost_error"]["status_code"], 403);
+        assert_eq!(out["bifrost_error"]["error"]["message"], "not allowed here");
+    }
+
+    #[test]
+    fn the_message_has_a_default_and_config_errors_name_the_field() {
+        let mut plugin =
+            TestPlugin::<ContentGuardrail>::init(r#"{"blocked_phrases":["x"]}"#).unwrap();
+        let out = plugin.pre_hook("{}", r#"{"model":"m","input":"X marks"}"#);
+        assert_eq!(
+            out["short_circuit"]["error"]["error"]["message"],
+            DEFAULT_MESSAGE
+        );
+        for (config, expected) in [
+            (
+                "{}",
+                "config field `blocked_phrases` must list at least one phrase, got none",
+            ),
+            (
+                r#"{"blocked_phrases":["a",""]}"#,
+                "config field `blocked_phrases` has an empty phrase at index 1",
+            ),
+            (
+                r#"{"blocked_phrases":"a"}"#,
+                "`blocked_phrases`: invalid type: string \"a\", expected a sequence",
+            ),
+            (
+                r#"{"blocked_phrases":["a"],"message":""}"#,
+                "config field `message` is empty",
+            ),
+            (
+                r#"{"phrases":["a"]}"#,
+                "unknown field `phrases`, expected `blocked_phrases` or `message`",
+            ),
+        ] {
+            let err = TestPlugin::<ContentGuardrail>::init(config)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains(expected), "{config}: {err}");
+        }
+    }
+}
