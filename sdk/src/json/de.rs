@@ -18,6 +18,48 @@ pub(crate) fn from_checked<T: de::DeserializeOwned>(text: &[u8]) -> Result<T, Er
     T::deserialize(Value(text.trim_ascii()))
 }
 
+/// The `serde_json::Value` of `text`, which must be checked JSON, built
+/// directly rather than through serde: going through `Value`'s `Deserialize`
+/// would link serde_json's parser anyway (its map visitor parses raw values
+/// with it, feature `raw_value`). A key given twice keeps its last value, and
+/// numbers are read as serde_json reads them (integers as `u64`/`i64`, the
+/// rest as the nearest `f64`).
+pub(crate) fn value_from_checked(text: &[u8]) -> serde_json::Value {
+    use serde_json::Value as V;
+    let text = text.trim_ascii();
+    match text.first() {
+        Some(b'n') => V::Null,
+        Some(b't') => V::Bool(true),
+        Some(b'f') => V::Bool(false),
+        Some(b'"') => V::String(decode_string(text)),
+        Some(b'[') => V::Array(elements(text).map(value_from_checked).collect()),
+        Some(b'{') => V::Object(
+            members(text)
+                .map(|(key, value)| (key, value_from_checked(value)))
+                .collect(),
+        ),
+        _ => number_value(text),
+    }
+}
+
+fn number_value(text: &[u8]) -> serde_json::Value {
+    let text = std::str::from_utf8(text).unwrap_or("");
+    if !text.contains(['.', 'e', 'E']) {
+        if let Ok(n) = text.parse::<u64>() {
+            return n.into();
+        }
+        match text.parse::<i64>() {
+            // serde_json reads `-0` as the float -0.0.
+            Ok(0) => return serde_json::Value::from(-0.0),
+            Ok(n) => return n.into(),
+            Err(_) => {}
+        }
+    }
+    // Checked text is a number within f64's range.
+    let n = text.parse::<f64>().unwrap_or(0.0);
+    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into)
+}
+
 /// Why the text does not fit the type.
 #[derive(Debug)]
 pub(crate) struct Error(String);
@@ -33,6 +75,58 @@ impl std::error::Error for Error {}
 impl de::Error for Error {
     fn custom<T: fmt::Display>(message: T) -> Self {
         Error(message.to_string())
+    }
+
+    // serde's default messages print the unexpected value with `Debug`
+    // escaping and float formatting, ~35 KB of .wasm in every plugin with a
+    // typed `Config`; these say the same without either.
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Error(format!(
+            "invalid type: {}, expected {expected}",
+            Unexpected(unexpected)
+        ))
+    }
+
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Error(format!(
+            "invalid value: {}, expected {expected}",
+            Unexpected(unexpected)
+        ))
+    }
+}
+
+/// serde's `Unexpected`, described as serde does, except that a string is
+/// quoted as it is (no `Debug` escaping) and a float that is not a whole
+/// number is not printed.
+struct Unexpected<'a>(de::Unexpected<'a>);
+
+impl fmt::Display for Unexpected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use de::Unexpected as U;
+        match self.0 {
+            U::Bool(b) => write!(f, "boolean `{b}`"),
+            U::Unsigned(n) => write!(f, "integer `{n}`"),
+            U::Signed(n) => write!(f, "integer `{n}`"),
+            // A whole number prints exactly as an integer does.
+            U::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
+                write!(f, "floating point `{}.0`", x as i64)
+            }
+            U::Float(_) => f.write_str("floating point number"),
+            U::Char(c) => write!(f, "character `{c}`"),
+            U::Str(s) => write!(f, "string \"{s}\""),
+            U::Bytes(_) => f.write_str("byte array"),
+            U::Unit => f.write_str("null"), // as serde_json says
+            U::Option => f.write_str("Option value"),
+            U::NewtypeStruct => f.write_str("newtype struct"),
+            U::Seq => f.write_str("sequence"),
+            U::Map => f.write_str("map"),
+            U::Enum => f.write_str("enum"),
+            U::UnitVariant => f.write_str("unit variant"),
+            U::NewtypeVariant => f.write_str("newtype variant"),
+            U::TupleVariant => f.write_str("tuple variant"),
+            U::StructVariant => f.write_str("struct variant"),
+            U::Other(other) => f.write_str(other),
+        }
     }
 }
 
@@ -51,8 +145,11 @@ impl Value<'_> {
             if let Ok(n) = text.parse::<u64>() {
                 return visitor.visit_u64(n);
             }
-            if let Ok(n) = text.parse::<i64>() {
-                return visitor.visit_i64(n);
+            match text.parse::<i64>() {
+                // serde_json reads `-0` as the float -0.0.
+                Ok(0) => return visitor.visit_f64(-0.0),
+                Ok(n) => return visitor.visit_i64(n),
+                Err(_) => {}
             }
         }
         // Checked text is a finite number in range, so this parses.
@@ -376,6 +473,33 @@ mod tests {
     }
 
     #[test]
+    fn type_errors_read_as_serde_json_s_without_escaping_or_float_printing() {
+        let message = |text: &str| {
+            (
+                from_checked::<(u8, String, bool)>(text.as_bytes())
+                    .unwrap_err()
+                    .to_string(),
+                serde_json::from_str::<(u8, String, bool)>(text)
+                    .unwrap_err()
+                    .to_string(),
+            )
+        };
+        for text in [
+            r#"["x","s",true]"#,
+            r#"[-1,"s",true]"#,
+            "[1,2,true]",
+            r#"[1,"s",null]"#,
+            r#"[2.0,"s",true]"#,
+            r#"[1,{},true]"#,
+        ] {
+            let (ours, theirs) = message(text);
+            assert!(theirs.starts_with(&ours), "{text}: {ours} / {theirs}");
+        }
+        let (ours, _) = message(r#"[2.5,"s",true]"#);
+        assert_eq!(ours, "invalid type: floating point number, expected u8");
+    }
+
+    #[test]
     fn errors_name_the_field_they_are_in() {
         #[derive(Debug, Deserialize)]
         #[allow(dead_code)]
@@ -410,6 +534,32 @@ mod tests {
     fn ignored_any_accepts_every_value_without_reading_it() {
         for text in ["{}", "[1,2]", "\"s\"", "1e300", "null", "true"] {
             assert!(from_checked::<de::IgnoredAny>(text.as_bytes()).is_ok());
+        }
+    }
+
+    proptest::proptest! {
+        /// Any value serde_json writes is built back equal by
+        /// [`value_from_checked`].
+        #[test]
+        fn builds_back_everything_serde_json_writes(value in super::super::test_values::any_value()) {
+            let text = serde_json::to_string_pretty(&value).unwrap();
+            proptest::prop_assert_eq!(value_from_checked(text.as_bytes()), value, "{}", text);
+        }
+    }
+
+    #[test]
+    fn builds_values_as_serde_json_parses_them() {
+        assert!(matches!(from_checked::<f64>(b"-0"), Ok(z) if z == 0.0 && z.is_sign_negative()));
+        assert_eq!(agree::<i32>("-0"), None);
+        for text in [
+            r#"{"a":1,"a":2,"b":[-0,1.5e3,18446744073709551616,-9223372036854775809,1e-400]}"#,
+            r#" [ "\u00e9\ud83d\ude00" , null , true , false , {} ] "#,
+            "-1",
+            "0.1",
+        ] {
+            let ours = value_from_checked(text.as_bytes());
+            let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(ours, theirs, "{text}");
         }
     }
 

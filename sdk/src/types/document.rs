@@ -22,7 +22,8 @@ use serde_json::{Map, Value};
 use crate::json::{self, Kind};
 use crate::types::InputError;
 
-pub(crate) use crate::json::MAX_DEPTH;
+#[cfg(test)]
+use crate::json::MAX_DEPTH;
 
 /// A JSON object, parsed lazily; see the module docs.
 #[derive(Clone)]
@@ -132,11 +133,12 @@ impl Document {
     pub(crate) fn map(&self) -> &Map<String, Value> {
         self.parsed.get_or_init(|| {
             let parsed = match &self.host {
-                // Checked text parses: serde_json accepts all it accepts.
-                Some((bytes, _)) if self.checked.get() => {
-                    serde_json::from_slice(bytes).map_err(|_| None)
+                Some((bytes, _)) if self.checked.get() => Ok(read_checked(bytes)),
+                Some((bytes, what)) => {
+                    let parsed = parse(bytes, what).map_err(Some);
+                    self.checked.set(parsed.is_ok());
+                    parsed
                 }
-                Some((bytes, what)) => parse(bytes, what).map_err(Some),
                 None => Ok(Map::new()),
             };
             parsed.unwrap_or_else(|error| {
@@ -216,26 +218,20 @@ impl Document {
     }
 }
 
-/// Parses `bytes` as one UTF-8 JSON object, with the limits of
-/// [`check_object`]: serde_json's parser itself refuses lone surrogates and
-/// numbers beyond `f64`; the depth is checked on the tree.
+/// Checks `bytes` as [`check_object`] does, then reads them.
 fn parse(bytes: &[u8], what: &'static str) -> Result<Map<String, Value>, InputError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| InputError::utf8(what, e))?;
-    expect_object(text, what)?;
-    let map: Map<String, Value> =
-        serde_json::from_str(text).map_err(|e| InputError::json(what, e))?;
-    if map.values().any(|value| deeper_than(value, MAX_DEPTH - 1)) {
-        return Err(InputError::too_deep(what, MAX_DEPTH));
-    }
-    Ok(map)
+    check_object(bytes, what)?;
+    Ok(read_checked(bytes))
 }
 
-/// Whether `value` nests more than `levels` arrays or objects.
-fn deeper_than(value: &Value, levels: usize) -> bool {
-    match value {
-        Value::Array(items) => levels == 0 || items.iter().any(|v| deeper_than(v, levels - 1)),
-        Value::Object(map) => levels == 0 || map.values().any(|v| deeper_than(v, levels - 1)),
-        _ => false,
+/// Reads checked object text with the SDK's own reader, not serde_json's
+/// parser: it agrees with serde_json on every value (a property test pins
+/// that), and a plugin that edits LLM values then links no second JSON
+/// parser (~40 KB of .wasm).
+fn read_checked(bytes: &[u8]) -> Map<String, Value> {
+    match crate::json::de::value_from_checked(bytes) {
+        Value::Object(map) => map,
+        _ => Map::new(),
     }
 }
 
@@ -271,7 +267,7 @@ impl Serialize for Document {
 }
 
 /// Checks that `bytes` are one JSON object the SDK can parse and echo: valid
-/// UTF-8 and syntax, no deeper than [`MAX_DEPTH`], no unpaired surrogate
+/// UTF-8 and syntax, no deeper than [`crate::json::MAX_DEPTH`], no unpaired surrogate
 /// escape, no number beyond `f64`.
 pub(crate) fn check_object(bytes: &[u8], what: &'static str) -> Result<(), InputError> {
     match check_value(bytes, what)? {
@@ -354,14 +350,6 @@ macro_rules! document_view {
 }
 pub(crate) use document_view;
 
-/// Rejects a valid JSON value that is not an object.
-pub(crate) fn expect_object(text: &str, what: &'static str) -> Result<(), InputError> {
-    match text.trim_start().as_bytes().first() {
-        Some(b'{') => Ok(()),
-        _ => Err(InputError::not_object(what, text.as_bytes())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,23 +421,6 @@ mod tests {
     }
 
     #[test]
-    fn a_document_that_cannot_be_parsed_goes_back_unchanged_rather_than_empty() {
-        // Bypasses validation, which makes this impossible for host input.
-        let text = r#"{"keep":"me","s":"\udc00"}"#;
-        let mut doc = Document {
-            host: Some((text.as_bytes().into(), "x")),
-            checked: Cell::new(true),
-            parsed: OnceCell::new(),
-            opaque: Cell::new(false),
-            write_edited: None,
-            edited: Cell::new(false),
-        };
-        assert!(doc.map().is_empty());
-        doc.map_mut().insert("edit".into(), 1.into());
-        assert_eq!(serde_json::to_string(&doc).unwrap(), text);
-    }
-
-    #[test]
     fn a_deferred_document_is_checked_only_to_be_echoed() {
         let text = r#"{ "model" : "m", "n": 1.50 }"#;
         let doc = Document::deferred(text.as_bytes(), "request").unwrap();
@@ -476,10 +447,13 @@ mod tests {
 
         let cases: [(&[u8], &str); 3] = [
             (b"{\"m\": \"\xff\"}", "request is not valid UTF-8"),
-            (br#"{"m": "\udc00"}"#, "request is not valid JSON: lone"),
+            (
+                br#"{"m": "\udc00"}"#,
+                "request has an unpaired UTF-16 surrogate escape at byte 7",
+            ),
             (
                 br#"{"n": 1e999}"#,
-                "request is not valid JSON: number out of range",
+                "request has a number out of range at byte 6",
             ),
         ];
         for (bytes, expected) in cases {

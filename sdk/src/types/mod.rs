@@ -60,14 +60,6 @@ impl InputError {
         InputError(message)
     }
 
-    pub(crate) fn utf8(what: &str, e: std::str::Utf8Error) -> Self {
-        InputError(format!("{what} is not valid UTF-8: {e}"))
-    }
-
-    pub(crate) fn json(what: &str, e: serde_json::Error) -> Self {
-        InputError(format!("{what} is not valid JSON: {e}"))
-    }
-
     /// `text` is a JSON value that is not an object (only its first byte
     /// is looked at).
     pub(crate) fn not_object(what: &str, text: &[u8]) -> Self {
@@ -84,10 +76,6 @@ impl InputError {
     /// Why the SDK's check refused `what`.
     pub(crate) fn invalid(what: &str, invalid: Invalid) -> Self {
         InputError(format!("{what} {invalid}"))
-    }
-
-    pub(crate) fn too_deep(what: &str, limit: usize) -> Self {
-        InputError(format!("{what} is nested deeper than {limit} levels"))
     }
 }
 

@@ -59,9 +59,9 @@ enum Entry {
 impl Entry {
     fn value(&self) -> &Value {
         match self {
-            // Checked text always parses; serde_json takes all the check does.
+            // Checked text: read by the SDK's reader, as serde_json would.
             Entry::Host { text, value } => {
-                value.get_or_init(|| serde_json::from_slice(text).unwrap_or(Value::Null))
+                value.get_or_init(|| crate::json::de::value_from_checked(text))
             }
             Entry::Set(value) => value,
         }
@@ -72,7 +72,7 @@ impl Entry {
             Entry::Host { value, .. } if value.get().is_some() => {
                 value.into_inner().unwrap_or_default()
             }
-            Entry::Host { text, .. } => serde_json::from_slice(&text).unwrap_or(Value::Null),
+            Entry::Host { text, .. } => crate::json::de::value_from_checked(&text),
             Entry::Set(value) => value,
         }
     }
