@@ -120,6 +120,9 @@ examples:
 test: OZ := 0
 test: build build-test-plugins examples
 	$(CARGO) test --workspace
+	# The workspace run unifies the examples' sdk feature compact-reader;
+	# the SDK's own tests run once more with its default (serde_json) reader.
+	$(CARGO) test -p bifrost-plugin-sdk --lib --tests
 	$(RUN_SCENARIOS)
 	$(MAKE) package
 	$(MAKE) fuzz FUZZ_SECONDS=30

@@ -75,8 +75,10 @@ fn a_broken_request_the_plugin_reads_is_reported_not_acted_on() {
     );
     let out = parse(&single::pre_hook::<Reader>(Ok(input.as_bytes())));
     let error = out["error"].as_str().unwrap();
+    // serde_json's message, or the validator's with the feature compact-reader.
     assert!(
-        error.starts_with("request has an unpaired UTF-16 surrogate escape"),
+        error.starts_with("request is not valid JSON: lone")
+            || error.starts_with("request has an unpaired UTF-16 surrogate escape"),
         "{error}"
     );
     assert_eq!(out["context"], json!({"k": 1}));

@@ -25,20 +25,116 @@ pub(crate) fn from_checked<T: de::DeserializeOwned>(text: &[u8]) -> Result<T, Er
 /// numbers are read as serde_json reads them (integers as `u64`/`i64`, the
 /// rest as the nearest `f64`).
 pub(crate) fn value_from_checked(text: &[u8]) -> serde_json::Value {
-    use serde_json::Value as V;
-    let text = text.trim_ascii();
-    match text.first() {
-        Some(b'n') => V::Null,
-        Some(b't') => V::Bool(true),
-        Some(b'f') => V::Bool(false),
-        Some(b'"') => V::String(decode_string(text)),
-        Some(b'[') => V::Array(elements(text).map(value_from_checked).collect()),
-        Some(b'{') => V::Object(
-            members(text)
-                .map(|(key, value)| (key, value_from_checked(value)))
-                .collect(),
-        ),
-        _ => number_value(text),
+    Tree { text, at: 0 }.value()
+}
+
+/// Builds a `serde_json::Value` in one pass over checked text. The text is
+/// trusted to be valid JSON (it passed [`super::validate`]), so nothing is
+/// re-checked; every index is still bounded, so text that is not valid gives
+/// some value, never a panic.
+struct Tree<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl Tree<'_> {
+    fn peek(&mut self) -> u8 {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.text.get(self.at) {
+            self.at += 1;
+        }
+        self.text.get(self.at).copied().unwrap_or(b'}')
+    }
+
+    fn value(&mut self) -> serde_json::Value {
+        use serde_json::Value as V;
+        let start = self.at;
+        match self.peek() {
+            b'{' => {
+                self.at += 1;
+                let mut map = serde_json::Map::new();
+                while self.at < self.text.len() {
+                    match self.peek() {
+                        b'}' => break,
+                        b',' => self.at += 1,
+                        _ => {
+                            let key = self.string();
+                            self.peek();
+                            self.at += 1; // the colon
+                            let value = self.value();
+                            map.insert(key, value);
+                        }
+                    }
+                }
+                self.at += 1;
+                V::Object(map)
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = Vec::new();
+                while self.at < self.text.len() {
+                    match self.peek() {
+                        b']' => break,
+                        b',' => self.at += 1,
+                        _ => items.push(self.value()),
+                    }
+                }
+                self.at += 1;
+                V::Array(items)
+            }
+            b'"' => V::String(self.string()),
+            b't' => self.word(4, V::Bool(true)),
+            b'f' => self.word(5, V::Bool(false)),
+            b'n' => self.word(4, V::Null),
+            _ => {
+                let from = self.at.max(start);
+                while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') =
+                    self.text.get(self.at)
+                {
+                    self.at += 1;
+                }
+                if self.at == from {
+                    self.at += 1; // not a value: step over it
+                    return V::Null;
+                }
+                number_value(&self.text[from..self.at])
+            }
+        }
+    }
+
+    fn word(&mut self, len: usize, value: serde_json::Value) -> serde_json::Value {
+        self.at += len;
+        value
+    }
+
+    /// The string starting at the current `"`, decoded.
+    fn string(&mut self) -> String {
+        let start = self.at;
+        self.at += 1;
+        let mut escaped = false;
+        loop {
+            // Eight plain ASCII bytes at a time, as the validator scans.
+            self.at = super::validate::skip_plain_ascii(self.text, self.at);
+            let Some(&b) = self.text.get(self.at) else {
+                break;
+            };
+            self.at += 1;
+            match b {
+                b'\\' => {
+                    escaped = true;
+                    self.at += 1;
+                }
+                b'"' => break,
+                _ => {}
+            }
+        }
+        let quoted = &self.text[start..self.at.min(self.text.len())];
+        match escaped {
+            true => decode_string(quoted),
+            false => {
+                let inner = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or(b"");
+                String::from_utf8_lossy(inner).into_owned()
+            }
+        }
     }
 }
 
@@ -544,6 +640,13 @@ mod tests {
         fn builds_back_everything_serde_json_writes(value in super::super::test_values::any_value()) {
             let text = serde_json::to_string_pretty(&value).unwrap();
             proptest::prop_assert_eq!(value_from_checked(text.as_bytes()), value, "{}", text);
+        }
+
+        /// Text that is not valid JSON (which the SDK never passes) gives
+        /// some value, never a panic.
+        #[test]
+        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            let _ = value_from_checked(&bytes);
         }
     }
 

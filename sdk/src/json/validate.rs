@@ -440,7 +440,7 @@ impl Scanner<'_> {
 /// From `at`, skips eight bytes at a time while none of them ends the plain
 /// run of a string (`"`, `\`, a control character or a non-ASCII byte), and
 /// returns where byte-wise scanning must resume.
-fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
+pub(crate) fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // The classic "has a zero byte" test, on the word XORed with the byte

@@ -59,10 +59,8 @@ enum Entry {
 impl Entry {
     fn value(&self) -> &Value {
         match self {
-            // Checked text: read by the SDK's reader, as serde_json would.
-            Entry::Host { text, value } => {
-                value.get_or_init(|| crate::json::de::value_from_checked(text))
-            }
+            // Checked text always parses.
+            Entry::Host { text, value } => value.get_or_init(|| read_value(text)),
             Entry::Set(value) => value,
         }
     }
@@ -72,9 +70,19 @@ impl Entry {
             Entry::Host { value, .. } if value.get().is_some() => {
                 value.into_inner().unwrap_or_default()
             }
-            Entry::Host { text, .. } => crate::json::de::value_from_checked(&text),
+            Entry::Host { text, .. } => read_value(&text),
             Entry::Set(value) => value,
         }
+    }
+}
+
+/// Reads a checked value: with serde_json's parser, or with the SDK's own
+/// reader under the feature `compact-reader` (see `Document`).
+fn read_value(text: &[u8]) -> Value {
+    if cfg!(feature = "compact-reader") {
+        crate::json::de::value_from_checked(text)
+    } else {
+        serde_json::from_slice(text).unwrap_or(Value::Null)
     }
 }
 
