@@ -105,7 +105,7 @@ impl Plugin for ContentGuardrail {
         if response.as_ref().is_some_and(|r| self.blocks(r.texts())) {
             return Ok(PostHook::fail(self.refusal()));
         }
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 }
 

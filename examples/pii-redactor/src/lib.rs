@@ -80,7 +80,7 @@ impl Plugin for PiiRedactor {
         if let Some(response) = response.as_mut() {
             self.redact(response.texts_mut());
         }
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 
     fn http_stream_chunk_hook(

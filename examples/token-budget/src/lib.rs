@@ -82,7 +82,7 @@ impl Plugin for TokenBudget {
         if let Some(usage) = used {
             self.used = self.used.saturating_add(usage.total_tokens);
         }
-        Ok(PostHook { response, error })
+        Ok(PostHook::new(response, error))
     }
 }
 
