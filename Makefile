@@ -58,14 +58,26 @@ build-test-plugins:
 	$(CARGO) build --target $(TARGET) -p hello-world --features single-input-abi
 	cp target/$(TARGET)/debug/hello_world.wasm build/test/hello-world-debug-single-input.wasm
 
-## bench: sizes, ns per call against the copying limit, memory after BENCH_CALLS
-## calls; hello-world built with Rust's dlmalloc and with wee_alloc is measured
-## beside the default (talc); the pass-through also under wasmtime (a JIT)
-BENCH_CALLS ?= 1000000
+## bench: in one run, ours against the public example's approach (both ABIs,
+## wasmi and wasmtime, 1/20/200 KB), the stream chunk hook, peak memory of a
+## pass-through at 1/16/64 MB, sizes, the allocators (memory after BENCH_CALLS
+## calls); writes build/bench.json and regenerates the README's tables from it
+BENCH_CALLS ?= 100000
 bench: build build-test-plugins
+	$(CARGO) build --release --target $(TARGET) -p bench-guest --features single-input-abi
+	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest-single-input.wasm
+	$(CARGO) build --release --target $(TARGET) -p public-example-guest
+	cp target/$(TARGET)/release/public_example_guest.wasm build/test/public-example.wasm
+	$(CARGO) build --release --target $(TARGET) -p public-example-guest --features single-input-abi
+	cp target/$(TARGET)/release/public_example_guest.wasm build/test/public-example-single-input.wasm
+	$(CARGO) build --release --target $(TARGET) -p hello-world --features dlmalloc
+	cp $(WASM) build/test/hello-world-dlmalloc.wasm
+	$(CARGO) build --release --target $(TARGET) -p hello-world --features wee_alloc
+	cp $(WASM) build/test/hello-world-wee-alloc.wasm
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features unchecked-echo
 	cp $(WASM) build/test/hello-world-unchecked-echo.wasm
-	$(CARGO) run --release -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS)
+	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS)
+	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --readme README.md
 
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed
 build-optimized: build

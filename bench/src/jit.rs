@@ -1,20 +1,27 @@
-//! The pass-through timed under wasmtime (Cranelift): a compiling runtime,
-//! like the wazero compiler a Go host such as Bifrost most likely uses. The
-//! calls are the seed ABI's, made as `host/src` makes them under wasmi.
+//! Plugins under wasmtime (Cranelift), called as `host/src` calls them under
+//! wasmi: each input in a buffer from the guest's allocator, the packed
+//! output read, all buffers freed.
 
-use wasmtime::{Engine, Instance, Memory, Module, Store, TypedFunc};
+use std::collections::HashMap;
 
-/// A seed-ABI plugin instantiated under wasmtime.
+use wasmtime::{Engine, Func, Instance, Memory, Module, Store, Val};
+
+use crate::runtime::Runtime;
+
+/// A plugin instantiated under wasmtime.
 pub struct JitGuest {
     store: Store<()>,
+    instance: Instance,
     memory: Memory,
-    malloc: TypedFunc<i32, i32>,
-    free: TypedFunc<i32, ()>,
-    pre_hook: TypedFunc<(i32, i32, i32, i32), i64>,
+    malloc: Func,
+    /// The free export, and whether it takes the size too (`free(ptr, size)`).
+    free: (Func, bool),
+    hooks: HashMap<String, Func>,
 }
 
 impl JitGuest {
-    pub fn load(wasm: &[u8]) -> Result<Self, String> {
+    /// Instantiates `wasm` and calls `init(config)`, which must return 0.
+    pub fn load(wasm: &[u8], config: &[u8]) -> Result<Self, String> {
         let engine = Engine::default();
         let module = Module::new(&engine, wasm).map_err(|e| e.to_string())?;
         let mut store = Store::new(&engine, ());
@@ -22,82 +29,100 @@ impl JitGuest {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or("no memory export")?;
-        let func = |store: &mut Store<()>, name: &str| {
-            instance
-                .get_func(&mut *store, name)
-                .ok_or_else(|| format!("no `{name}` export"))
+        // The seed ABI's names first, then the public Rust example's.
+        let find = |store: &mut Store<()>, names: [&str; 2]| {
+            names
+                .iter()
+                .find_map(|name| instance.get_func(&mut *store, name))
+                .ok_or_else(|| format!("no `{}` export", names[0]))
         };
-        let malloc = func(&mut store, "plugin_malloc")?;
-        let free = func(&mut store, "plugin_free")?;
-        let pre_hook = func(&mut store, "pre_hook")?;
-        let init: TypedFunc<(i32, i32), i32> = func(&mut store, "init")?
-            .typed(&store)
-            .map_err(|e| e.to_string())?;
+        let malloc = find(&mut store, ["plugin_malloc", "malloc"])?;
+        let free = find(&mut store, ["plugin_free", "free"])?;
+        let sized = free.ty(&store).params().len() == 2;
         let mut guest = JitGuest {
-            malloc: malloc.typed(&store).map_err(|e| e.to_string())?,
-            free: free.typed(&store).map_err(|e| e.to_string())?,
-            pre_hook: pre_hook.typed(&store).map_err(|e| e.to_string())?,
             store,
+            instance,
             memory,
+            malloc,
+            free: (free, sized),
+            hooks: HashMap::new(),
         };
-        let (ptr, len) = guest.write_input(b"{}")?;
-        let status = init
-            .call(&mut guest.store, (ptr, len))
+        let init = guest.func("init")?;
+        let (ptr, len) = guest.write_input(config)?;
+        let mut status = [Val::I32(0)];
+        init.call(&mut guest.store, &[Val::I32(ptr), Val::I32(len)], &mut status)
             .map_err(|e| e.to_string())?;
-        guest.free(ptr)?;
-        match status {
+        guest.free(ptr, len)?;
+        match status[0].unwrap_i32() {
             0 => Ok(guest),
-            _ => Err(format!("init returned {status}")),
+            status => Err(format!("init returned {status}")),
         }
     }
 
-    fn free(&mut self, ptr: i32) -> Result<(), String> {
-        self.free
-            .call(&mut self.store, ptr)
+    fn func(&mut self, name: &str) -> Result<Func, String> {
+        if let Some(func) = self.hooks.get(name) {
+            return Ok(*func);
+        }
+        let func = self
+            .instance
+            .get_func(&mut self.store, name)
+            .ok_or_else(|| format!("no `{name}` export"))?;
+        self.hooks.insert(name.to_string(), func);
+        Ok(func)
+    }
+
+    fn free(&mut self, ptr: i32, len: i32) -> Result<(), String> {
+        let (free, sized) = self.free;
+        let args = [Val::I32(ptr), Val::I32(len)];
+        let args = if sized { &args[..] } else { &args[..1] };
+        free.call(&mut self.store, args, &mut [])
             .map_err(|e| e.to_string())
     }
 
+    /// An input in a fresh guest buffer; an empty one is `(0, 0)`, as the
+    /// wasmi host passes it.
     fn write_input(&mut self, bytes: &[u8]) -> Result<(i32, i32), String> {
-        let ptr = self
-            .malloc
-            .call(&mut self.store, bytes.len() as i32)
+        if bytes.is_empty() {
+            return Ok((0, 0));
+        }
+        let mut ptr = [Val::I32(0)];
+        self.malloc
+            .call(&mut self.store, &[Val::I32(bytes.len() as i32)], &mut ptr)
             .map_err(|e| e.to_string())?;
+        let ptr = ptr[0].unwrap_i32();
         self.memory
             .write(&mut self.store, ptr as u32 as usize, bytes)
             .map_err(|e| e.to_string())?;
         Ok((ptr, bytes.len() as i32))
     }
+}
 
-    fn read(&self, ptr: u32, len: u32) -> Result<Vec<u8>, String> {
-        let mut out = vec![0; len as usize];
-        self.memory
-            .read(&self.store, ptr as usize, &mut out)
-            .map_err(|e| e.to_string())?;
-        Ok(out)
-    }
-
-    /// `pre_hook(ctx, req)` as the host calls it: both inputs written into
-    /// buffers from `plugin_malloc`, the output read, all three freed.
-    pub fn pre_hook(&mut self, ctx: &[u8], req: &[u8]) -> Result<Vec<u8>, String> {
-        let (cp, cl) = self.write_input(ctx)?;
-        let (rp, rl) = self.write_input(req)?;
-        let packed = self
-            .pre_hook
-            .call(&mut self.store, (cp, cl, rp, rl))
-            .map_err(|e| e.to_string())? as u64;
-        let output = self.read((packed >> 32) as u32, packed as u32)?;
-        for ptr in [cp, rp, (packed >> 32) as i32] {
-            self.free(ptr)?;
+impl Runtime for JitGuest {
+    fn hook(&mut self, export: &str, inputs: &[&[u8]]) -> Result<Vec<u8>, String> {
+        let hook = self.func(export)?;
+        let mut buffers = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            buffers.push(self.write_input(input)?);
         }
+        let args: Vec<Val> = buffers
+            .iter()
+            .flat_map(|&(p, l)| [Val::I32(p), Val::I32(l)])
+            .collect();
+        let mut packed = [Val::I64(0)];
+        hook.call(&mut self.store, &args, &mut packed)
+            .map_err(|e| e.to_string())?;
+        let packed = packed[0].unwrap_i64() as u64;
+        let (ptr, len) = ((packed >> 32) as u32, packed as u32);
+        let mut output = vec![0; len as usize];
+        self.memory
+            .read(&self.store, ptr as usize, &mut output)
+            .map_err(|e| e.to_string())?;
+        for (p, l) in buffers {
+            if p != 0 {
+                self.free(p, l)?;
+            }
+        }
+        self.free(ptr as i32, len as i32)?;
         Ok(output)
-    }
-
-    /// The copying limit, as under wasmi: write `input` into a buffer from
-    /// `plugin_malloc`, read as many bytes back, free it.
-    pub fn copy(&mut self, input: &[u8]) -> Result<usize, String> {
-        let (ptr, len) = self.write_input(input)?;
-        let out = self.read(ptr as u32, len as u32)?;
-        self.free(ptr)?;
-        Ok(out.len())
     }
 }

@@ -7,6 +7,8 @@
 //! shape; input problems and plugin errors go to its `error` field, with
 //! `request`/`response` null meaning "unchanged".
 
+use std::borrow::Cow;
+
 use super::{required, run, short_circuit, Input, UNWRITABLE};
 use crate::hooks::{HttpPreHook, PostHook, PreHook};
 use crate::json::write::ObjectWriter;
@@ -22,37 +24,40 @@ fn intercept_output(response: Option<&HttpResponse>, error: &str) -> Vec<u8> {
         .finish()
 }
 
-/// `{"request": …, "short_circuit": null | {"response", "error"}, "error": ""}`
-fn pre_hook_output(outcome: Result<&PreHook, &str>) -> Vec<u8> {
-    let (request, response, failure, error) = match outcome {
-        Ok(PreHook::Continue(request)) => (Some(request.to_json()), None, None, ""),
-        Ok(PreHook::Respond(response)) => (None, Some(response.to_json()), None, ""),
-        Ok(PreHook::Fail(failure)) => (None, None, Some(failure.to_json()), ""),
-        Err(error) => (None, None, None, error),
+/// `{"request": …, "short_circuit": null | {"response", "error"}, "error": ""}`.
+/// A request passed on is moved into the output, not copied.
+fn pre_hook_output(outcome: Result<PreHook, &str>) -> Vec<u8> {
+    let written = match outcome {
+        Ok(PreHook::Continue(request)) => request.into_json().map(|r| (Some(r), None)),
+        Ok(PreHook::Respond(response)) => response
+            .to_json()
+            .map(|r| (None, Some(short_circuit(Some(&r), None)))),
+        Ok(PreHook::Fail(failure)) => failure
+            .to_json()
+            .map(|f| (None, Some(short_circuit(None, Some(&f))))),
+        Err(error) => return pre_hook_fields(None, None, error),
     };
-    if [&request, &response, &failure]
-        .iter()
-        .any(|v| matches!(v, Some(None)))
-    {
-        return pre_hook_output(Err(UNWRITABLE));
+    match written {
+        Some((request, short_circuit)) => pre_hook_fields(request, short_circuit, ""),
+        None => pre_hook_fields(None, None, UNWRITABLE),
     }
-    let (request, response, failure) = (request.flatten(), response.flatten(), failure.flatten());
-    let short_circuit = (response.is_some() || failure.is_some())
-        .then(|| short_circuit(response.as_deref(), failure.as_deref()));
-    let size = request.as_ref().map_or(0, |r| r.len()) + short_circuit.as_ref().map_or(0, Vec::len);
-    ObjectWriter::with_capacity(size + error.len())
-        .raw_or_null("request", request.as_deref())
-        .raw_or_null("short_circuit", short_circuit.as_deref())
+}
+
+fn pre_hook_fields(request: Option<Vec<u8>>, short: Option<Vec<u8>>, error: &str) -> Vec<u8> {
+    ObjectWriter::with_capacity(short.as_ref().map_or(0, Vec::len) + error.len())
+        .value_or_null("request", request.map(Cow::Owned))
+        .raw_or_null("short_circuit", short.as_deref())
         .string("error", error)
         .finish()
 }
 
-/// `{"response": …, "bifrost_error": …, "error": ""}`
-fn post_hook_output(outcome: Result<&PostHook, &str>) -> Vec<u8> {
+/// `{"response": …, "bifrost_error": …, "error": ""}`; a response passed on
+/// is moved into the output, not copied.
+fn post_hook_output(outcome: Result<PostHook, &str>) -> Vec<u8> {
     let (response, failure, error) = match outcome {
         Ok(PostHook { response, error }) => (
-            response.as_ref().map(LlmResponse::to_json),
-            error.as_ref().map(LlmError::to_json),
+            response.map(LlmResponse::into_json),
+            error.map(LlmError::into_json),
             "",
         ),
         Err(error) => (None, None, error),
@@ -61,10 +66,9 @@ fn post_hook_output(outcome: Result<&PostHook, &str>) -> Vec<u8> {
         return post_hook_output(Err(UNWRITABLE));
     }
     let (response, failure) = (response.flatten(), failure.flatten());
-    let size = response.as_ref().map_or(0, |r| r.len()) + failure.as_ref().map_or(0, |f| f.len());
-    ObjectWriter::with_capacity(size + error.len())
-        .raw_or_null("response", response.as_deref())
-        .raw_or_null("bifrost_error", failure.as_deref())
+    ObjectWriter::with_capacity(error.len())
+        .value_or_null("response", response.map(Cow::Owned))
+        .value_or_null("bifrost_error", failure.map(Cow::Owned))
         .string("error", error)
         .finish()
 }
@@ -94,7 +98,10 @@ pub fn pre_hook<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
         }
         Ok::<_, String>(decision)
     })();
-    pre_hook_output(outcome.as_ref().map_err(String::as_str))
+    match outcome {
+        Ok(decision) => pre_hook_output(Ok(decision)),
+        Err(error) => pre_hook_output(Err(&error)),
+    }
 }
 
 /// `post_hook`: runs [`Plugin::post_hook`]. An empty, `null` or absent
@@ -113,5 +120,8 @@ pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> 
         }
         Ok::<_, String>(result)
     })();
-    post_hook_output(outcome.as_ref().map_err(String::as_str))
+    match outcome {
+        Ok(result) => post_hook_output(Ok(result)),
+        Err(error) => post_hook_output(Err(&error)),
+    }
 }

@@ -11,11 +11,13 @@
 //! error, chunk) with the reason in `error`/`hook_error`: correct whether the
 //! host reads a null field as "unchanged" or as "none".
 
+use std::borrow::Cow;
+
 use super::{required, run, short_circuit, Input, UNWRITABLE};
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
-use crate::json::members::members;
+use crate::json::members::decode_string;
 use crate::json::write::ObjectWriter;
-use crate::json::{validate_nested, validate_syntax, Invalid, Kind, MAX_DEPTH};
+use crate::json::{validate_members, Invalid, Kind, MAX_DEPTH};
 use crate::types::document::{check_object, check_value};
 use crate::types::{
     is_empty_object, Context, HttpRequest, HttpResponse, InputError, LlmError, LlmRequest,
@@ -51,24 +53,24 @@ fn envelope(input: Input<'_>) -> (Envelope<'_>, Result<(), String>) {
     }
 }
 
-/// Checks the whole input in one pass (its values may nest [`MAX_DEPTH`]
-/// levels below it), then picks out the fields, with the first problem of
-/// the envelope itself, if any. An input that is JSON but holds a value the
-/// SDK cannot take (a lone surrogate escape, a number beyond `f64`, deep
+/// Checks the whole input and finds its fields in one pass (its values may
+/// nest [`MAX_DEPTH`] levels below it), with the first problem of the
+/// envelope itself, if any. An input that is JSON but holds a value the SDK
+/// cannot take (a lone surrogate escape, a number beyond `f64`, deep
 /// nesting) is still read: that value fails when used, and the rest (the
 /// context above all) is echoed.
 fn parse_envelope(input: Input<'_>) -> Result<(Envelope<'_>, Option<String>), String> {
     let bytes = required(input, "input")?;
-    let checked = match validate_nested(bytes, MAX_DEPTH + 1) {
-        Ok(kind) => Ok(kind).map(|kind| (kind, true)),
+    let scanned = match validate_members(bytes, MAX_DEPTH + 1, false) {
+        Ok((kind, members)) => Ok((kind, members, true)),
         Err(Invalid::Surrogate(_) | Invalid::NumberOutOfRange(_) | Invalid::TooDeep(_)) => {
-            validate_syntax(bytes).map(|kind| (kind, false))
+            validate_members(bytes, MAX_DEPTH + 1, true).map(|(kind, m)| (kind, m, false))
         }
         Err(invalid) => Err(invalid),
     };
-    let checked = match checked {
-        Ok((Kind::Object, checked)) => checked,
-        Ok((kind, _)) => return Err(InputError::wrong_kind("input", kind).into()),
+    let (members, checked) = match scanned {
+        Ok((Kind::Object, members, checked)) => (members, checked),
+        Ok((kind, ..)) => return Err(InputError::wrong_kind("input", kind).into()),
         Err(invalid) => return Err(InputError::invalid("input", invalid).into()),
     };
     let mut env = Envelope {
@@ -86,15 +88,28 @@ fn parse_envelope(input: Input<'_>) -> Result<(Envelope<'_>, Option<String>), St
     let mut seen = [false; 6];
     let mut twice = [false; 6];
     let mut problem = None;
-    for (key, value) in members(bytes) {
-        let Some(i) = KEYS.iter().position(|k| *k == key) else {
+    for (key, value) in members {
+        let token = &bytes[key];
+        // A key written with escapes is decoded; a plain one (every key a
+        // host writes) is compared as it is.
+        let decoded;
+        let key = match token.contains(&b'\\') {
+            true => {
+                decoded = decode_string(token);
+                decoded.as_bytes()
+            }
+            false => &token[1..token.len() - 1],
+        };
+        let Some(i) = KEYS.iter().position(|k| k.as_bytes() == key) else {
             continue;
         };
         if std::mem::replace(&mut seen[i], true) {
             twice[i] = true;
-            problem
-                .get_or_insert_with(|| format!("input is not valid JSON: duplicate field `{key}`"));
+            problem.get_or_insert_with(|| {
+                format!("input is not valid JSON: duplicate field `{}`", KEYS[i])
+            });
         }
+        let value = &bytes[value];
         let field = match i {
             0 => &mut env.context,
             1 => &mut env.request,
@@ -204,13 +219,13 @@ fn http_request(env: &Envelope<'_>) -> Result<HttpRequest, String> {
 /// `{"context", "request", "response", "has_response", "error"}`
 fn http_pre_output(
     context: &[u8],
-    request: Option<&[u8]>,
+    request: Option<Cow<'_, [u8]>>,
     response: Option<&[u8]>,
     error: &str,
 ) -> Vec<u8> {
-    ObjectWriter::with_capacity(context.len() + request.map_or(0, <[u8]>::len))
+    ObjectWriter::with_capacity(context.len() + response.map_or(0, <[u8]>::len))
         .raw("context", context)
-        .raw_or_null("request", request)
+        .value_or_null("request", request)
         .raw_or_null("response", response)
         .bool("has_response", response.is_some())
         .string("error", error)
@@ -228,12 +243,18 @@ pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     });
     match outcome {
         Ok((ctx, HttpPreHook::Continue(request))) => {
-            http_pre_output(&ctx.to_json(), Some(&request.to_json()), None, "")
+            // The decoded body goes before the output is written.
+            let json = request.to_json();
+            drop(request);
+            http_pre_output(&ctx.to_json(), Some(Cow::Owned(json)), None, "")
         }
         Ok((ctx, HttpPreHook::Respond(response))) => {
             http_pre_output(&ctx.to_json(), None, Some(&response.to_json()), "")
         }
-        Err(error) => http_pre_output(env.echo_context(), env.echo(env.request), None, &error),
+        Err(error) => {
+            let request = env.echo(env.request).map(Cow::Borrowed);
+            http_pre_output(env.echo_context(), request, None, &error)
+        }
     }
 }
 
@@ -302,18 +323,18 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     }
 }
 
-/// `{"context", "request", "short_circuit", "has_short_circuit", "error"}`
+/// `{"context", "request", "short_circuit", "has_short_circuit", "error"}`;
+/// an owned request is moved into the output, not copied.
 fn pre_output(
     context: &[u8],
-    request: Option<&[u8]>,
+    request: Option<Cow<'_, [u8]>>,
     short_circuit: Option<&[u8]>,
     error: &str,
 ) -> Vec<u8> {
-    let size =
-        context.len() + request.map_or(0, <[u8]>::len) + short_circuit.map_or(0, <[u8]>::len);
+    let size = context.len() + short_circuit.map_or(0, <[u8]>::len);
     ObjectWriter::with_capacity(size)
         .raw("context", context)
-        .raw_or_null("request", request)
+        .value_or_null("request", request)
         .raw_or_null("short_circuit", short_circuit)
         .bool("has_short_circuit", short_circuit.is_some())
         .string("error", error)
@@ -333,13 +354,16 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         }
         Ok((ctx, decision))
     });
-    let failed = |error: &str| pre_output(env.echo_context(), env.echo(env.request), None, error);
-    let (ctx, decision) = match &outcome {
+    let failed = |error: &str| {
+        let request = env.echo(env.request).map(Cow::Borrowed);
+        pre_output(env.echo_context(), request, None, error)
+    };
+    let (ctx, decision) = match outcome {
         Ok(ok) => ok,
-        Err(error) => return failed(error),
+        Err(error) => return failed(&error),
     };
     let written = match decision {
-        PreHook::Continue(request) => request.to_json().map(|r| (Some(r), None)),
+        PreHook::Continue(request) => request.into_json().map(|r| (Some(Cow::Owned(r)), None)),
         PreHook::Respond(response) => response
             .to_json()
             .map(|r| (None, Some(short_circuit(Some(&r), None)))),
@@ -348,26 +372,25 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             .map(|f| (None, Some(short_circuit(None, Some(&f))))),
     };
     match written {
-        Some((request, short)) => {
-            pre_output(&ctx.to_json(), request.as_deref(), short.as_deref(), "")
-        }
+        Some((request, short)) => pre_output(&ctx.to_json(), request, short.as_deref(), ""),
         None => failed(UNWRITABLE),
     }
 }
 
-/// `{"context", "response", "error", "has_error", "hook_error"}`
+/// `{"context", "response", "error", "has_error", "hook_error"}`; an owned
+/// response is moved into the output, not copied.
 fn post_output(
     context: &[u8],
-    response: Option<&[u8]>,
-    error: Option<&[u8]>,
+    response: Option<Cow<'_, [u8]>>,
+    error: Option<Cow<'_, [u8]>>,
     hook_error: &str,
 ) -> Vec<u8> {
-    let size = context.len() + response.map_or(0, <[u8]>::len) + error.map_or(0, <[u8]>::len);
-    ObjectWriter::with_capacity(size)
+    let has_error = error.is_some();
+    ObjectWriter::with_capacity(context.len() + hook_error.len())
         .raw("context", context)
-        .raw_or_null("response", response)
-        .raw_or_null("error", error)
-        .bool("has_error", error.is_some())
+        .value_or_null("response", response)
+        .value_or_null("error", error)
+        .bool("has_error", has_error)
         .string("hook_error", hook_error)
         .finish()
 }
@@ -400,20 +423,25 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         };
         post_output(
             env.echo_context(),
-            env.echo(env.response),
-            error,
+            env.echo(env.response).map(Cow::Borrowed),
+            error.map(Cow::Borrowed),
             hook_error,
         )
     };
-    let (ctx, PostHook { response, error }) = match &outcome {
+    let (ctx, PostHook { response, error }) = match outcome {
         Ok(ok) => ok,
-        Err(hook_error) => return failed(hook_error),
+        Err(hook_error) => return failed(&hook_error),
     };
-    let response = response.as_ref().map(LlmResponse::to_json);
-    let error = error.as_ref().map(LlmError::to_json);
+    let response = response.map(LlmResponse::into_json);
+    let error = error.map(LlmError::into_json);
     if matches!(response, Some(None)) || matches!(error, Some(None)) {
         return failed(UNWRITABLE);
     }
     let (response, error) = (response.flatten(), error.flatten());
-    post_output(&ctx.to_json(), response.as_deref(), error.as_deref(), "")
+    post_output(
+        &ctx.to_json(),
+        response.map(Cow::Owned),
+        error.map(Cow::Owned),
+        "",
+    )
 }

@@ -4,6 +4,8 @@
 //! Everything here takes text [`validate`](super::validate) accepted, so it
 //! does not check again: on such text it cannot fail.
 
+use super::validate::skip_plain_ascii;
+
 /// The members of the object `text` (checked JSON whose value is an
 /// object), in order: the decoded key and the value's exact text.
 pub(crate) fn members(text: &[u8]) -> Members<'_> {
@@ -115,8 +117,14 @@ fn skip_value(text: &[u8], mut at: usize) -> usize {
 }
 
 /// Just past the closing quote of the string whose content starts at `at`.
+/// Plain runs are skipped a word at a time, as the check skips them: a
+/// long string (a base64 body) costs no more here than there.
 fn string_end(text: &[u8], mut at: usize) -> usize {
-    while let Some(&byte) = text.get(at) {
+    loop {
+        at = skip_plain_ascii(text, at);
+        let Some(&byte) = text.get(at) else {
+            return at;
+        };
         at += 1;
         match byte {
             b'"' => return at,
@@ -124,7 +132,6 @@ fn string_end(text: &[u8], mut at: usize) -> usize {
             _ => {}
         }
     }
-    at
 }
 
 /// The value of a checked string token (quotes included).

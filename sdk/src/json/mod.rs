@@ -12,7 +12,7 @@ pub(crate) mod validate;
 pub(crate) mod write;
 
 pub(crate) use validate::{
-    validate, validate_nested, validate_syntax, Invalid, Kind, CONFIG_MAX_DEPTH, MAX_DEPTH,
+    validate, validate_members, validate_nested, Invalid, Kind, CONFIG_MAX_DEPTH, MAX_DEPTH,
 };
 
 /// JSON values for property tests of this module.

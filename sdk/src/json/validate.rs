@@ -7,6 +7,7 @@
 //! (message text) is skipped eight bytes per iteration.
 
 use std::fmt;
+use std::ops::Range;
 
 /// Deepest nesting accepted. Below serde_json's limit (128) when building
 /// values, so a document accepted here can always be parsed later, with room
@@ -120,21 +121,36 @@ pub(crate) fn validate_nested(bytes: &[u8], max_depth: usize) -> Result<Kind, In
         at: 0,
         max_depth: max_depth.min(128),
         syntax_only: false,
+        members: None,
     };
     scan.document()
 }
 
-/// Checks UTF-8 and syntax only (nesting up to 128 levels): what any JSON
-/// parser accepts, though a value inside may still break the SDK's limits
-/// (a lone surrogate escape, a number beyond `f64`, deep nesting).
-pub(crate) fn validate_syntax(bytes: &[u8]) -> Result<Kind, Invalid> {
+/// One member of a top-level object: where its key token (quotes included)
+/// and its value's text are in the input.
+pub(crate) type Member = (Range<usize>, Range<usize>);
+
+/// [`validate_nested`] that also returns the members of the top-level
+/// object, found in the same pass: a caller that needs both (the
+/// single-input envelope) reads the bytes once. With `syntax_only` it checks
+/// UTF-8 and syntax alone (nesting up to 128 levels): what any JSON parser
+/// accepts, though a value inside may still break the SDK's limits (a lone
+/// surrogate escape, a number beyond `f64`, deep nesting).
+/// The list is empty when the value is not an object.
+pub(crate) fn validate_members(
+    bytes: &[u8],
+    max_depth: usize,
+    syntax_only: bool,
+) -> Result<(Kind, Vec<Member>), Invalid> {
     let mut scan = Scanner {
         bytes,
         at: 0,
-        max_depth: 128,
-        syntax_only: true,
+        max_depth: if syntax_only { 128 } else { max_depth.min(128) },
+        syntax_only,
+        members: Some(Vec::new()),
     };
-    scan.document()
+    let kind = scan.document()?;
+    Ok((kind, scan.members.unwrap_or_default()))
 }
 
 struct Scanner<'a> {
@@ -143,6 +159,8 @@ struct Scanner<'a> {
     max_depth: usize,
     /// Skip the value checks (surrogates, number range).
     syntax_only: bool,
+    /// Where the top-level object's members are, when asked for.
+    members: Option<Vec<Member>>,
 }
 
 impl Scanner<'_> {
@@ -152,9 +170,14 @@ impl Scanner<'_> {
         let mut depth = 0usize;
         // The kind of the value, if it is one (else the loop reports why).
         let kind = Kind::of(self.bytes);
+        // The key of the top-level member being read, and where its value starts.
+        let (mut key, mut value_start) = (0..0, 0);
         'value: loop {
             // A value starts here.
             self.skip_whitespace();
+            if depth == 1 {
+                value_start = self.at;
+            }
             match self.next_byte("a value")? {
                 b'{' | b'[' => {
                     let object = self.bytes[self.at - 1] == b'{';
@@ -171,7 +194,10 @@ impl Scanner<'_> {
                         open >>= 1;
                     } else {
                         if object {
-                            self.key()?;
+                            let token = self.key()?;
+                            if depth == 1 {
+                                key = token;
+                            }
                         }
                         continue 'value;
                     }
@@ -185,6 +211,12 @@ impl Scanner<'_> {
             }
             // A value ended: what follows depends on the container it is in.
             loop {
+                // Each pass at depth 1 follows the end of one top-level member.
+                if depth == 1 && open & 1 == 1 {
+                    if let Some(members) = &mut self.members {
+                        members.push((key.clone(), value_start..self.at));
+                    }
+                }
                 self.skip_whitespace();
                 if depth == 0 {
                     return match self.peek() {
@@ -201,7 +233,10 @@ impl Scanner<'_> {
                 match self.next_byte(expected)? {
                     b',' => {
                         if in_object {
-                            self.key()?;
+                            let token = self.key()?;
+                            if depth == 1 {
+                                key = token;
+                            }
                         }
                         continue 'value;
                     }
@@ -215,16 +250,18 @@ impl Scanner<'_> {
         }
     }
 
-    /// An object key and its `:`.
-    fn key(&mut self) -> Result<(), Invalid> {
+    /// An object key and its `:`; returns where the key's token is.
+    fn key(&mut self) -> Result<Range<usize>, Invalid> {
         self.skip_whitespace();
+        let start = self.at;
         match self.next_byte("a string key")? {
             b'"' => self.string()?,
             _ => return Err(self.unexpected(self.at - 1, "a string key")),
         }
+        let token = start..self.at;
         self.skip_whitespace();
         match self.next_byte("`:`")? {
-            b':' => Ok(()),
+            b':' => Ok(token),
             _ => Err(self.unexpected(self.at - 1, "`:`")),
         }
     }
@@ -604,8 +641,9 @@ mod tests {
         assert_eq!(check("\"\\ud83d\""), Err(Invalid::Surrogate(1)));
         assert_eq!(check("\"x\\ude00\""), Err(Invalid::Surrogate(2)));
         assert_eq!(check("\"\\ud83d\\u0041\""), Err(Invalid::Surrogate(1)));
-        assert_eq!(validate_syntax(b"[\"\\ud83d\", 1e999]"), Ok(Kind::Array));
-        assert!(validate_syntax(b"[\"\\ud83d\", 1e999").is_err());
+        let syntax = |text: &[u8]| validate_members(text, MAX_DEPTH, true).map(|(kind, _)| kind);
+        assert_eq!(syntax(b"[\"\\ud83d\", 1e999]"), Ok(Kind::Array));
+        assert!(syntax(b"[\"\\ud83d\", 1e999").is_err());
     }
 
     #[test]
@@ -732,6 +770,51 @@ mod tests {
             };
             for text in [serde_json::to_string(&value).unwrap(), serde_json::to_string_pretty(&value).unwrap()] {
                 proptest::prop_assert_eq!(validate(text.as_bytes()), Ok(kind), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_members_of_the_top_level_object_come_with_the_check() {
+        let text = br#" { "a" : [1, {"k": "}"}] , "b\"":{} ,"c":"x", "d": -1.5e3 ,"e":{"f":{}}} "#;
+        let (kind, found) = validate_members(text, MAX_DEPTH, false).unwrap();
+        assert_eq!(kind, Kind::Object);
+        let texts: Vec<(&[u8], &[u8])> = found
+            .iter()
+            .map(|(k, v)| (&text[k.clone()], &text[v.clone()]))
+            .collect();
+        let expected: [(&[u8], &[u8]); 5] = [
+            (br#""a""#, br#"[1, {"k": "}"}]"#),
+            (br#""b\"""#, b"{}"),
+            (br#""c""#, br#""x""#),
+            (br#""d""#, b"-1.5e3"),
+            (br#""e""#, br#"{"f":{}}"#),
+        ];
+        assert_eq!(texts, expected);
+        assert_eq!(validate_members(b" [1, {\"a\": 2}] ", MAX_DEPTH, false).unwrap().1, []);
+        assert_eq!(validate_members(b"{}", MAX_DEPTH, false).unwrap().1, []);
+        let lone = br#"{"s":"\udc00","t":1}"#;
+        assert!(validate_members(lone, MAX_DEPTH, false).is_err());
+        assert_eq!(validate_members(lone, MAX_DEPTH, true).unwrap().1.len(), 2);
+    }
+
+    proptest::proptest! {
+        /// The members the check finds are those the member reader finds
+        /// (itself held to serde_json), in any object serde_json writes.
+        #[test]
+        fn members_found_while_checking_are_the_member_readers(
+            map in proptest::collection::btree_map(".*", super::super::test_values::any_value(), 0..8)
+        ) {
+            let object = serde_json::Value::Object(map.into_iter().collect());
+            for text in [serde_json::to_string(&object).unwrap(), serde_json::to_string_pretty(&object).unwrap()] {
+                let bytes = text.as_bytes();
+                let (_, found) = validate_members(bytes, MAX_DEPTH, false).unwrap();
+                let ours: Vec<(String, &[u8])> = found
+                    .into_iter()
+                    .map(|(k, v)| (super::super::members::decode_string(&bytes[k]), &bytes[v]))
+                    .collect();
+                let reader: Vec<(String, &[u8])> = super::super::members::members(bytes).collect();
+                proptest::prop_assert_eq!(ours, reader, "{}", text);
             }
         }
     }

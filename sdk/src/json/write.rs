@@ -2,6 +2,8 @@
 //! booleans, nulls and values already serialised (host text echoed
 //! verbatim, or a plugin value serialised once).
 
+use std::borrow::Cow;
+
 /// Builds one JSON object field by field, in the order written.
 pub(crate) struct ObjectWriter {
     out: Vec<u8>,
@@ -45,6 +47,22 @@ impl ObjectWriter {
     pub(crate) fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         let text: &[u8] = if value { b"true" } else { b"false" };
         self.raw(key, text)
+    }
+
+    /// `"key": <json>` or `"key": null`, where an owned `json` becomes the
+    /// output's buffer if it has room for the fields written so far (they
+    /// are moved in front of it): a large value passed on is then moved
+    /// once, not copied into a second buffer as large.
+    pub(crate) fn value_or_null(&mut self, key: &str, json: Option<Cow<'_, [u8]>>) -> &mut Self {
+        match json {
+            Some(Cow::Owned(mut json)) if json.capacity() - json.len() >= self.out.len() + 64 => {
+                self.key(key);
+                json.splice(0..0, self.out.iter().copied());
+                self.out = json;
+                self
+            }
+            json => self.raw_or_null(key, json.as_deref()),
+        }
     }
 
     /// `"key": <json>` or `"key": null`.
@@ -118,6 +136,29 @@ mod tests {
             br#"{"request":{"a":1},"short_circuit":null,"has_error":false,"error":""}"#
         );
         assert_eq!(ObjectWriter::with_capacity(0).finish(), b"{}");
+    }
+
+    #[test]
+    fn an_owned_value_with_room_becomes_the_output_without_a_copy() {
+        let mut value = Vec::with_capacity(1000);
+        value.extend_from_slice(br#"{"big":1}"#);
+        let address = value.as_ptr();
+        let out = ObjectWriter::with_capacity(0)
+            .raw("context", b"{}")
+            .value_or_null("request", Some(Cow::Owned(value)))
+            .bool("flag", true)
+            .finish();
+        assert_eq!(out, br#"{"context":{},"request":{"big":1},"flag":true}"#);
+        assert_eq!(out.as_ptr(), address, "the value's buffer, reused");
+        // Without room it is copied; borrowed and absent values as before.
+        let tight = br#"{"big":1}"#.to_vec();
+        let out = ObjectWriter::with_capacity(0)
+            .raw("context", b"{}")
+            .value_or_null("request", Some(Cow::Owned(tight)))
+            .value_or_null("b", Some(Cow::Borrowed(b"[1]")))
+            .value_or_null("n", None)
+            .finish();
+        assert_eq!(out, br#"{"context":{},"request":{"big":1},"b":[1],"n":null}"#);
     }
 
     #[test]

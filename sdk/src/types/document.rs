@@ -30,7 +30,7 @@ use crate::json::MAX_DEPTH;
 pub(crate) struct Document {
     /// The host's bytes while they are still the truth (nothing edited), and
     /// what they are called in errors.
-    host: Option<(Box<[u8]>, &'static str)>,
+    host: Option<(Vec<u8>, &'static str)>,
     /// Whether `host` has been checked ([`Document::deferred`] waits).
     checked: Cell<bool>,
     /// The parsed object, on first access.
@@ -47,6 +47,10 @@ pub(crate) struct Document {
 }
 
 type WriteObject = fn(&Map<String, Value>) -> Option<Vec<u8>>;
+
+/// Spare bytes after a copy of host text, for the fields an output writes
+/// around it (`{"context":…,"request":` before it, flags after it).
+const OUTPUT_ROOM: usize = 512;
 
 fn write_object(map: &Map<String, Value>) -> Option<Vec<u8>> {
     serde_json::to_vec(map).ok()
@@ -68,8 +72,13 @@ impl Document {
     /// The host's `bytes`, kept verbatim; `checked` says whether they have
     /// passed [`check_object`] already.
     fn host(bytes: &[u8], what: &'static str, checked: bool) -> Self {
+        // Room for the output's other fields after the copy: passed on
+        // unread, this buffer becomes the hook's output (see `into_json`),
+        // so a pass-through holds the input and one copy, not two.
+        let mut copy = Vec::with_capacity(bytes.len() + OUTPUT_ROOM);
+        copy.extend_from_slice(bytes);
         Document {
-            host: Some((bytes.into(), what)),
+            host: Some((copy, what)),
             checked: Cell::new(checked),
             parsed: OnceCell::new(),
             opaque: Cell::new(false),
@@ -201,6 +210,16 @@ impl Document {
             self.checked.set(true);
         }
         Ok(Some(bytes))
+    }
+
+    /// [`Document::to_json`] that gives up the document: the host's text is
+    /// handed over in its own buffer (with [`OUTPUT_ROOM`] spare), not copied.
+    pub(crate) fn into_json(self) -> Option<Vec<u8>> {
+        match self.echo() {
+            Ok(Some(_)) => self.host.map(|(bytes, _)| bytes),
+            Ok(None) => (self.write_edited?)(self.parsed.get()?),
+            Err(_) => None,
+        }
     }
 
     /// The document as JSON text: the host's, or the edited object serialised.
@@ -362,6 +381,12 @@ macro_rules! document_view {
             #[allow(dead_code)] // not every view is written by every ABI
             pub(crate) fn to_json(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
                 self.doc.to_json()
+            }
+
+            /// [`Self::to_json`], handing over the host's text without a copy.
+            #[allow(dead_code)] // not every view is written by every ABI
+            pub(crate) fn into_json(self) -> Option<Vec<u8>> {
+                self.doc.into_json()
             }
 
             /// The whole object, as the host sent it (or as edited).

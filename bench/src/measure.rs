@@ -1,0 +1,345 @@
+//! The measurements, each returning its section of the report.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use bifrost_plugin_host::{Abi, FreeMode, Guest, Hook, HookInput};
+use serde_json::{json, Value};
+
+use crate::runtime::{wasmi_guest, Engine, Runtime};
+use bifrost_plugin_bench::workload::{self, Call, CONTEXT};
+use crate::{fail, machine, read, time, Settings};
+
+/// Sizes of the timed requests, KB.
+const KB: [usize; 3] = [1, 20, 200];
+/// Sizes of the memory check, MB.
+const MB: [usize; 3] = [1, 16, 64];
+
+/// Every measurement, as the report `build/bench.json` holds.
+pub fn run(settings: &Settings) -> Value {
+    let runtimes: Vec<&str> = Engine::all().into_iter().map(Engine::name).collect();
+    println!(
+        "bench: {} ; runtimes {runtimes:?}; {} ms per timing",
+        machine(),
+        settings.budget.as_millis()
+    );
+    let mut report = json!({
+        "machine": machine(),
+        "runtimes": runtimes,
+        "budget_ms": settings.budget.as_millis() as u64,
+    });
+    report["sizes"] = sizes(&settings.build);
+    report["compare"] = compare(settings);
+    report["stream_chunk"] = stream_chunk(settings);
+    report["peak_memory"] = peak_memory(&settings.build);
+    report["allocators"] = allocators(settings);
+    report
+}
+
+/// The `.wasm` file of `name` for `abi` (`build/NAME.wasm` or
+/// `build/NAME-single-input.wasm`).
+fn wasm(build: &Path, name: &str, abi: Abi) -> Vec<u8> {
+    let suffix = match abi {
+        Abi::Seed => "",
+        Abi::SingleInput => "-single-input",
+    };
+    read(&build.join(format!("{name}{suffix}.wasm")))
+}
+
+fn sizes(build: &Path) -> Value {
+    let names = [
+        "hello-world.wasm",
+        "hello-world-single-input.wasm",
+        "test/bench-guest.wasm",
+        "test/public-example.wasm",
+        "test/public-example-single-input.wasm",
+        "test/hello-world-dlmalloc.wasm",
+        "test/hello-world-wee-alloc.wasm",
+    ];
+    let rows: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            let path = build.join(name);
+            let release = std::fs::metadata(&path).map_or(0, |m| m.len());
+            let optimized = wasm_opt_size(&path);
+            println!("size: {name}: {release} B release; {optimized:?} B after wasm-opt -Oz");
+            json!({"file": name, "release": release, "wasm_opt": optimized})
+        })
+        .collect();
+    Value::Array(rows)
+}
+
+fn wasm_opt_size(path: &Path) -> Option<u64> {
+    let out = std::env::temp_dir().join(format!("bench-{}.wasm", std::process::id()));
+    let features = [
+        "--enable-bulk-memory",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-nontrapping-float-to-int",
+        "--enable-multivalue",
+        "--enable-reference-types",
+    ];
+    let status = Command::new("wasm-opt")
+        .arg("-Oz")
+        .args(features)
+        .arg(path)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .ok()?;
+    let size = status
+        .success()
+        .then(|| std::fs::metadata(&out).ok().map(|m| m.len()))
+        .flatten();
+    let _ = std::fs::remove_file(&out);
+    size
+}
+
+/// One timed job: the guest doing it, and what its output must show.
+struct Job {
+    workload: &'static str,
+    /// Ours: the SDK plugin's file name under `build/`.
+    ours: &'static str,
+    /// The public example's `init` configuration for the same job.
+    theirs_config: &'static [u8],
+    /// Whether the output shows the job done, given the request sent.
+    done: fn(&[u8], &[u8]) -> bool,
+}
+
+const JOBS: [Job; 2] = [
+    Job {
+        workload: "pass-through",
+        ours: "hello-world",
+        theirs_config: b"{}",
+        done: workload::echoes_request,
+    },
+    Job {
+        workload: "typed edit",
+        ours: "test/bench-guest",
+        theirs_config: br#"{"edit":true}"#,
+        done: |output, _| workload::has_edit(output),
+    },
+];
+
+/// ns per call of `call` on `guest`, after checking once that the output
+/// shows the job done.
+fn timed(
+    settings: &Settings,
+    guest: &mut dyn Runtime,
+    call: &Call,
+    done: impl Fn(&[u8]) -> bool,
+    who: &str,
+) -> f64 {
+    let buffers = call.buffers();
+    let output = guest
+        .hook(call.export, &buffers)
+        .unwrap_or_else(|e| fail(&format!("{who}: {e}")));
+    if !done(&output) {
+        fail(&format!(
+            "{who}: the output does not show the job done: {}",
+            String::from_utf8_lossy(&output[..output.len().min(300)])
+        ));
+    }
+    time(settings.budget, || {
+        guest
+            .hook(call.export, &buffers)
+            .unwrap_or_else(|e| fail(&format!("{who}: {e}")));
+    })
+}
+
+/// Ours against the public example's approach: every runtime, ABI, job, size.
+fn compare(settings: &Settings) -> Value {
+    let mut rows = Vec::new();
+    for engine in Engine::all() {
+        for abi in Abi::ALL {
+            for job in &JOBS {
+                let load = |file: &[u8], config: &[u8]| {
+                    engine
+                        .load(file, config)
+                        .unwrap_or_else(|e| fail(&format!("{}: {e}", job.ours)))
+                };
+                let mut ours = load(&wasm(&settings.build, job.ours, abi), b"{}");
+                let theirs_wasm = wasm(&settings.build, "test/public-example", abi);
+                let mut theirs = load(&theirs_wasm, job.theirs_config);
+                for kb in KB {
+                    let request = workload::chat_request(kb * 1024);
+                    let input = HookInput::new()
+                        .with_context(CONTEXT)
+                        .with_request(request.clone());
+                    let call = Call::new(abi, Hook::PreHook, &input);
+                    let done = |output: &[u8]| (job.done)(output, &request);
+                    let who = format!("{} {abi} {} {kb} KB", engine.name(), job.workload);
+                    let ours_ns = timed(settings, ours.as_mut(), &call, done, &who);
+                    let theirs_ns = timed(settings, theirs.as_mut(), &call, done, &who);
+                    let speedup = theirs_ns / ours_ns;
+                    println!(
+                        "{:<8} {:<12} {:<12} {kb:>3} KB: ours {:>9.0} ns, theirs {:>9.0} ns: {speedup:.1}x",
+                        engine.name(),
+                        abi.name(),
+                        job.workload,
+                        ours_ns,
+                        theirs_ns
+                    );
+                    rows.push(json!({
+                        "runtime": engine.name(), "abi": abi.name(), "workload": job.workload,
+                        "kb": kb, "ours_ns": ours_ns.round(), "theirs_ns": theirs_ns.round(),
+                        "speedup": speedup,
+                    }));
+                }
+            }
+        }
+    }
+    Value::Array(rows)
+}
+
+/// `http_stream_chunk_hook` per chunk (single-input only): a 100-byte delta.
+fn stream_chunk(settings: &Settings) -> Value {
+    let chunk = workload::stream_chunk(100);
+    let input = HookInput::new()
+        .with_context(CONTEXT)
+        .with_request(workload::http_request(0))
+        .with_chunk(chunk.clone());
+    let call = Call::new(Abi::SingleInput, Hook::HttpStreamChunkHook, &input);
+    let echoes_chunk = |output: &[u8]| {
+        let parsed = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).ok();
+        parsed(output).and_then(|o| o.get("chunk").cloned()) == parsed(&chunk)
+    };
+    let mut rows = Vec::new();
+    for engine in Engine::all() {
+        let load = |file: &str| {
+            let wasm = wasm(&settings.build, file, Abi::SingleInput);
+            engine
+                .load(&wasm, b"{}")
+                .unwrap_or_else(|e| fail(&format!("{file}: {e}")))
+        };
+        let (mut ours, mut theirs) = (load("hello-world"), load("test/public-example"));
+        let who = format!("{} stream chunk", engine.name());
+        let ours_ns = timed(settings, ours.as_mut(), &call, echoes_chunk, &who);
+        let theirs_ns = timed(settings, theirs.as_mut(), &call, echoes_chunk, &who);
+        println!(
+            "{:<8} stream chunk (100-byte delta, {} B input): ours {ours_ns:.0} ns, theirs {theirs_ns:.0} ns: {:.1}x",
+            engine.name(),
+            call.input_bytes(),
+            theirs_ns / ours_ns
+        );
+        rows.push(json!({
+            "runtime": engine.name(), "input_bytes": call.input_bytes(),
+            "ours_ns": ours_ns.round(), "theirs_ns": theirs_ns.round(),
+            "speedup": theirs_ns / ours_ns,
+        }));
+    }
+    Value::Array(rows)
+}
+
+/// Guest memory growth of one pass-through call in a fresh instance (so the
+/// input buffer, the hook's work and its output all count), under wasmi.
+fn peak_memory(build: &Path) -> Value {
+    let mut rows = Vec::new();
+    for mb in MB {
+        for (hook, input) in workload::memory_inputs(mb << 20) {
+            for abi in Abi::ALL {
+                if hook.exports(abi).is_empty() {
+                    continue;
+                }
+                let call = Call::new(abi, hook, &input);
+                let mut guest = wasmi_guest(&wasm(build, "hello-world", abi), b"{}")
+                    .unwrap_or_else(|e| fail(&e));
+                let before = guest.memory_size();
+                let output = Runtime::hook(&mut guest, call.export, &call.buffers())
+                    .unwrap_or_else(|e| fail(&format!("{hook} {abi} {mb} MB: {e}")));
+                let growth = guest.memory_size() - before;
+                let error = plugin_error(&output);
+                if !error.is_empty() {
+                    fail(&format!("{hook} {abi} {mb} MB: the hook failed: {error}"));
+                }
+                let ratio = growth as f64 / call.input_bytes() as f64;
+                println!(
+                    "peak memory {hook:<14} {:<12} {mb:>2} MB: input {} B, growth {growth} B = {ratio:.2}x",
+                    abi.name(),
+                    call.input_bytes()
+                );
+                rows.push(json!({
+                    "hook": hook.name(), "abi": abi.name(), "mb": mb,
+                    "input_bytes": call.input_bytes(), "growth_bytes": growth, "ratio": ratio,
+                }));
+            }
+        }
+    }
+    Value::Array(rows)
+}
+
+/// The hook's error text (`error` or `hook_error`), empty when none.
+fn plugin_error(output: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<Value>(output) else {
+        return "the output is not JSON".into();
+    };
+    ["hook_error", "error"]
+        .iter()
+        .find_map(|key| value.get(key).and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The allocators and the opt-in unchecked echo: pass-through time (seed
+/// ABI) and memory after N calls.
+fn allocators(settings: &Settings) -> Value {
+    let builds = [
+        ("talc (default)", "hello-world.wasm"),
+        ("dlmalloc", "test/hello-world-dlmalloc.wasm"),
+        ("wee_alloc", "test/hello-world-wee-alloc.wasm"),
+        ("talc, unchecked-echo", "test/hello-world-unchecked-echo.wasm"),
+    ];
+    let mut rows = Vec::new();
+    for (build, file) in builds {
+        let wasm = read(&settings.build.join(file));
+        let mut row = json!({"build": build});
+        for engine in Engine::all() {
+            let mut guest = engine
+                .load(&wasm, b"{}")
+                .unwrap_or_else(|e| fail(&format!("{file}: {e}")));
+            for kb in KB {
+                let request = workload::chat_request(kb * 1024);
+                let input = HookInput::new()
+                    .with_context(CONTEXT)
+                    .with_request(request.clone());
+                let call = Call::new(Abi::Seed, Hook::PreHook, &input);
+                let done = |out: &[u8]| workload::echoes_request(out, &request);
+                let ns = timed(settings, guest.as_mut(), &call, done, build);
+                println!("{build}, {}: pass-through {kb} KB: {ns:.0} ns", engine.name());
+                row[format!("{}_{kb}kb_ns", engine.name())] = json!(ns.round());
+            }
+        }
+        if !build.contains("unchecked") {
+            row["memory_after_calls"] = memory_after_calls(&wasm, settings.calls, build);
+        }
+        rows.push(row);
+    }
+    Value::Array(rows)
+}
+
+/// Guest memory after `calls` 1 KB pre_hook calls, for each host free behaviour.
+fn memory_after_calls(wasm: &[u8], calls: u64, build: &str) -> Value {
+    let request = workload::chat_request(1024);
+    let mut out = json!({"calls": calls});
+    for mode in [FreeMode::All, FreeMode::InputsOnly, FreeMode::Nothing] {
+        let mut guest = Guest::load(wasm, mode).unwrap_or_else(|e| fail(&e.to_string()));
+        if guest.init(b"{}").unwrap_or(-1) != 0 {
+            fail("init failed");
+        }
+        let start = guest.memory_size();
+        let began = Instant::now();
+        for _ in 0..calls {
+            guest
+                .pre_hook(CONTEXT.as_bytes(), &request)
+                .unwrap_or_else(|e| fail(&e.to_string()));
+        }
+        println!(
+            "memory after {calls} pre_hook calls (1 KB), {build}, host frees {mode:?}: {} B (at start {start} B; {:.1} s)",
+            guest.memory_size(),
+            began.elapsed().as_secs_f64()
+        );
+        out[format!("{mode:?}")] = json!({"start": start, "end": guest.memory_size()});
+    }
+    out
+}

@@ -1,0 +1,57 @@
+//! The size goals, checked on every `make test` (after `make build`):
+//! deterministic sizes, never timings (those are `make bench`'s).
+//!
+//! - `build/hello-world.wasm` stays within 64 KB;
+//! - one pass-through grows guest memory by at most the goal's multiple of
+//!   the input (the input buffer and the output, little more), here at 1 MB
+//!   (`make bench` reports 1, 16 and 64 MB).
+
+use std::path::PathBuf;
+
+use bifrost_plugin_bench::workload::{memory_inputs, Call};
+use bifrost_plugin_host::{Abi, FreeMode, Guest};
+
+fn build(file: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build").join(file);
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{} ({e}): run `make build` first", path.display()))
+}
+
+#[test]
+fn hello_world_is_at_most_64_kb() {
+    let size = build("hello-world.wasm").len();
+    assert!(size <= 64 * 1024, "build/hello-world.wasm is {size} B");
+}
+
+/// Peak memory growth of one call, as a multiple of the bytes the host wrote.
+fn growth(abi: Abi, call: &Call) -> f64 {
+    let file = match abi {
+        Abi::Seed => "hello-world.wasm",
+        Abi::SingleInput => "hello-world-single-input.wasm",
+    };
+    let mut guest = Guest::load(&build(file), FreeMode::All).unwrap();
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    let before = guest.memory_size();
+    let output = guest.hook(call.export, &call.buffers()).unwrap();
+    assert!(output.ends_with(br#""error":""}"#) || output.ends_with(br#""hook_error":""}"#));
+    (guest.memory_size() - before) as f64 / call.input_bytes() as f64
+}
+
+#[test]
+fn a_pass_through_grows_memory_by_little_more_than_its_input_and_output() {
+    let mut figures = Vec::new();
+    for (hook, input) in memory_inputs(1 << 20) {
+        for abi in Abi::ALL {
+            if !hook.exports(abi).is_empty() {
+                let ratio = growth(abi, &Call::new(abi, hook, &input));
+                figures.push((format!("{hook} ({abi})"), ratio));
+            }
+        }
+    }
+    let over: Vec<String> = figures
+        .iter()
+        .filter(|(_, ratio)| *ratio > 2.2)
+        .map(|(what, ratio)| format!("{what}: {ratio:.2}x"))
+        .collect();
+    assert!(over.is_empty(), "over 2.2x: {over:?}; all: {figures:?}");
+}
