@@ -50,8 +50,12 @@ impl JitGuest {
         let init = guest.func("init")?;
         let (ptr, len) = guest.write_input(config)?;
         let mut status = [Val::I32(0)];
-        init.call(&mut guest.store, &[Val::I32(ptr), Val::I32(len)], &mut status)
-            .map_err(|e| e.to_string())?;
+        init.call(
+            &mut guest.store,
+            &[Val::I32(ptr), Val::I32(len)],
+            &mut status,
+        )
+        .map_err(|e| e.to_string())?;
         guest.free(ptr, len)?;
         match status[0].unwrap_i32() {
             0 => Ok(guest),

@@ -31,7 +31,6 @@ mod measure;
 mod readme;
 mod runtime;
 
-
 /// Command-line settings.
 pub struct Settings {
     /// Calls of the memory-after-N-calls check.
@@ -75,7 +74,11 @@ fn main() {
         let report: Value = serde_json::from_slice(&read(&json_path))
             .unwrap_or_else(|e| fail(&format!("{}: {e}", json_path.display())));
         readme::rewrite(&readme, &report).unwrap_or_else(|e| fail(&e));
-        println!("{}: tables rewritten from {}", readme.display(), json_path.display());
+        println!(
+            "{}: tables rewritten from {}",
+            readme.display(),
+            json_path.display()
+        );
         return;
     }
     let report = measure::run(&settings);

@@ -8,8 +8,8 @@ use bifrost_plugin_host::{Abi, FreeMode, Guest, Hook, HookInput};
 use serde_json::{json, Value};
 
 use crate::runtime::{wasmi_guest, Engine, Runtime};
-use bifrost_plugin_bench::workload::{self, Call, CONTEXT};
 use crate::{fail, machine, read, time, Settings};
+use bifrost_plugin_bench::workload::{self, Call, CONTEXT};
 
 /// Sizes of the timed requests, KB.
 const KB: [usize; 3] = [1, 20, 200];
@@ -288,7 +288,10 @@ fn allocators(settings: &Settings) -> Value {
         ("talc (default)", "hello-world.wasm"),
         ("dlmalloc", "test/hello-world-dlmalloc.wasm"),
         ("wee_alloc", "test/hello-world-wee-alloc.wasm"),
-        ("talc, unchecked-echo", "test/hello-world-unchecked-echo.wasm"),
+        (
+            "talc, unchecked-echo",
+            "test/hello-world-unchecked-echo.wasm",
+        ),
     ];
     let mut rows = Vec::new();
     for (build, file) in builds {
@@ -306,7 +309,10 @@ fn allocators(settings: &Settings) -> Value {
                 let call = Call::new(Abi::Seed, Hook::PreHook, &input);
                 let done = |out: &[u8]| workload::echoes_request(out, &request);
                 let ns = timed(settings, guest.as_mut(), &call, done, build);
-                println!("{build}, {}: pass-through {kb} KB: {ns:.0} ns", engine.name());
+                println!(
+                    "{build}, {}: pass-through {kb} KB: {ns:.0} ns",
+                    engine.name()
+                );
                 row[format!("{}_{kb}kb_ns", engine.name())] = json!(ns.round());
             }
         }

@@ -173,7 +173,11 @@ pub fn tables(report: &Value) -> String {
             abi.as_str().unwrap_or("?")
         );
         for mb in [1, 16, 64] {
-            let keys = [("hook", hook.clone()), ("abi", abi.clone()), ("mb", mb.into())];
+            let keys = [
+                ("hook", hook.clone()),
+                ("abi", abi.clone()),
+                ("mb", mb.into()),
+            ];
             let cell = find(report, "peak_memory", &keys).map_or("–".into(), |row| {
                 let ratio = row["ratio"].as_f64().unwrap_or(0.0);
                 let mark = if ratio <= 2.2 { "" } else { "**" };
@@ -213,7 +217,10 @@ pub fn tables(report: &Value) -> String {
         let _ = write!(header, " {runtime} 1 / 20 / 200 KB |");
         rule.push_str("---|");
     }
-    let _ = writeln!(md, "{header} memory: start → after N calls, host frees all / inputs only / nothing |");
+    let _ = writeln!(
+        md,
+        "{header} memory: start → after N calls, host frees all / inputs only / nothing |"
+    );
     let _ = writeln!(md, "{rule}---|");
     for row in rows(report, "allocators") {
         let mut line = format!("| {} |", row["build"].as_str().unwrap_or("?"));

@@ -19,7 +19,11 @@ impl Call {
     pub fn new(abi: Abi, hook: Hook, input: &HookInput) -> Self {
         let export = hook.exports(abi)[0];
         let inputs = match abi {
-            Abi::Seed => input.buffers(hook).into_iter().map(<[u8]>::to_vec).collect(),
+            Abi::Seed => input
+                .buffers(hook)
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect(),
             Abi::SingleInput => vec![input.envelope(hook)],
         };
         Call { export, inputs }
@@ -58,7 +62,10 @@ pub fn chat_request(bytes: usize) -> Vec<u8> {
 /// A chat request of about `bytes` bytes carrying one inline image (a
 /// base64 data URL): how multi-megabyte requests look.
 pub fn image_request(bytes: usize) -> Vec<u8> {
-    let url = format!("data:image/png;base64,{}", base64_text(bytes.saturating_sub(300)));
+    let url = format!(
+        "data:image/png;base64,{}",
+        base64_text(bytes.saturating_sub(300))
+    );
     to_vec(&json!({
         "provider": "openai",
         "model": "gpt-4o-mini",
@@ -84,8 +91,7 @@ pub fn chat_response(bytes: usize) -> Vec<u8> {
 
 /// `len` characters of standard base64 (padded), like an encoded body.
 fn base64_text(len: usize) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let len = len / 4 * 4;
     (0..len)
         .map(|i| ALPHABET[(i * 7 + i / 64) % 64] as char)
@@ -130,10 +136,7 @@ pub fn memory_inputs(bytes: usize) -> Vec<(Hook, HookInput)> {
     let input = || HookInput::new().with_context(CONTEXT);
     vec![
         (Hook::PreHook, input().with_request(image_request(bytes))),
-        (
-            Hook::PostHook,
-            input().with_response(chat_response(bytes)),
-        ),
+        (Hook::PostHook, input().with_response(chat_response(bytes))),
         (Hook::HttpPreHook, input().with_request(http_request(bytes))),
         (
             Hook::HttpPostHook,

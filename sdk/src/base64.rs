@@ -33,23 +33,44 @@ impl fmt::Display for Base64Error {
 
 /// `bytes` as padded standard base64.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    encode_into(bytes, &mut out);
+    // The alphabet is ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `bytes` as padded standard base64 to `out` (which, in a JSON
+/// string, needs no escaping).
+pub(crate) fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(bytes.len().div_ceil(3) * 4);
     for group in bytes.chunks(3) {
-        let b = [
-            group[0],
-            *group.get(1).unwrap_or(&0),
-            *group.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= group.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
+        out.extend_from_slice(&quad(group));
     }
-    out
+}
+
+/// The four symbols of one group of one to three bytes.
+fn quad(group: &[u8]) -> [u8; 4] {
+    let b = [
+        group[0],
+        *group.get(1).unwrap_or(&0),
+        *group.get(2).unwrap_or(&0),
+    ];
+    let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+    let mut symbols = [b'='; 4];
+    for (i, symbol) in symbols.iter_mut().enumerate().take(group.len() + 1) {
+        *symbol = ALPHABET[(n >> (18 - 6 * i) & 63) as usize];
+    }
+    symbols
+}
+
+/// Whether `text` is exactly `bytes` encoded, found without encoding them
+/// into memory.
+pub(crate) fn encodes_to(bytes: &[u8], text: &[u8]) -> bool {
+    text.len() == bytes.len().div_ceil(3) * 4
+        && bytes
+            .chunks(3)
+            .zip(text.chunks_exact(4))
+            .all(|(group, symbols)| quad(group) == symbols)
 }
 
 /// The value of one alphabet symbol.
@@ -151,6 +172,14 @@ mod tests {
         #[test]
         fn encodes_as_the_base64_crate_does(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             prop_assert_eq!(encode(&bytes), STANDARD.encode(&bytes));
+            let text = STANDARD.encode(&bytes);
+            prop_assert!(encodes_to(&bytes, text.as_bytes()));
+            let longer = [&bytes[..], &[0]].concat();
+            prop_assert!(!encodes_to(&longer, text.as_bytes()));
+            if let Some((first, rest)) = bytes.split_first() {
+                let changed = [&[first ^ 1], rest].concat();
+                prop_assert!(!encodes_to(&changed, text.as_bytes()));
+            }
         }
 
         #[test]

@@ -14,8 +14,9 @@
 use std::borrow::Cow;
 
 use super::{required, run, short_circuit, Input, UNWRITABLE};
+use crate::base64;
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
-use crate::json::members::decode_string;
+use crate::json::members::{decode_string, members};
 use crate::json::write::ObjectWriter;
 use crate::json::{validate_members, Invalid, Kind, MAX_DEPTH};
 use crate::types::document::{check_object, check_value};
@@ -216,6 +217,14 @@ fn http_request(env: &Envelope<'_>) -> Result<HttpRequest, String> {
     HttpRequest::from_bytes(required(Ok(raw(env.request)), "request")?).map_err(String::from)
 }
 
+/// The base64 text of an HTTP request's `body` (its last one), when it is a
+/// string written without escapes.
+fn base64_body(request: &[u8]) -> Option<&[u8]> {
+    let (_, body) = members(request).filter(|(key, _)| key == "body").last()?;
+    let text = body.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    (!text.contains(&b'\\')).then_some(text)
+}
+
 /// `{"context", "request", "response", "has_response", "error"}`
 fn http_pre_output(
     context: &[u8],
@@ -242,9 +251,18 @@ pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         Ok((ctx, decision))
     });
     match outcome {
-        Ok((ctx, HttpPreHook::Continue(request))) => {
-            // The decoded body goes before the output is written.
-            let json = request.to_json();
+        Ok((ctx, HttpPreHook::Continue(mut request))) => {
+            // A body passed on unchanged is written from the host's base64
+            // text, and its decoded bytes are dropped first: the input, the
+            // decoded body and the output are never all in memory at once.
+            let original = env.request.and_then(base64_body);
+            let json = match original {
+                Some(text) if base64::encodes_to(&request.body, text) => {
+                    request.body = Vec::new();
+                    request.to_json_with_body(Some(text))
+                }
+                _ => request.to_json(),
+            };
             drop(request);
             http_pre_output(&ctx.to_json(), Some(Cow::Owned(json)), None, "")
         }

@@ -791,7 +791,12 @@ mod tests {
             (br#""e""#, br#"{"f":{}}"#),
         ];
         assert_eq!(texts, expected);
-        assert_eq!(validate_members(b" [1, {\"a\": 2}] ", MAX_DEPTH, false).unwrap().1, []);
+        assert_eq!(
+            validate_members(b" [1, {\"a\": 2}] ", MAX_DEPTH, false)
+                .unwrap()
+                .1,
+            []
+        );
         assert_eq!(validate_members(b"{}", MAX_DEPTH, false).unwrap().1, []);
         let lone = br#"{"s":"\udc00","t":1}"#;
         assert!(validate_members(lone, MAX_DEPTH, false).is_err());

@@ -57,7 +57,12 @@ impl ObjectWriter {
         match json {
             Some(Cow::Owned(mut json)) if json.capacity() - json.len() >= self.out.len() + 64 => {
                 self.key(key);
-                json.splice(0..0, self.out.iter().copied());
+                // Move the value up (within its spare room) and put what
+                // was written so far in front of it.
+                let (head, len) = (self.out.len(), json.len());
+                json.resize(len + head, 0);
+                json.copy_within(0..len, head);
+                json[..head].copy_from_slice(&self.out);
                 self.out = json;
                 self
             }
@@ -158,7 +163,10 @@ mod tests {
             .value_or_null("b", Some(Cow::Borrowed(b"[1]")))
             .value_or_null("n", None)
             .finish();
-        assert_eq!(out, br#"{"context":{},"request":{"big":1},"b":[1],"n":null}"#);
+        assert_eq!(
+            out,
+            br#"{"context":{},"request":{"big":1},"b":[1],"n":null}"#
+        );
     }
 
     #[test]

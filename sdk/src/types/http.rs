@@ -62,13 +62,13 @@ impl HttpRequest {
     /// Takes the modelled fields out of a checked object; the rest become
     /// `extra`, unparsed.
     fn from_checked(bytes: &[u8]) -> Result<Self, String> {
-        let mut object = JsonObject::from_checked(bytes);
+        let (mut object, body) = JsonObject::from_checked_without(bytes, "body");
         Ok(HttpRequest {
             method: field::string(&mut object, "method")?,
             path: field::string(&mut object, "path")?,
             headers: field::string_map(&mut object, "headers")?,
             query: field::string_map(&mut object, "query")?,
-            body: field::base64(&mut object, "body")?,
+            body: field::base64(body, "body")?,
             extra: object,
         })
     }
@@ -90,16 +90,26 @@ impl HttpRequest {
     /// The request as the JSON the host reads: `method`, `path`, `headers`,
     /// `query`, `body` (base64), then the other fields.
     pub(crate) fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.body.len() * 4 / 3 + 64);
+        self.to_json_with_body(None)
+    }
+
+    /// [`HttpRequest::to_json`], with `base64_body` (text the host sent that
+    /// encodes `body`, when known) written in place of encoding `body`.
+    pub(crate) fn to_json_with_body(&self, base64_body: Option<&[u8]>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
         out.extend_from_slice(b"{\"method\":");
         write_string(&mut out, &self.method);
         out.extend_from_slice(b",\"path\":");
         write_string(&mut out, &self.path);
+        let body = match base64_body {
+            Some(text) => Body::Base64(text),
+            None => Body::Bytes(&self.body),
+        };
         write_tail(
             &mut out,
             &self.headers,
             Some(&self.query),
-            &self.body,
+            body,
             &self.extra,
         );
         out
@@ -217,11 +227,11 @@ impl HttpResponse {
     /// Takes the modelled fields out of a checked object; the rest become
     /// `extra`, unparsed.
     fn from_checked(bytes: &[u8]) -> Result<Self, String> {
-        let mut object = JsonObject::from_checked(bytes);
+        let (mut object, body) = JsonObject::from_checked_without(bytes, "body");
         Ok(HttpResponse {
             status_code: field::status_code(&mut object, "status_code")?,
             headers: field::string_map(&mut object, "headers")?,
-            body: field::base64(&mut object, "body")?,
+            body: field::base64(body, "body")?,
             extra: object,
         })
     }
@@ -229,10 +239,16 @@ impl HttpResponse {
     /// The response as the JSON the host reads: `status_code`, `headers`,
     /// `body` (base64), then the other fields.
     pub(crate) fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.body.len() * 4 / 3 + 64);
+        let mut out = Vec::with_capacity(256);
         out.extend_from_slice(b"{\"status_code\":");
         out.extend_from_slice(self.status_code.to_string().as_bytes());
-        write_tail(&mut out, &self.headers, None, &self.body, &self.extra);
+        write_tail(
+            &mut out,
+            &self.headers,
+            None,
+            Body::Bytes(&self.body),
+            &self.extra,
+        );
         out
     }
 
@@ -317,11 +333,17 @@ impl HttpResponse {
 
 /// `,"headers":{…}[,"query":{…}],"body":"…"` and the other fields, then the
 /// closing `}`.
+/// A body to write: bytes to encode, or base64 text that encodes them.
+enum Body<'a> {
+    Bytes(&'a [u8]),
+    Base64(&'a [u8]),
+}
+
 fn write_tail(
     out: &mut Vec<u8>,
     headers: &StringMap,
     query: Option<&StringMap>,
-    body: &[u8],
+    body: Body<'_>,
     extra: &JsonObject,
 ) {
     out.extend_from_slice(b",\"headers\":");
@@ -330,10 +352,21 @@ fn write_tail(
         out.extend_from_slice(b",\"query\":");
         write_string_map(out, query);
     }
-    out.extend_from_slice(b",\"body\":");
-    write_string(out, &base64::encode(body));
     let mut fields = Vec::new();
     extra.write_json(&mut fields, None);
+    // Grown once, with room for what an output writes around it: a large
+    // body is written once and the buffer can become the hook's output.
+    let body_len = match body {
+        Body::Bytes(bytes) => bytes.len().div_ceil(3) * 4,
+        Body::Base64(text) => text.len(),
+    };
+    out.reserve(body_len + fields.len() + 512);
+    out.extend_from_slice(b",\"body\":\"");
+    match body {
+        Body::Bytes(bytes) => base64::encode_into(bytes, out),
+        Body::Base64(text) => out.extend_from_slice(text),
+    }
+    out.push(b'"');
     if fields.len() > 2 {
         out.push(b',');
         out.extend_from_slice(&fields[1..fields.len() - 1]);
@@ -426,9 +459,24 @@ mod field {
         Ok(map)
     }
 
-    pub(super) fn base64(object: &mut JsonObject, key: &str) -> Result<Vec<u8>, String> {
-        base64::decode(string(object, key)?.as_bytes())
-            .map_err(|e| format!("{key} is not valid base64 ({e})"))
+    /// Decodes the string `text` (`None` or `null`: empty) straight from
+    /// the host's bytes: only a string written with escapes is unescaped
+    /// into a copy first.
+    pub(super) fn base64(text: Option<&[u8]>, key: &str) -> Result<Vec<u8>, String> {
+        let text = match text {
+            None | Some(b"null") => return Ok(Vec::new()),
+            Some(text) if text.first() != Some(&b'"') => return Err(wrong(key, text, "a string")),
+            Some(text) => text,
+        };
+        let unescaped;
+        let chars = match text.contains(&b'\\') {
+            true => {
+                unescaped = decode_string(text);
+                unescaped.as_bytes()
+            }
+            false => &text[1..text.len() - 1],
+        };
+        base64::decode(chars).map_err(|e| format!("{key} is not valid base64 ({e})"))
     }
 
     pub(super) fn status_code(object: &mut JsonObject, key: &str) -> Result<u16, String> {

@@ -110,6 +110,27 @@ impl JsonObject {
         object
     }
 
+    /// [`JsonObject::from_checked`] without `key`, whose (last) value's text
+    /// is returned as it is in `text`: a large field read another way (an
+    /// HTTP body, decoded from base64) is never copied into the object.
+    pub(crate) fn from_checked_without<'a>(text: &'a [u8], key: &str) -> (Self, Option<&'a [u8]>) {
+        let (mut object, mut taken) = (JsonObject::new(), None);
+        for (name, value) in members(text) {
+            if name == key {
+                taken = Some(value);
+                continue;
+            }
+            object.entries.put(
+                name,
+                Entry::Host {
+                    text: value.into(),
+                    value: OnceCell::new(),
+                },
+            );
+        }
+        (object, taken)
+    }
+
     /// The value under `key` (parsed on first read).
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.entries.get(key).map(Entry::value)
