@@ -70,10 +70,6 @@ bench: build build-test-plugins
 	cp target/$(TARGET)/release/public_example_guest.wasm build/test/public-example.wasm
 	$(CARGO) build --release --target $(TARGET) -p public-example-guest --features single-input-abi
 	cp target/$(TARGET)/release/public_example_guest.wasm build/test/public-example-single-input.wasm
-	$(CARGO) build --release --target $(TARGET) -p hello-world --features dlmalloc
-	cp $(WASM) build/test/hello-world-dlmalloc.wasm
-	$(CARGO) build --release --target $(TARGET) -p hello-world --features wee_alloc
-	cp $(WASM) build/test/hello-world-wee-alloc.wasm
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features unchecked-echo
 	cp $(WASM) build/test/hello-world-unchecked-echo.wasm
 	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS)

@@ -123,7 +123,7 @@ pub(crate) fn validate_nested(bytes: &[u8], max_depth: usize) -> Result<Kind, In
         syntax_only: false,
         members: None,
     };
-    scan.document()
+    scan.document::<false>()
 }
 
 /// One member of a top-level object: where its key token (quotes included)
@@ -149,7 +149,7 @@ pub(crate) fn validate_members(
         syntax_only,
         members: Some(Vec::new()),
     };
-    let kind = scan.document()?;
+    let kind = scan.document::<true>()?;
     Ok((kind, scan.members.unwrap_or_default()))
 }
 
@@ -164,7 +164,7 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
-    fn document(&mut self) -> Result<Kind, Invalid> {
+    fn document<const RECORD: bool>(&mut self) -> Result<Kind, Invalid> {
         // One bit per open container, 1 = object: MAX_DEPTH fits in a u128.
         let mut open: u128 = 0;
         let mut depth = 0usize;
@@ -175,7 +175,7 @@ impl Scanner<'_> {
         'value: loop {
             // A value starts here.
             self.skip_whitespace();
-            if depth == 1 {
+            if RECORD && depth == 1 {
                 value_start = self.at;
             }
             match self.next_byte("a value")? {
@@ -195,7 +195,7 @@ impl Scanner<'_> {
                     } else {
                         if object {
                             let token = self.key()?;
-                            if depth == 1 {
+                            if RECORD && depth == 1 {
                                 key = token;
                             }
                         }
@@ -212,7 +212,7 @@ impl Scanner<'_> {
             // A value ended: what follows depends on the container it is in.
             loop {
                 // Each pass at depth 1 follows the end of one top-level member.
-                if depth == 1 && open & 1 == 1 {
+                if RECORD && depth == 1 && open & 1 == 1 {
                     if let Some(members) = &mut self.members {
                         members.push((key.clone(), value_start..self.at));
                     }
@@ -234,7 +234,7 @@ impl Scanner<'_> {
                     b',' => {
                         if in_object {
                             let token = self.key()?;
-                            if depth == 1 {
+                            if RECORD && depth == 1 {
                                 key = token;
                             }
                         }
@@ -477,6 +477,9 @@ impl Scanner<'_> {
 /// From `at`, skips eight bytes at a time while none of them ends the plain
 /// run of a string (`"`, `\`, a control character or a non-ASCII byte), and
 /// returns where byte-wise scanning must resume.
+// One copy for the check and the member reader (smaller .wasm); the call
+// costs little beside the words it skips.
+#[inline(never)]
 pub(crate) fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;

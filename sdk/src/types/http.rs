@@ -62,7 +62,7 @@ impl HttpRequest {
     /// Takes the modelled fields out of a checked object; the rest become
     /// `extra`, unparsed.
     fn from_checked(bytes: &[u8]) -> Result<Self, String> {
-        let (mut object, body) = JsonObject::from_checked_without(bytes, "body");
+        let (mut object, body) = JsonObject::from_checked_without(bytes, Some("body"));
         Ok(HttpRequest {
             method: field::string(&mut object, "method")?,
             path: field::string(&mut object, "path")?,
@@ -227,7 +227,7 @@ impl HttpResponse {
     /// Takes the modelled fields out of a checked object; the rest become
     /// `extra`, unparsed.
     fn from_checked(bytes: &[u8]) -> Result<Self, String> {
-        let (mut object, body) = JsonObject::from_checked_without(bytes, "body");
+        let (mut object, body) = JsonObject::from_checked_without(bytes, Some("body"));
         Ok(HttpResponse {
             status_code: field::status_code(&mut object, "status_code")?,
             headers: field::string_map(&mut object, "headers")?,

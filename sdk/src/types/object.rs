@@ -97,26 +97,19 @@ impl JsonObject {
     /// The members of `text`, which [`crate::json::validate`] accepted as an
     /// object.
     pub(crate) fn from_checked(text: &[u8]) -> Self {
-        let mut object = JsonObject::new();
-        for (key, value) in members(text) {
-            object.entries.put(
-                key,
-                Entry::Host {
-                    text: value.into(),
-                    value: OnceCell::new(),
-                },
-            );
-        }
-        object
+        Self::from_checked_without(text, None).0
     }
 
     /// [`JsonObject::from_checked`] without `key`, whose (last) value's text
     /// is returned as it is in `text`: a large field read another way (an
     /// HTTP body, decoded from base64) is never copied into the object.
-    pub(crate) fn from_checked_without<'a>(text: &'a [u8], key: &str) -> (Self, Option<&'a [u8]>) {
+    pub(crate) fn from_checked_without<'a>(
+        text: &'a [u8],
+        key: Option<&str>,
+    ) -> (Self, Option<&'a [u8]>) {
         let (mut object, mut taken) = (JsonObject::new(), None);
         for (name, value) in members(text) {
-            if name == key {
+            if Some(name.as_str()) == key {
                 taken = Some(value);
                 continue;
             }
