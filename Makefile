@@ -2,6 +2,8 @@
 CARGO  ?= cargo
 TARGET := wasm32-unknown-unknown
 WASM   := target/$(TARGET)/release/hello_world.wasm
+# The WASI preview 1 target: plugins that log, read the clock, draw random bytes.
+WASI_TARGET := wasm32-wasip1
 # ABI=seed (default: build/hello-world.wasm) or ABI=single-input
 # (build/hello-world-single-input.wasm); `make build` without ABI builds both.
 ABI    ?=
@@ -18,19 +20,24 @@ WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-gl
 
 .PHONY: setup build build-test-plugins build-optimized examples scenarios package test test-new fuzz bench lint clean
 
-## setup: install the wasm target and the lint tools (idempotent)
+## setup: install the wasm targets and the lint tools (idempotent)
 setup:
-	rustup target add $(TARGET)
+	rustup target add $(TARGET) $(WASI_TARGET)
 	rustup component add clippy rustfmt
 
-## build: the hello-world plugin, build/hello-world.wasm (seed ABI) and
-## build/hello-world-single-input.wasm; ABI=seed or ABI=single-input builds one
+## build: the hello-world plugin, build/hello-world.wasm (seed ABI),
+## build/hello-world-single-input.wasm and build/hello-world-wasi.wasm (seed
+## ABI for wasm32-wasip1: logs what it sees); ABI=seed or ABI=single-input
+## builds one ABI
 build:
 ifneq ($(ABI),single-input)
 	$(CARGO) build --release --target $(TARGET) -p hello-world
 	@mkdir -p build
 	cp $(WASM) build/hello-world.wasm
 	@echo "build/hello-world.wasm: $$(wc -c < build/hello-world.wasm) bytes"
+	$(CARGO) build --release --target $(WASI_TARGET) -p hello-world
+	cp target/$(WASI_TARGET)/release/hello_world.wasm build/hello-world-wasi.wasm
+	@echo "build/hello-world-wasi.wasm: $$(wc -c < build/hello-world-wasi.wasm) bytes"
 endif
 ifneq ($(ABI),seed)
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features single-input-abi
@@ -44,6 +51,8 @@ build-test-plugins:
 	$(CARGO) build --release --target $(TARGET) -p panicking-plugin
 	@mkdir -p build/test
 	cp target/$(TARGET)/release/panicking_plugin.wasm build/test/panicking.wasm
+	$(CARGO) build --release --target $(WASI_TARGET) -p panicking-plugin
+	cp target/$(WASI_TARGET)/release/panicking_plugin.wasm build/test/panicking-wasi.wasm
 	$(CARGO) build --release --target $(TARGET) -p bench-guest
 	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest.wasm
 	# hello-world with each opt-in allocator, for the memory tests and the bench
@@ -167,6 +176,7 @@ lint:
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) -p panicking-plugin -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) \
 		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,$(EXAMPLES))) -- -D warnings
+	$(CARGO) clippy --target $(WASI_TARGET) -p bifrost-plugin-sdk -p hello-world -p panicking-plugin -- -D warnings
 	$(CARGO) fmt --all --check
 
 clean:

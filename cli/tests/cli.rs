@@ -125,7 +125,7 @@ fn inspect_lists_every_problem_and_exits_1() {
             vec![
                 "problems: 2 error(s), 0 warning(s)",
                 "  error: no linear memory is exported as `memory`",
-                "  error: imports `env.log` (func (i32, i32)): the host provides no imports, so it cannot instantiate the module",
+                "  error: imports `env.log` (func (i32, i32)): the host provides only WASI preview 1 (`wasi_snapshot_preview1`), so it cannot instantiate the module",
             ],
         ),
     ];
@@ -226,7 +226,7 @@ fn broken_guests_fail_with_the_hosts_message_and_exit_1() {
         (guest("malformed-single-input"), "pre-hook", "error: `pre_hook` output has the wrong shape: invalid type: integer `5`, expected a string"),
         (guest("missing-export"), "post-hook", "error: the module does not export `post_hook`"),
         (guest("wrong-signature"), "post-hook", "error: `get_name` is func () -> i32, expected func () -> i64"),
-        (guest("imports"), "pre-hook", "error: the module imports `env.log` (func (i32, i32)): a Bifrost plugin must import nothing"),
+        (guest("imports"), "pre-hook", "error: the module imports `env.log` (func (i32, i32)): a Bifrost plugin may import only WASI preview 1 (`wasi_snapshot_preview1`)"),
         (seed(), "http-post-hook", "error: the seed ABI has no `http_post_hook` hook"),
         ("/nonexistent/plugin.wasm".to_string(), "pre-hook", "error: cannot read /nonexistent/plugin.wasm: No such file or directory (os error 2)"),
     ];

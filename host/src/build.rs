@@ -18,8 +18,12 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
-/// The target the host loads.
+/// The default plugin target: imports nothing.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// The WASI preview 1 target: a plugin that logs, reads the clock or draws
+/// random numbers ([`plugin_wasm_for`]).
+pub const WASIP1_TARGET: &str = "wasm32-wasip1";
 
 /// One build at a time in this process: builds of one crate with different
 /// features write the same artifact, which is copied out before the next.
@@ -31,12 +35,30 @@ static BUILDING: Mutex<()> = Mutex::new(());
 /// is specific to these features (so a later build with other features does
 /// not overwrite it). Cargo's diagnostics are in the error if it fails.
 pub fn plugin_wasm(manifest_dir: impl AsRef<Path>, features: &[&str]) -> Result<PathBuf> {
+    plugin_wasm_for(WASM_TARGET, manifest_dir, features)
+}
+
+/// [`plugin_wasm`] for `target` ([`WASM_TARGET`] or [`WASIP1_TARGET`]).
+///
+/// ```no_run
+/// use bifrost_plugin_host::{build, FreeMode, Guest};
+/// let wasm = build::plugin_wasm_for(build::WASIP1_TARGET, env!("CARGO_MANIFEST_DIR"), &[])?;
+/// let mut guest = Guest::from_file(&wasm, FreeMode::All)?;
+/// guest.init(b"{}")?;
+/// println!("{:?}", guest.take_log_lines());
+/// # Ok::<(), bifrost_plugin_host::Error>(())
+/// ```
+pub fn plugin_wasm_for(
+    target: &str,
+    manifest_dir: impl AsRef<Path>,
+    features: &[&str],
+) -> Result<PathBuf> {
     let manifest = manifest_dir.as_ref().join("Cargo.toml");
     let target_dir = plugin_target_dir(manifest_dir.as_ref());
     let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
-        .args(["build", "--release", "--target", WASM_TARGET])
+        .args(["build", "--release", "--target", target])
         .args(["--message-format", "json-render-diagnostics"])
         .arg("--manifest-path")
         .arg(&manifest)
@@ -51,7 +73,7 @@ pub fn plugin_wasm(manifest_dir: impl AsRef<Path>, features: &[&str]) -> Result<
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         let hint = if stderr.contains("target may not be installed") {
-            format!("\nhint: rustup target add {WASM_TARGET}")
+            format!("\nhint: rustup target add {target}")
         } else {
             String::new()
         };
@@ -68,7 +90,11 @@ pub fn plugin_wasm(manifest_dir: impl AsRef<Path>, features: &[&str]) -> Result<
                 manifest.display()
             ))
         })?;
-    let copy = features_copy(&target_dir, &built, features);
+    let copy = features_copy(&target_dir.join(target), &built, features);
+    std::fs::create_dir_all(copy.parent().unwrap_or(&target_dir)).map_err(|e| Error::Io {
+        path: copy.clone(),
+        message: e.to_string(),
+    })?;
     std::fs::copy(&built, &copy).map_err(|e| Error::Io {
         path: copy.clone(),
         message: format!("cannot copy {} here: {e}", built.display()),

@@ -20,7 +20,8 @@ pub enum Error {
     },
     /// The bytes are neither a valid binary nor a valid text WebAssembly module.
     InvalidModule(String),
-    /// The module declares imports; a Bifrost plugin gets none from the host.
+    /// The module declares imports the host does not provide (a Bifrost
+    /// plugin gets WASI preview 1 at most).
     Imports(Vec<String>),
     /// The module is valid but could not be instantiated (e.g. its start
     /// function trapped).
@@ -126,7 +127,8 @@ impl fmt::Display for Error {
             Error::InvalidModule(message) => write!(f, "invalid module: {message}"),
             Error::Imports(imports) => write!(
                 f,
-                "the module imports {}: a Bifrost plugin must import nothing",
+                "the module imports {}: a Bifrost plugin may import only WASI preview 1 \
+                 (`wasi_snapshot_preview1`)",
                 imports.join(", ")
             ),
             Error::Instantiate(message) => write!(f, "cannot instantiate: {message}"),

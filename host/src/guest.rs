@@ -10,6 +10,7 @@ use crate::abi::{Abi, Signature};
 use crate::alloc::Allocator;
 use crate::error::{Error, Result};
 use crate::module::{compile, ExportType, ModuleInfo};
+use crate::wasi::{self, Clock, HostState, Wasi};
 
 /// How the host treats the buffers it exchanges with the plugin. The real
 /// host's behaviour is not public, so a plugin must be right under all three.
@@ -25,7 +26,8 @@ pub enum FreeMode {
 
 /// A loaded plugin instance.
 pub struct Guest {
-    store: Store<()>,
+    store: Store<HostState>,
+    wasi: Wasi,
     instance: Instance,
     memory: Memory,
     info: ModuleInfo,
@@ -35,9 +37,13 @@ pub struct Guest {
 }
 
 impl Guest {
-    /// Compiles and instantiates `wasm` (binary or text) with no imports, as
-    /// the host does for a `wasm32-unknown-unknown` plugin, and detects its
-    /// ABI from its exports ([`Guest::abi`] is `None` if they show neither).
+    /// Compiles and instantiates `wasm` (binary or text) as the host does,
+    /// and detects its ABI from its exports ([`Guest::abi`] is `None` if
+    /// they show neither). A `wasm32-unknown-unknown` plugin imports
+    /// nothing; a `wasm32-wasip1` plugin gets WASI preview 1 (wasmi's own,
+    /// `wasmi_wasi`) with its stdout and stderr captured
+    /// ([`Guest::take_stderr`]) and a clock the caller controls
+    /// ([`Guest::clock`]). Any other import is refused, by name.
     pub fn load(wasm: &[u8], free_mode: FreeMode) -> Result<Self> {
         Self::load_on(Engine::default(), wasm, free_mode)
     }
@@ -69,12 +75,18 @@ impl Guest {
     fn load_on(engine: Engine, wasm: &[u8], free_mode: FreeMode) -> Result<Self> {
         let module = compile(&engine, wasm)?;
         let info = ModuleInfo::of(&module);
-        if !info.imports().is_empty() {
-            let imports = info.imports().iter().map(ToString::to_string).collect();
+        let unprovided = wasi::unprovided(info.imports());
+        if !unprovided.is_empty() {
+            let imports = unprovided.iter().map(ToString::to_string).collect();
             return Err(Error::Imports(imports));
         }
-        let mut store = Store::new(&engine, ());
-        let instance = Linker::<()>::new(&engine)
+        let (wasi, state) = Wasi::new(Clock::default());
+        let mut store = Store::new(&engine, state);
+        let mut linker = Linker::<HostState>::new(&engine);
+        if !info.imports().is_empty() {
+            wasi::link(&mut linker)?;
+        }
+        let instance = linker
             .instantiate_and_start(&mut store, &module)
             .map_err(|e| Error::Instantiate(e.to_string()))?;
         let memory = instance
@@ -84,6 +96,7 @@ impl Guest {
         Ok(Guest {
             allocator: Allocator::resolve(&info, abi),
             store,
+            wasi,
             instance,
             memory,
             info,
@@ -125,9 +138,37 @@ impl Guest {
         self.info.exports().to_vec()
     }
 
-    /// Number of imports the module declares (always 0 once loaded).
+    /// Number of imports the module declares (0 for a
+    /// `wasm32-unknown-unknown` plugin; WASI functions only, once loaded).
     pub fn import_count(&self) -> usize {
         self.info.imports().len()
+    }
+
+    /// The plugin's clock (WASI `clock_time_get`): real time until the
+    /// caller fixes or moves it, so time windows test deterministically.
+    pub fn clock(&self) -> &Clock {
+        &self.wasi.clock
+    }
+
+    /// What the plugin wrote to stdout since the last take.
+    pub fn take_stdout(&mut self) -> Vec<u8> {
+        self.wasi.stdout.take()
+    }
+
+    /// What the plugin wrote to stderr (where the SDK logs) since the last
+    /// take.
+    pub fn take_stderr(&mut self) -> Vec<u8> {
+        self.wasi.stderr.take()
+    }
+
+    /// The lines the plugin wrote to stderr since the last take (its log
+    /// records, with the SDK's logger), without their line ends.
+    pub fn take_log_lines(&mut self) -> Vec<String> {
+        let stderr = self.take_stderr();
+        String::from_utf8_lossy(&stderr)
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     /// The guest's linear memory size in bytes. It only grows: compare it
@@ -245,7 +286,10 @@ impl Guest {
         func.call(&mut self.store, &params, &mut results)
             .map_err(|e| Error::Trap {
                 export: export.into(),
-                message: e.to_string(),
+                message: match e.i32_exit_status() {
+                    Some(status) => format!("the plugin called WASI `proc_exit({status})`"),
+                    None => e.to_string().trim_end().to_string(),
+                },
             })?;
         Ok(match results.first() {
             Some(Val::I64(v)) => *v,

@@ -11,6 +11,9 @@
 //! - Traps and malformed outputs (0, out of bounds, not UTF-8, not JSON, the
 //!   wrong shape) are [`Error`]s naming the export.
 //! - [`validate`] lists everything wrong with a module's exports for an ABI.
+//! - A `wasm32-wasip1` plugin gets WASI preview 1 (wasmi's `wasmi_wasi`):
+//!   [`Guest::take_stderr`] / [`Guest::take_log_lines`] give what it wrote,
+//!   [`Guest::clock`] fixes and moves its clock. Any other import is refused.
 //! - [`build::plugin_wasm`] builds a plugin crate's `.wasm` from its tests.
 //!
 //! ```no_run
@@ -40,6 +43,7 @@ mod module;
 mod output;
 mod typed;
 mod validate;
+mod wasi;
 
 pub use abi::{Abi, ExportRule, Need, Signature};
 pub use error::{Error, Result};
@@ -52,3 +56,4 @@ pub use typed::{
     SeedPreOutput, StreamChunkOutput, TypedOutput,
 };
 pub use validate::{validate, Problem, Severity};
+pub use wasi::{Clock, CAPTURE_LIMIT, WASI_MODULE};

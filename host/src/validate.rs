@@ -23,8 +23,8 @@ pub enum Problem {
         /// What `memory` is instead, if it exists.
         found: Option<ExportType>,
     },
-    /// The module imports something; the host provides no imports, so it
-    /// cannot be instantiated.
+    /// The module imports something the host does not provide (anything
+    /// but WASI preview 1), so it cannot be instantiated.
     Import(Import),
     /// None of an export's accepted names is exported.
     MissingExport {
@@ -69,7 +69,8 @@ impl fmt::Display for Problem {
             }
             Problem::Import(import) => write!(
                 f,
-                "imports {import}: the host provides no imports, so it cannot instantiate the module"
+                "imports {import}: the host provides only WASI preview 1 \
+                 (`wasi_snapshot_preview1`), so it cannot instantiate the module"
             ),
             Problem::MissingExport {
                 names,
@@ -110,7 +111,11 @@ pub fn validate(module: &ModuleInfo, abi: Abi) -> Vec<Problem> {
             found: found.cloned(),
         }),
     }
-    problems.extend(module.imports().iter().cloned().map(Problem::Import));
+    problems.extend(
+        crate::wasi::unprovided(module.imports())
+            .into_iter()
+            .map(Problem::Import),
+    );
     for rule in abi.rules() {
         check_rule(module, rule, &mut problems);
     }

@@ -184,8 +184,8 @@ fn imports_and_a_missing_memory_are_listed_and_refused_at_load() {
         problems("imports.wat", Abi::Seed),
         [
             "no linear memory is exported as `memory`",
-            "imports `env.log` (func (i32, i32)): the host provides no imports, \
-             so it cannot instantiate the module",
+            "imports `env.log` (func (i32, i32)): the host provides only WASI preview 1 \
+             (`wasi_snapshot_preview1`), so it cannot instantiate the module",
         ]
     );
     let error = Guest::load(&wat("imports.wat"), FreeMode::All)
@@ -193,7 +193,8 @@ fn imports_and_a_missing_memory_are_listed_and_refused_at_load() {
         .unwrap();
     assert_eq!(
         error.to_string(),
-        "the module imports `env.log` (func (i32, i32)): a Bifrost plugin must import nothing"
+        "the module imports `env.log` (func (i32, i32)): a Bifrost plugin may import only \
+         WASI preview 1 (`wasi_snapshot_preview1`)"
     );
 }
 

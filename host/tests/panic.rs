@@ -125,3 +125,30 @@ fn init_and_cleanup_return_2_when_the_plugins_own_fail_and_hooks_say_why() {
         r#"plugin is not initialised: config is not valid: `panic_in_cleanup`: invalid type: string "yes", expected a boolean"#
     );
 }
+
+#[test]
+fn on_wasip1_the_panic_is_logged_before_the_trap() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/test/panicking-wasi.wasm");
+    let wasm = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}): run `make build-test-plugins`",
+            path.display()
+        )
+    });
+    let mut guest = Guest::load(&wasm, FreeMode::All).expect("the plugin loads");
+    assert_eq!(guest.init(b"{}").unwrap(), 0);
+    let trap = pre_hook(&mut guest, "panic").unwrap_err();
+    assert!(trap.contains("`pre_hook` trapped"), "{trap}");
+    let lines = guest.take_log_lines();
+    let [line] = lines.as_slice() else {
+        panic!("one line per panic: {lines:?}")
+    };
+    assert!(
+        line.starts_with("ERROR panicking_plugin: panicked at test-plugins/panicking/src/lib.rs:"),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(": the plugin author's bug (call 1)"),
+        "{line}"
+    );
+}

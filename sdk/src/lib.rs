@@ -53,17 +53,21 @@ mod base64;
 mod global;
 pub mod hooks;
 mod json;
+pub mod logger;
 mod marker;
 // Natively only the unit tests use it: the exports are wasm32-only.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod memory;
 mod panic;
 mod plugin;
+pub mod random;
 mod runtime;
 mod stack;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+pub mod time;
 pub mod types;
+mod unavailable;
 
 pub use hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
 pub use plugin::{Plugin, PluginError};
@@ -72,6 +76,7 @@ pub use types::{
     StreamChunk, StringMap,
 };
 pub use types::{ChatMessageRef, Choice, RequestKind, ResponseKind, TextMut, Usage};
+pub use unavailable::Unavailable;
 
 /// Generates a plugin's wasm exports from its [`Plugin`] impl.
 ///
@@ -96,6 +101,9 @@ pub use types::{ChatMessageRef, Choice, RequestKind, ResponseKind, TextMut, Usag
 /// builds and unit-tests natively.
 pub use bifrost_plugin_sdk_macros::bifrost_plugin;
 
+/// Re-exported so plugins can log (`log::info!`, …) without their own
+/// dependency; see [`logger`] for where the lines go on each target.
+pub use log;
 /// Re-exported so plugins can derive and name their `Config` without their
 /// own dependency.
 pub use serde;

@@ -7,6 +7,10 @@
 //! "an earlier call panicked: …" in its `error` field, until `init` builds a
 //! new plugin. The SDK itself does not panic on any input; only plugin code
 //! (or an allocation failure inside it) can.
+//!
+//! On `wasm32-wasip1` the hook also logs the message and its location (one
+//! `ERROR` line on stderr, see [`logger`](crate::logger)) before the trap,
+//! so the host's log says why the call trapped.
 
 use std::cell::Cell;
 
@@ -23,7 +27,16 @@ pub(crate) fn install_hook() {
             static INSTALLED: std::cell::Cell<bool> = std::cell::Cell::new(false);
         }
         if !INSTALLED.with(|i| i.replace(true)) {
-            std::panic::set_hook(Box::new(|info| record(info.to_string())));
+            std::panic::set_hook(Box::new(|info| {
+                // "panicked at src/lib.rs:9:5:\nmessage"
+                let message = info.to_string();
+                #[cfg(target_os = "wasi")]
+                crate::logger::emit(
+                    log::Level::Error,
+                    format_args!("{}", message.replace(":\n", ": ")),
+                );
+                record(message);
+            }));
         }
     }
 }

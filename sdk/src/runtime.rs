@@ -43,6 +43,7 @@ pub(crate) mod status {
 /// [`status`] code. Empty, blank or `null` configuration means
 /// `Config::default()`.
 pub(crate) fn init<P: Plugin>(config: Result<&[u8], String>) -> i32 {
+    crate::logger::install::<P>();
     panic::install_hook();
     if let Err(reason) = stack::check().and_then(|()| allocator::check_heap()) {
         replace(Slot::InitFailed(reason));
@@ -85,6 +86,7 @@ fn init_failed(error: PluginError) -> String {
 /// Runs `f` on the plugin, building it from the default configuration first
 /// if `init` was never called. `Err` says why the plugin is unavailable.
 pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R, String> {
+    crate::logger::install::<P>();
     let mut plugin = take_plugin(build_default::<P>)?;
     // The slot holds only values of the one `P` the exports were generated for.
     let result = plugin.downcast_mut::<P>().map(f);

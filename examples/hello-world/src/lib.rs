@@ -6,16 +6,22 @@
 //! context it has seen (`from-http` = "123", `from-pre-hook` = "789",
 //! `from-post-hook` = "456", `from-stream-chunk` = "wasm-plugin"; and, as
 //! Bifrost's documented sample does, `from-http-post` = "wasm-plugin"), and
-//! cleans up successfully. (The TinyGo version also prints what it sees; this one
-//! imports nothing, so it has nowhere to print to. The seed ABI carries no
-//! context back, so there the marks stay inside the plugin.)
+//! cleans up successfully. (The seed ABI carries no context back, so there
+//! the marks stay inside the plugin.)
 //!
-//! Build it with `make build` (both ABIs) or `cargo build --release --target
-//! wasm32-unknown-unknown -p hello-world [--features single-input-abi]`.
+//! Like the TinyGo version it also says what it sees, through `log`: built
+//! for `wasm32-wasip1` (`build/hello-world-wasi.wasm`) each call writes a
+//! line to stderr; built for `wasm32-unknown-unknown` the same calls compile
+//! to nothing (that target imports nothing, so has nowhere to print).
+//!
+//! Build it with `make build` (both ABIs, and the wasip1 build) or `cargo
+//! build --release --target wasm32-unknown-unknown -p hello-world [--features
+//! single-input-abi]` (or `--target wasm32-wasip1`).
 
 // The SDK's generated exports are the only unsafe code, and they live in the SDK.
 #![deny(unsafe_code)]
 
+use bifrost_plugin_sdk::log::info;
 use bifrost_plugin_sdk::prelude::*;
 use bifrost_plugin_sdk::serde::de::IgnoredAny;
 
@@ -28,6 +34,7 @@ impl Plugin for HelloWorld {
     type Config = IgnoredAny;
 
     fn init(_config: IgnoredAny) -> Result<Self, PluginError> {
+        info!("init: Hello World WASM Plugin, configuration accepted");
         Ok(HelloWorld)
     }
 
@@ -36,6 +43,14 @@ impl Plugin for HelloWorld {
         ctx: &mut Context,
         req: HttpRequest,
     ) -> Result<HttpPreHook, PluginError> {
+        info!(
+            "http_pre_hook: {} {} ({} headers, {}-byte body), request {}",
+            req.method,
+            req.path,
+            req.headers.len(),
+            req.body.len(),
+            ctx.request_id().unwrap_or("-")
+        );
         ctx.set("from-http", "123");
         Ok(HttpPreHook::Continue(req))
     }
@@ -56,11 +71,23 @@ impl Plugin for HelloWorld {
         _req: &HttpRequest,
         chunk: StreamChunk,
     ) -> Result<StreamChunkHook, PluginError> {
+        info!(
+            "http_stream_chunk_hook: {} chars of text, request {}",
+            chunk.text().map_or(0, |t| t.chars().count()),
+            ctx.request_id().unwrap_or("-")
+        );
         ctx.set("from-stream-chunk", "wasm-plugin");
         Ok(StreamChunkHook::Continue(chunk))
     }
 
     fn pre_hook(&mut self, ctx: &mut Context, req: LlmRequest) -> Result<PreHook, PluginError> {
+        info!(
+            "pre_hook: model {}, provider {}, {} messages, request {}",
+            req.model().unwrap_or("-"),
+            req.provider().unwrap_or("-"),
+            req.message_count(),
+            ctx.request_id().unwrap_or("-")
+        );
         ctx.set("from-pre-hook", "789");
         Ok(PreHook::Continue(req))
     }
@@ -71,7 +98,21 @@ impl Plugin for HelloWorld {
         response: Option<LlmResponse>,
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
+        info!(
+            "post_hook: response from model {}, error {}, request {}",
+            response
+                .as_ref()
+                .and_then(LlmResponse::model)
+                .unwrap_or("-"),
+            error.as_ref().and_then(LlmError::message).unwrap_or("-"),
+            ctx.request_id().unwrap_or("-")
+        );
         ctx.set("from-post-hook", "456");
         Ok(PostHook::new(response, error))
+    }
+
+    fn cleanup(&mut self) -> Result<(), PluginError> {
+        info!("cleanup");
+        Ok(())
     }
 }

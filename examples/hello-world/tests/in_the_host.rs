@@ -87,3 +87,40 @@ fn unchecked_echo_build_sends_the_request_back_as_it_came() {
     let output = guest.pre_hook(b"{}", b"[1]").unwrap();
     assert!(String::from_utf8_lossy(&output).contains("request must be a JSON object"));
 }
+
+#[test]
+fn wasip1_build_logs_what_it_sees_like_the_tinygo_example() {
+    let wasm =
+        build::plugin_wasm_for(build::WASIP1_TARGET, env!("CARGO_MANIFEST_DIR"), &[]).unwrap();
+    let mut guest = Guest::from_file(&wasm, FreeMode::All).unwrap();
+    assert_eq!(validate(guest.info(), guest.abi().unwrap()), []);
+    assert_eq!(guest.name().unwrap(), "Hello World WASM Plugin");
+    assert_eq!(guest.init(br#"{"greeting":"hi"}"#).unwrap(), 0);
+    let request =
+        r#"{"provider":"openai","model":"gpt-4o-mini","input":[{"role":"user","content":"hi"}]}"#;
+    let input = HookInput::new()
+        .with_context(r#"{"request_id":"r1"}"#)
+        .with_request(request);
+    let output = guest.call_hook(Hook::PreHook, &input).unwrap();
+    assert_eq!(output.plugin_error(), None);
+    assert_eq!(output.json()["request"]["model"], "gpt-4o-mini");
+    let response = r#"{"chat_response":{"model":"gpt-4o-mini","choices":[]}}"#;
+    guest
+        .post_hook(br#"{"request_id":"r1"}"#, response.as_bytes(), b"")
+        .unwrap();
+    assert_eq!(guest.cleanup().unwrap(), 0);
+    assert_eq!(
+        guest.take_log_lines(),
+        [
+            "INFO hello_world: init: Hello World WASM Plugin, configuration accepted",
+            "INFO hello_world: pre_hook: model gpt-4o-mini, provider openai, 1 messages, request r1",
+            "INFO hello_world: post_hook: response from model gpt-4o-mini, error -, request r1",
+            "INFO hello_world: cleanup",
+        ]
+    );
+    assert_eq!(
+        guest.take_stdout(),
+        b"",
+        "logs go to stderr, never to stdout"
+    );
+}
