@@ -1,0 +1,145 @@
+//! request-logger: a Bifrost WASM plugin that logs one structured line per
+//! request and one per response, built for `wasm32-wasip1` (where the SDK's
+//! logger writes to stderr, which the host collects):
+//!
+//! ```text
+//! INFO request_logger: request id=r1 model=gpt-4o-mini provider=openai messages=2
+//! INFO request_logger: response id=r1 model=gpt-4o-mini prompt_tokens=12 completion_tokens=30 total_tokens=42 elapsed_ms=840
+//! ```
+//!
+//! A value that is missing is `-`. `elapsed_ms` (the time since the request's
+//! `pre_hook`) is there when the clock allows and the request was seen;
+//! an error response logs `error="…"` instead of the token counts. Every
+//! request and response passes through unchanged. No configuration.
+//!
+//! Built for `wasm32-unknown-unknown` it passes everything through and logs
+//! nothing (that target has nowhere to write).
+
+// The SDK's generated exports are the only unsafe code, and they live in the SDK.
+#![deny(unsafe_code)]
+
+mod pending;
+
+use std::fmt::Write as _;
+
+use bifrost_plugin_sdk::log::info;
+use bifrost_plugin_sdk::prelude::*;
+use bifrost_plugin_sdk::serde::de::IgnoredAny;
+use bifrost_plugin_sdk::time;
+
+pub use pending::{Pending, MAX_PENDING};
+
+/// The logger: when each request in flight started.
+pub struct RequestLogger {
+    pending: Pending,
+}
+
+/// The line of a request.
+pub fn request_line(id: &str, req: &LlmRequest) -> String {
+    format!(
+        "request id={id} model={} provider={} messages={}",
+        req.model().unwrap_or("-"),
+        req.provider().unwrap_or("-"),
+        req.message_count()
+    )
+}
+
+/// The line of a response (or of the error in its place).
+pub fn response_line(
+    id: &str,
+    response: Option<&LlmResponse>,
+    error: Option<&LlmError>,
+    elapsed: Option<std::time::Duration>,
+) -> String {
+    let model = response.and_then(LlmResponse::model).unwrap_or("-");
+    let mut line = format!("response id={id} model={model}");
+    if let Some(error) = error {
+        let _ = write!(line, " error={:?}", error.message().unwrap_or("-"));
+    } else if let Some(usage) = response.and_then(LlmResponse::usage) {
+        let _ = write!(
+            line,
+            " prompt_tokens={} completion_tokens={} total_tokens={}",
+            usage.prompt_tokens, usage.completion_tokens, usage.total_tokens
+        );
+    }
+    if let Some(elapsed) = elapsed {
+        let _ = write!(line, " elapsed_ms={}", elapsed.as_millis());
+    }
+    line
+}
+
+#[bifrost_plugin(name = "request-logger")]
+impl Plugin for RequestLogger {
+    type Config = IgnoredAny;
+
+    fn init(_config: IgnoredAny) -> Result<Self, PluginError> {
+        Ok(RequestLogger {
+            pending: Pending::default(),
+        })
+    }
+
+    fn pre_hook(&mut self, ctx: &mut Context, req: LlmRequest) -> Result<PreHook, PluginError> {
+        let id = ctx.request_id().unwrap_or("-");
+        info!("{}", request_line(id, &req));
+        if let (Some(id), Ok(now)) = (ctx.request_id(), time::unix_time()) {
+            self.pending.start(id, now);
+        }
+        Ok(PreHook::Continue(req))
+    }
+
+    fn post_hook(
+        &mut self,
+        ctx: &mut Context,
+        response: Option<LlmResponse>,
+        error: Option<LlmError>,
+    ) -> Result<PostHook, PluginError> {
+        let id = ctx.request_id().unwrap_or("-");
+        let elapsed = time::unix_time()
+            .ok()
+            .and_then(|now| self.pending.finish(id, now));
+        info!(
+            "{}",
+            response_line(id, response.as_ref(), error.as_ref(), elapsed)
+        );
+        Ok(PostHook::new(response, error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bifrost_plugin_sdk::ChatMessage;
+    use std::time::Duration;
+
+    #[test]
+    fn a_request_line_has_model_provider_and_message_count() {
+        let req = LlmRequest::chat(
+            "openai",
+            "gpt-4o",
+            vec![ChatMessage::user("a"), ChatMessage::user("b")],
+        );
+        assert_eq!(
+            request_line("r1", &req),
+            "request id=r1 model=gpt-4o provider=openai messages=2"
+        );
+    }
+
+    #[test]
+    fn a_response_line_has_what_is_known() {
+        let response = LlmResponse::chat("gpt-4o", "hi");
+        assert_eq!(
+            response_line(
+                "r1",
+                Some(&response),
+                None,
+                Some(Duration::from_millis(840))
+            ),
+            "response id=r1 model=gpt-4o elapsed_ms=840"
+        );
+        let error = LlmError::new("upstream \"timeout\"");
+        assert_eq!(
+            response_line("r2", None, Some(&error), None),
+            r#"response id=r2 model=- error="upstream \"timeout\"""#
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! The logger built for wasm32-wasip1 and run in the local host, the test
+//! holding the clock and reading the plugin's stderr: one line per request
+//! and per response, with the time between them.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
+
+const SEED: &[&str] = &[];
+
+/// The `.wasm` for `target` and `features`, built once per test run.
+fn wasm(target: &'static str, features: &'static [&'static str]) -> PathBuf {
+    type Built = Vec<((&'static str, &'static [&'static str]), PathBuf)>;
+    static BUILT: Mutex<Built> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(k, _)| *k == (target, features)) {
+        return path.clone();
+    }
+    let path = build::plugin_wasm_for(target, env!("CARGO_MANIFEST_DIR"), features).unwrap();
+    built.push(((target, features), path.clone()));
+    path
+}
+
+fn logger(target: &'static str) -> Guest {
+    let mut guest = Guest::from_file(wasm(target, SEED), FreeMode::All).unwrap();
+    assert_eq!(validate(guest.info(), guest.abi().unwrap()), []);
+    assert_eq!(guest.name().unwrap(), "request-logger");
+    assert_eq!(guest.init(b"").unwrap(), 0);
+    guest
+}
+
+const REQUEST: &str = r#"{"provider":"openai","model":"gpt-4o-mini","input":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}]}"#;
+const RESPONSE: &str = r#"{"chat_response":{"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":30,"total_tokens":42}}}"#;
+
+fn exchange(guest: &mut Guest, id: &str, between: Duration) {
+    let context = format!(r#"{{"request_id":"{id}"}}"#);
+    let pre = HookInput::new()
+        .with_context(context.as_str())
+        .with_request(REQUEST);
+    let output = guest.call_hook(Hook::PreHook, &pre).unwrap();
+    assert_eq!(output.plugin_error(), None);
+    assert_eq!(
+        output.json()["request"]["model"],
+        "gpt-4o-mini",
+        "unchanged"
+    );
+    guest.clock().advance(between);
+    let post = HookInput::new()
+        .with_context(context.as_str())
+        .with_response(RESPONSE);
+    let output = guest.call_hook(Hook::PostHook, &post).unwrap();
+    assert_eq!(output.plugin_error(), None);
+}
+
+#[test]
+fn one_line_per_request_and_per_response_with_the_time_between() {
+    let mut guest = logger(build::WASIP1_TARGET);
+    guest
+        .clock()
+        .set(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    exchange(&mut guest, "r1", Duration::from_millis(840));
+    assert_eq!(
+        guest.take_log_lines(),
+        [
+            "INFO request_logger: request id=r1 model=gpt-4o-mini provider=openai messages=2",
+            "INFO request_logger: response id=r1 model=gpt-4o-mini-2024-07-18 prompt_tokens=12 \
+             completion_tokens=30 total_tokens=42 elapsed_ms=840",
+        ]
+    );
+}
+
+#[test]
+fn an_error_response_logs_the_error_and_an_unknown_request_no_time() {
+    let mut guest = logger(build::WASIP1_TARGET);
+    let post = HookInput::new()
+        .with_context(r#"{"request_id":"never-seen"}"#)
+        .with_error(r#"{"status_code":502,"error":{"message":"upstream timeout"}}"#);
+    let output = guest.call_hook(Hook::PostHook, &post).unwrap();
+    assert_eq!(output.plugin_error(), None);
+    assert_eq!(
+        guest.take_log_lines(),
+        [r#"INFO request_logger: response id=never-seen model=- error="upstream timeout""#]
+    );
+}
+
+#[test]
+fn the_unknown_unknown_build_passes_everything_through_silently() {
+    let mut guest = logger(build::WASM_TARGET);
+    assert_eq!(guest.import_count(), 0);
+    exchange(&mut guest, "r1", Duration::ZERO);
+}
