@@ -9,8 +9,9 @@ WASI_TARGET := wasm32-wasip1
 ABI    ?=
 
 # The example plugins (wasm32-unknown-unknown): every crate under examples/
-# but those listed in WASI_EXAMPLES, which have their own target.
-WASI_EXAMPLES ?=
+# but those listed in WASI_EXAMPLES, which are built for wasm32-wasip1 (they
+# log or read the clock).
+WASI_EXAMPLES ?= rate-limiter request-logger
 EXAMPLES := $(filter-out $(WASI_EXAMPLES),$(patsubst examples/%/Cargo.toml,%,$(wildcard examples/*/Cargo.toml)))
 comma := ,
 empty :=
@@ -95,7 +96,8 @@ build-optimized: build
 	done
 
 ## examples: every example for both ABIs, build/examples/<name>.wasm (seed)
-## and build/examples/<name>-single-input.wasm, one cargo run per ABI; then a
+## and build/examples/<name>-single-input.wasm, one cargo run per ABI and
+## target (WASI_EXAMPLES are built for wasm32-wasip1); then a
 ## size table (and sizes after wasm-opt -Oz, under build/examples/wasm-opt/,
 ## when binaryen is installed and OZ is not 0). One cargo run builds the SDK
 ## once, with the union of the SDK features the examples ask for: so that each
@@ -113,13 +115,23 @@ examples:
 	@for name in $(EXAMPLES); do \
 		cp target/$(TARGET)/release/$$(echo $$name | tr - _).wasm build/examples/$$name-single-input.wasm; \
 	done
+	$(CARGO) build --release --target $(WASI_TARGET) $(addprefix -p ,$(WASI_EXAMPLES))
+	@for name in $(WASI_EXAMPLES); do \
+		cp target/$(WASI_TARGET)/release/$$(echo $$name | tr - _).wasm build/examples/$$name.wasm; \
+	done
+	$(CARGO) build --release --target $(WASI_TARGET) $(addprefix -p ,$(WASI_EXAMPLES)) \
+		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,$(WASI_EXAMPLES)))
+	@for name in $(WASI_EXAMPLES); do \
+		cp target/$(WASI_TARGET)/release/$$(echo $$name | tr - _).wasm build/examples/$$name-single-input.wasm; \
+	done
 	@opt=$$([ "$(OZ)" = 0 ] || command -v wasm-opt); mkdir -p build/examples/wasm-opt; \
 	if [ "$(OZ)" = 0 ]; then echo "OZ=0: no -Oz column"; \
 	elif [ -z "$$opt" ]; then echo "wasm-opt is not installed (apt-get install binaryen): no -Oz column"; fi; \
-	printf '%-20s %12s %20s' example "seed (B)" "single-input (B)"; \
+	printf '%-32s %12s %20s' example "seed (B)" "single-input (B)"; \
 	if [ -n "$$opt" ]; then printf ' %14s %22s' "seed -Oz (B)" "single-input -Oz (B)"; fi; echo; \
-	for name in $(EXAMPLES); do \
-		printf '%-20s %12s %20s' $$name $$(wc -c < build/examples/$$name.wasm) \
+	for name in $(EXAMPLES) $(WASI_EXAMPLES); do \
+		label=$$name; case " $(WASI_EXAMPLES) " in *" $$name "*) label="$$name (wasm32-wasip1)";; esac; \
+		printf '%-32s %12s %20s' "$$label" $$(wc -c < build/examples/$$name.wasm) \
 			$$(wc -c < build/examples/$$name-single-input.wasm); \
 		if [ -n "$$opt" ]; then \
 			for abi in "" -single-input; do \
@@ -176,7 +188,9 @@ lint:
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) -p panicking-plugin -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) \
 		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,$(EXAMPLES))) -- -D warnings
-	$(CARGO) clippy --target $(WASI_TARGET) -p bifrost-plugin-sdk -p hello-world -p panicking-plugin -- -D warnings
+	$(CARGO) clippy --target $(WASI_TARGET) -p bifrost-plugin-sdk -p hello-world -p panicking-plugin $(addprefix -p ,$(WASI_EXAMPLES)) -- -D warnings
+	$(CARGO) clippy --target $(WASI_TARGET) -p bifrost-plugin-sdk -p hello-world $(addprefix -p ,$(WASI_EXAMPLES)) \
+		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,hello-world $(WASI_EXAMPLES))) -- -D warnings
 	$(CARGO) fmt --all --check
 
 clean:

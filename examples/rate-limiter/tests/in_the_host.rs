@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
 use bifrost_plugin_sdk::serde_json::Value;
 
-/// The seed build (the single-input build is tested the same way).
-const SEED: &[&str] = &[];
+/// The seed build and the single-input build: every test runs on both.
+const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
 
 /// The `.wasm` for `target` and `features`, built once per test run.
 fn wasm(target: &'static str, features: &'static [&'static str]) -> PathBuf {
@@ -73,106 +73,118 @@ fn assert_refused(refusal: Option<Value>, wait_seconds: u64) {
 
 #[test]
 fn the_third_request_within_a_minute_is_refused_until_the_first_ages_out() {
-    let mut guest = limiter(SEED, r#"{"requests_per_minute": 2}"#);
-    assert_eq!(pre_hook(&mut guest, "{}"), None);
-    guest.clock().advance(Duration::from_secs(10));
-    assert_eq!(pre_hook(&mut guest, "{}"), None);
-    guest.clock().advance(Duration::from_secs(5));
-    assert_refused(pre_hook(&mut guest, "{}"), 45);
-    guest.clock().advance(Duration::from_millis(44_500));
-    assert_refused(pre_hook(&mut guest, "{}"), 1);
-    guest.clock().advance(Duration::from_millis(500));
-    assert_eq!(pre_hook(&mut guest, "{}"), None, "60 s after the first");
-    assert_refused(pre_hook(&mut guest, "{}"), 10);
+    for features in ABIS {
+        let mut guest = limiter(features, r#"{"requests_per_minute": 2}"#);
+        assert_eq!(pre_hook(&mut guest, "{}"), None);
+        guest.clock().advance(Duration::from_secs(10));
+        assert_eq!(pre_hook(&mut guest, "{}"), None);
+        guest.clock().advance(Duration::from_secs(5));
+        assert_refused(pre_hook(&mut guest, "{}"), 45);
+        guest.clock().advance(Duration::from_millis(44_500));
+        assert_refused(pre_hook(&mut guest, "{}"), 1);
+        guest.clock().advance(Duration::from_millis(500));
+        assert_eq!(pre_hook(&mut guest, "{}"), None, "60 s after the first");
+        assert_refused(pre_hook(&mut guest, "{}"), 10);
 
-    let lines = guest.take_log_lines();
-    assert_eq!(
-        lines[0],
-        "INFO rate_limiter: 2 requests per minute, counted by Shared"
-    );
-    assert_eq!(
-        lines[1],
-        "WARN rate_limiter: (shared counter): rate limit of 2 requests per minute exceeded; \
-         retry in 45 s"
-    );
-    assert_eq!(lines.len(), 4, "{lines:#?}");
+        let lines = guest.take_log_lines();
+        assert_eq!(
+            lines[0],
+            "INFO rate_limiter: 2 requests per minute, counted by Shared"
+        );
+        assert_eq!(
+            lines[1],
+            "WARN rate_limiter: (shared counter): rate limit of 2 requests per minute exceeded; \
+             retry in 45 s"
+        );
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+    }
 }
 
 #[test]
 fn a_context_key_gives_each_value_its_own_window() {
-    let mut guest = limiter(SEED, r#"{"requests_per_minute": 2, "key": "user"}"#);
-    let alice = r#"{"request_id":"1","user":"alice"}"#;
-    let bob = r#"{"request_id":"2","user":"bob"}"#;
-    assert_eq!(pre_hook(&mut guest, alice), None);
-    assert_eq!(pre_hook(&mut guest, alice), None);
-    assert_refused(pre_hook(&mut guest, alice), 60);
-    assert_eq!(pre_hook(&mut guest, bob), None, "bob has his own window");
-    // Requests without the key share one counter.
-    assert_eq!(pre_hook(&mut guest, "{}"), None);
-    assert_eq!(pre_hook(&mut guest, "{}"), None);
-    assert_refused(pre_hook(&mut guest, "{}"), 60);
+    for features in ABIS {
+        let mut guest = limiter(features, r#"{"requests_per_minute": 2, "key": "user"}"#);
+        let alice = r#"{"request_id":"1","user":"alice"}"#;
+        let bob = r#"{"request_id":"2","user":"bob"}"#;
+        assert_eq!(pre_hook(&mut guest, alice), None);
+        assert_eq!(pre_hook(&mut guest, alice), None);
+        assert_refused(pre_hook(&mut guest, alice), 60);
+        assert_eq!(pre_hook(&mut guest, bob), None, "bob has his own window");
+        // Requests without the key share one counter.
+        assert_eq!(pre_hook(&mut guest, "{}"), None);
+        assert_eq!(pre_hook(&mut guest, "{}"), None);
+        assert_refused(pre_hook(&mut guest, "{}"), 60);
+    }
 }
 
 #[test]
 fn a_header_key_is_counted_in_the_http_hook_and_answered_with_an_http_429() {
-    let mut guest = limiter(
-        SEED,
-        r#"{"requests_per_minute": 2, "key": "header:X-Api-Key"}"#,
-    );
-    let http = |guest: &mut Guest, key: &str| {
-        let input = HookInput::new().with_context("{}").with_request(format!(
-            r#"{{"method":"POST","path":"/v1/chat/completions","headers":{{"x-api-key":"{key}"}},"query":{{}},"body":""}}"#
-        ));
-        let output = guest.call_hook(Hook::HttpPreHook, &input).unwrap();
-        assert_eq!(output.plugin_error(), None, "{}", output.json());
-        output.json().clone()
-    };
-    for _ in 0..2 {
-        assert_eq!(http(&mut guest, "k1")["response"], Value::Null);
-    }
-    let refused = http(&mut guest, "k1");
-    let response = &refused["response"];
-    assert_eq!(response["status_code"], 429, "{refused}");
-    assert_eq!(response["headers"]["Retry-After"], "60", "{refused}");
-    assert_eq!(http(&mut guest, "k2")["response"], Value::Null);
-    // pre_hook does not count a second time.
-    for _ in 0..3 {
-        assert_eq!(pre_hook(&mut guest, "{}"), None);
+    for features in ABIS {
+        let mut guest = limiter(
+            features,
+            r#"{"requests_per_minute": 2, "key": "header:X-Api-Key"}"#,
+        );
+        let http = |guest: &mut Guest, key: &str| {
+            let input = HookInput::new().with_context("{}").with_request(format!(
+                r#"{{"method":"POST","path":"/v1/chat/completions","headers":{{"x-api-key":"{key}"}},"query":{{}},"body":""}}"#
+            ));
+            let output = guest.call_hook(Hook::HttpPreHook, &input).unwrap();
+            assert_eq!(output.plugin_error(), None, "{}", output.json());
+            output.json().clone()
+        };
+        for _ in 0..2 {
+            assert_eq!(http(&mut guest, "k1")["response"], Value::Null);
+        }
+        let refused = http(&mut guest, "k1");
+        let response = &refused["response"];
+        assert_eq!(response["status_code"], 429, "{refused}");
+        assert_eq!(response["headers"]["Retry-After"], "60", "{refused}");
+        assert_eq!(http(&mut guest, "k2")["response"], Value::Null);
+        // pre_hook does not count a second time.
+        for _ in 0..3 {
+            assert_eq!(pre_hook(&mut guest, "{}"), None);
+        }
     }
 }
 
 #[test]
 fn a_config_without_a_limit_fails_init_with_the_reason() {
-    let mut guest = Guest::from_file(wasm(build::WASIP1_TARGET, SEED), FreeMode::All).unwrap();
-    assert_ne!(guest.init(br#"{"key": "user"}"#).unwrap(), 0);
-    let output = guest.call_hook(Hook::PreHook, &llm_request("{}")).unwrap();
-    assert_eq!(
-        output.plugin_error(),
-        Some(
-            "plugin is not initialised: init failed: \
-             config field `requests_per_minute` must be at least 1"
-        )
-    );
-}
-
-#[test]
-fn without_a_clock_the_unknown_unknown_build_says_so_instead_of_trapping() {
-    let mut guest = Guest::from_file(wasm(build::WASM_TARGET, SEED), FreeMode::All).unwrap();
-    assert_eq!(
-        guest.import_count(),
-        0,
-        "wasm32-unknown-unknown imports nothing"
-    );
-    assert_eq!(guest.init(br#"{"requests_per_minute": 2}"#).unwrap(), 0);
-    for _ in 0..2 {
+    for features in ABIS {
+        let mut guest =
+            Guest::from_file(wasm(build::WASIP1_TARGET, features), FreeMode::All).unwrap();
+        assert_ne!(guest.init(br#"{"key": "user"}"#).unwrap(), 0);
         let output = guest.call_hook(Hook::PreHook, &llm_request("{}")).unwrap();
         assert_eq!(
             output.plugin_error(),
             Some(
-                "no clock on this target: only a plugin built for wasm32-wasip1 has one \
-                 (a wasm32-unknown-unknown plugin imports nothing)"
-            ),
-            "and the plugin's state survives: the second call says the same"
+                "plugin is not initialised: init failed: \
+                 config field `requests_per_minute` must be at least 1"
+            )
         );
+    }
+}
+
+#[test]
+fn without_a_clock_the_unknown_unknown_build_says_so_instead_of_trapping() {
+    for features in ABIS {
+        let mut guest =
+            Guest::from_file(wasm(build::WASM_TARGET, features), FreeMode::All).unwrap();
+        assert_eq!(
+            guest.import_count(),
+            0,
+            "wasm32-unknown-unknown imports nothing"
+        );
+        assert_eq!(guest.init(br#"{"requests_per_minute": 2}"#).unwrap(), 0);
+        for _ in 0..2 {
+            let output = guest.call_hook(Hook::PreHook, &llm_request("{}")).unwrap();
+            assert_eq!(
+                output.plugin_error(),
+                Some(
+                    "no clock on this target: only a plugin built for wasm32-wasip1 has one \
+                     (a wasm32-unknown-unknown plugin imports nothing)"
+                ),
+                "and the plugin's state survives: the second call says the same"
+            );
+        }
     }
 }

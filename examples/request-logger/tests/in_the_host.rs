@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
 
-const SEED: &[&str] = &[];
+/// The seed build and the single-input build: every test runs on both.
+const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
 
 /// The `.wasm` for `target` and `features`, built once per test run.
 fn wasm(target: &'static str, features: &'static [&'static str]) -> PathBuf {
@@ -23,8 +24,8 @@ fn wasm(target: &'static str, features: &'static [&'static str]) -> PathBuf {
     path
 }
 
-fn logger(target: &'static str) -> Guest {
-    let mut guest = Guest::from_file(wasm(target, SEED), FreeMode::All).unwrap();
+fn logger(target: &'static str, features: &'static [&'static str]) -> Guest {
+    let mut guest = Guest::from_file(wasm(target, features), FreeMode::All).unwrap();
     assert_eq!(validate(guest.info(), guest.abi().unwrap()), []);
     assert_eq!(guest.name().unwrap(), "request-logger");
     assert_eq!(guest.init(b"").unwrap(), 0);
@@ -56,38 +57,44 @@ fn exchange(guest: &mut Guest, id: &str, between: Duration) {
 
 #[test]
 fn one_line_per_request_and_per_response_with_the_time_between() {
-    let mut guest = logger(build::WASIP1_TARGET);
-    guest
-        .clock()
-        .set(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
-    exchange(&mut guest, "r1", Duration::from_millis(840));
-    assert_eq!(
-        guest.take_log_lines(),
-        [
-            "INFO request_logger: request id=r1 model=gpt-4o-mini provider=openai messages=2",
-            "INFO request_logger: response id=r1 model=gpt-4o-mini-2024-07-18 prompt_tokens=12 \
-             completion_tokens=30 total_tokens=42 elapsed_ms=840",
-        ]
-    );
+    for features in ABIS {
+        let mut guest = logger(build::WASIP1_TARGET, features);
+        guest
+            .clock()
+            .set(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        exchange(&mut guest, "r1", Duration::from_millis(840));
+        assert_eq!(
+            guest.take_log_lines(),
+            [
+                "INFO request_logger: request id=r1 model=gpt-4o-mini provider=openai messages=2",
+                "INFO request_logger: response id=r1 model=gpt-4o-mini-2024-07-18 prompt_tokens=12 \
+                 completion_tokens=30 total_tokens=42 elapsed_ms=840",
+            ]
+        );
+    }
 }
 
 #[test]
 fn an_error_response_logs_the_error_and_an_unknown_request_no_time() {
-    let mut guest = logger(build::WASIP1_TARGET);
-    let post = HookInput::new()
-        .with_context(r#"{"request_id":"never-seen"}"#)
-        .with_error(r#"{"status_code":502,"error":{"message":"upstream timeout"}}"#);
-    let output = guest.call_hook(Hook::PostHook, &post).unwrap();
-    assert_eq!(output.plugin_error(), None);
-    assert_eq!(
-        guest.take_log_lines(),
-        [r#"INFO request_logger: response id=never-seen model=- error="upstream timeout""#]
-    );
+    for features in ABIS {
+        let mut guest = logger(build::WASIP1_TARGET, features);
+        let post = HookInput::new()
+            .with_context(r#"{"request_id":"never-seen"}"#)
+            .with_error(r#"{"status_code":502,"error":{"message":"upstream timeout"}}"#);
+        let output = guest.call_hook(Hook::PostHook, &post).unwrap();
+        assert_eq!(output.plugin_error(), None);
+        assert_eq!(
+            guest.take_log_lines(),
+            [r#"INFO request_logger: response id=never-seen model=- error="upstream timeout""#]
+        );
+    }
 }
 
 #[test]
 fn the_unknown_unknown_build_passes_everything_through_silently() {
-    let mut guest = logger(build::WASM_TARGET);
-    assert_eq!(guest.import_count(), 0);
-    exchange(&mut guest, "r1", Duration::ZERO);
+    for features in ABIS {
+        let mut guest = logger(build::WASM_TARGET, features);
+        assert_eq!(guest.import_count(), 0);
+        exchange(&mut guest, "r1", Duration::ZERO);
+    }
 }
