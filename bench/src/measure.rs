@@ -51,6 +51,8 @@ fn sizes(build: &Path) -> Value {
     let names = [
         "hello-world.wasm",
         "hello-world-single-input.wasm",
+        // wasm32-wasip1: logs every call, so it reads (parses) what it logs.
+        "hello-world-wasi.wasm",
         "test/bench-guest.wasm",
         "test/public-example.wasm",
         "test/public-example-single-input.wasm",

@@ -1,4 +1,6 @@
-//! `run`: one call of one hook, its output pretty on stdout.
+//! `run`: one call of one hook, its output pretty on stdout; what the
+//! plugin itself printed (its log lines, on wasm32-wasip1) on stderr, each
+//! line marked `[plugin]`, apart from the output.
 
 use std::process::ExitCode;
 
@@ -14,10 +16,14 @@ use crate::pretty::pretty;
 pub fn run(args: &RunArgs) -> Outcome {
     let hook = Hook::from(args.hook);
     let mut ready = prepare(&args.plugin, hook, &args.host, &args.inputs)?;
-    let output = match ready.guest.call_hook(hook, &ready.input) {
+    show_plugin_lines(&mut ready.guest); // from init
+    let called = ready.guest.call_hook(hook, &ready.input);
+    show_plugin_lines(&mut ready.guest);
+    let output = match called {
         Ok(output) => output,
         Err(trap @ Error::Trap { .. }) => {
             let recorded = recorded_panic(&mut ready.guest, hook, &ready.input);
+            ready.guest.take_stderr(); // the second call's lines repeat the first's
             return Err(Failure::new(format!(
                 "{trap}{}",
                 recorded.unwrap_or_default()
@@ -36,7 +42,9 @@ pub fn run(args: &RunArgs) -> Outcome {
         text
     };
     println!("{}", pretty(&text));
-    cleanup(&mut ready.guest)?;
+    let cleaned = cleanup(&mut ready.guest);
+    show_plugin_lines(&mut ready.guest);
+    cleaned?;
     Ok(match output.plugin_error() {
         Some(message) => {
             eprintln!("the plugin reported an error: {message}");
@@ -55,4 +63,14 @@ fn recorded_panic(guest: &mut Guest, hook: Hook, input: &HookInput) -> Option<St
     let (_, panic) = error.split_once("an earlier call ")?;
     let panic = panic.strip_suffix("; call init again").unwrap_or(panic);
     Some(format!("\nthe plugin {panic}"))
+}
+
+/// Writes what the plugin printed since the last call to stderr, one
+/// `[plugin] ` line per line (stdout first: a plugin's own prints).
+fn show_plugin_lines(guest: &mut Guest) {
+    for printed in [guest.take_stdout(), guest.take_stderr()] {
+        for line in String::from_utf8_lossy(&printed).lines() {
+            eprintln!("[plugin] {line}");
+        }
+    }
 }

@@ -102,6 +102,51 @@ fn inspect_shows_the_abi_name_and_typed_exports_of_both_builds() {
 }
 
 #[test]
+fn inspect_accepts_a_wasip1_plugin_and_lists_its_wasi_imports() {
+    let (code, stdout, _) = cli(&["inspect", &repo("build/hello-world-wasi.wasm")]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("\nname: Hello World WASM Plugin\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("\n  `wasi_snapshot_preview1.fd_write` (func (i32, i32, i32, i32) -> i32)\n"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("problems: none\n"), "{stdout}");
+}
+
+#[test]
+fn run_shows_a_wasip1_plugins_log_lines_on_stderr_apart_from_the_output() {
+    let (code, stdout, stderr) = cli(&[
+        "run",
+        &repo("build/hello-world-wasi.wasm"),
+        "pre-hook",
+        "--context",
+        r#"{"request_id":"r7"}"#,
+        "--request",
+        r#"{"model":"gpt-4o-mini","provider":"openai","input":[]}"#,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let output: Value = serde_json::from_str(&stdout).expect("stdout is the output alone");
+    assert_eq!(output["request"]["model"], "gpt-4o-mini");
+    let plugin_lines: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("[plugin] "))
+        .collect();
+    assert_eq!(
+        plugin_lines,
+        [
+            "INFO hello_world: init: Hello World WASM Plugin, configuration accepted",
+            "INFO hello_world: pre_hook: model gpt-4o-mini, provider openai, 0 messages, request r7",
+            "INFO hello_world: cleanup",
+        ],
+        "{stderr}"
+    );
+}
+
+#[test]
 fn inspect_lists_every_problem_and_exits_1() {
     let cases = [
         (

@@ -195,7 +195,7 @@ fn main() {
         let target = &mut targets[index];
         let kind = pick_step(&mut rng);
         per_step[kind as usize] += 1;
-        if let Err(finding) = step(&mut rng, target, kind) {
+        if let Err(finding) = step(&mut rng, target, kind).and_then(|()| check_log(target)) {
             findings += 1;
             if findings <= 20 {
                 eprintln!("finding #{findings} in {}: {finding}", target.label);
@@ -255,8 +255,8 @@ fn parse_args() -> Result<Options, String> {
     Ok(options)
 }
 
-/// Both hello-world builds, release and debug, each under the three free
-/// behaviours.
+/// The hello-world builds (both ABIs, release and debug, and the seed ABI
+/// built for wasm32-wasip1, which logs), each under the three free behaviours.
 fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
     let mut targets = Vec::new();
     for (file, hooks, single_input) in [
@@ -268,6 +268,7 @@ fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
             SINGLE_INPUT_HOOKS,
             true,
         ),
+        ("hello-world-wasi.wasm", SEED_HOOKS, false),
     ] {
         let path = build_dir.join(file);
         let wasm = std::fs::read(&path).map_err(|e| {
@@ -299,6 +300,36 @@ fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
         }
     }
     Ok(targets)
+}
+
+/// What the plugin wrote to stderr (the wasip1 build's log) must be whole
+/// records: every line complete, of the form `LEVEL hello_world: …`, and
+/// stdout untouched.
+fn check_log(target: &mut Target) -> Result<(), String> {
+    let stdout = target.guest.take_stdout();
+    if !stdout.is_empty() {
+        return Err(format!(
+            "wrote to stdout: {:?}",
+            String::from_utf8_lossy(&stdout)
+        ));
+    }
+    let stderr = target.guest.take_stderr();
+    if stderr.is_empty() {
+        return Ok(());
+    }
+    let text = String::from_utf8(stderr).map_err(|e| format!("a log line is not UTF-8: {e}"))?;
+    if !text.ends_with('\n') {
+        return Err(format!("a log line was left unfinished: {text:?}"));
+    }
+    let levels = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
+    match text.lines().find(|line| {
+        !line
+            .split_once(" hello_world: ")
+            .is_some_and(|(level, _)| levels.contains(&level))
+    }) {
+        Some(line) => Err(format!("a log line is not one whole record: {line:?}")),
+        None => Ok(()),
+    }
 }
 
 /// Mostly hook calls; sometimes allocator traffic, bogus pointers, the
