@@ -188,3 +188,31 @@ fn without_a_clock_the_unknown_unknown_build_says_so_instead_of_trapping() {
         }
     }
 }
+
+#[test]
+fn a_huge_key_is_logged_on_one_line_cut_with_a_marker() {
+    for features in ABIS {
+        let mut guest = limiter(features, r#"{"requests_per_minute": 2, "key": "user"}"#);
+        guest.take_stderr();
+        // A client-chosen value of 10,000 bytes, with a line break in it.
+        let user = format!("{}\\n{}", "a".repeat(5_000), "b".repeat(5_000));
+        let context = format!(r#"{{"user":"{user}"}}"#);
+        for _ in 0..2 {
+            assert_eq!(pre_hook(&mut guest, &context), None);
+        }
+        assert!(pre_hook(&mut guest, &context).is_some());
+        let stderr = String::from_utf8(guest.take_stderr()).unwrap();
+        let [line] = stderr.lines().collect::<Vec<_>>()[..] else {
+            panic!("one record, one line: {stderr:?}")
+        };
+        assert!(stderr.ends_with('\n'));
+        let message = line.strip_prefix("WARN rate_limiter: ").unwrap();
+        // 4,096 bytes of the message are kept: 5,000 'a's do not fit.
+        let cut = 5_000
+            + 1
+            + 5_000
+            + ": rate limit of 2 requests per minute exceeded; retry in 60 s".len()
+            - 4_096;
+        assert_eq!(message, format!("{}…[cut {cut} bytes]", "a".repeat(4_096)));
+    }
+}
