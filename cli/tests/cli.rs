@@ -138,9 +138,9 @@ fn run_shows_a_wasip1_plugins_log_lines_on_stderr_apart_from_the_output() {
     assert_eq!(
         plugin_lines,
         [
-            "INFO hello_world: init: Hello World WASM Plugin, configuration accepted",
-            "INFO hello_world: pre_hook: model gpt-4o-mini, provider openai, 0 messages, request r7",
-            "INFO hello_world: cleanup",
+            "INFO Hello World WASM Plugin: init: Hello World WASM Plugin, configuration accepted",
+            "INFO Hello World WASM Plugin: pre_hook: model gpt-4o-mini, provider openai, 0 messages, request r7",
+            "INFO Hello World WASM Plugin: cleanup",
         ],
         "{stderr}"
     );

@@ -303,7 +303,7 @@ fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
 }
 
 /// What the plugin wrote to stderr (the wasip1 build's log) must be whole
-/// records: every line complete, of the form `LEVEL hello_world: …`, and
+/// records: every line complete, of the form `LEVEL Hello World WASM Plugin: …`, and
 /// stdout untouched.
 fn check_log(target: &mut Target) -> Result<(), String> {
     let stdout = target.guest.take_stdout();
@@ -324,7 +324,7 @@ fn check_log(target: &mut Target) -> Result<(), String> {
     let levels = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
     match text.lines().find(|line| {
         !line
-            .split_once(" hello_world: ")
+            .split_once(" Hello World WASM Plugin: ")
             .is_some_and(|(level, _)| levels.contains(&level))
     }) {
         Some(line) => Err(format!("a log line is not one whole record: {line:?}")),

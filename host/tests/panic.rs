@@ -144,7 +144,7 @@ fn on_wasip1_the_panic_is_logged_before_the_trap() {
         panic!("one line per panic: {lines:?}")
     };
     assert!(
-        line.starts_with("ERROR panicking_plugin: panicked at test-plugins/panicking/src/lib.rs:"),
+        line.starts_with("ERROR panicking: panicked at test-plugins/panicking/src/lib.rs:"),
         "{line}"
     );
     assert!(

@@ -150,6 +150,7 @@ macro_rules! __export_common {
         #[unsafe(no_mangle)]
         extern "C" fn init(config_ptr: u32, config_len: u32) -> i32 {
             // SAFETY: a host entry point (see above).
+            $crate::abi::exports::plugin_name($name);
             unsafe { $crate::abi::exports::init::<$plugin>(config_ptr, config_len) }
         }
         #[unsafe(no_mangle)]
@@ -177,16 +178,19 @@ macro_rules! __export_abi {
             #[unsafe(no_mangle)]
             extern "C" fn http_transport_intercept(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __seed::http_transport_intercept::<$plugin>(cp, cl, rp, rl) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn pre_hook(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __seed::pre_hook::<$plugin>(cp, cl, rp, rl) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn post_hook(cp: u32, cl: u32, rp: u32, rl: u32, ep: u32, el: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __seed::post_hook::<$plugin>(cp, cl, rp, rl, ep, el) }
             }
         };
@@ -228,31 +232,37 @@ macro_rules! __export_abi {
             #[unsafe(no_mangle)]
             extern "C" fn http_pre_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __single::http_pre_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_intercept(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __single::http_pre_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_post_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __single::http_post_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_stream_chunk_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __single::http_stream_chunk_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn pre_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __single::pre_hook::<$plugin>(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn post_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
+                $crate::abi::exports::plugin_name($name);
                 unsafe { __single::post_hook::<$plugin>(ptr, len) }
             }
         };

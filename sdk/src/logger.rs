@@ -11,8 +11,9 @@
 //!
 //! What a record becomes depends on the target:
 //! - **`wasm32-wasip1`**: one line on stderr per record, written with one
-//!   `fd_write`: `LEVEL plugin: message`, where `plugin` is the plugin
-//!   crate's name (e.g. `INFO rate_limiter: 3 requests left`). Newlines in a
+//!   `fd_write`: `LEVEL plugin: message`, where `plugin` is the name given
+//!   to `#[bifrost_plugin(name = …)]` (e.g. `INFO rate-limiter: 3 requests
+//!   left`), or the plugin crate's name where none was given. Newlines in a
 //!   message are written as `\n`, so a record is never split over lines, and
 //!   a message over [`MAX_MESSAGE_BYTES`] is cut, the line ending with
 //!   `…[cut N bytes]`. Levels up to `Info` are on; a plugin wanting more
@@ -112,6 +113,14 @@ mod stderr {
         /// The plugin crate's name, once the logger is installed.
         static PLUGIN: Cell<Option<&'static str>> = Cell::new(None);
     }
+    crate::global::global! {
+        /// The plugin's `#[bifrost_plugin(name = …)]`, from its exports.
+        static NAME: Cell<Option<&'static str>> = Cell::new(None);
+    }
+
+    pub(crate) fn name_plugin(name: &'static str) {
+        NAME.with(|n| n.set(Some(name)));
+    }
 
     struct StderrLogger;
 
@@ -140,7 +149,10 @@ mod stderr {
     /// Writes one record, whatever the level filter says. A failed write is
     /// dropped: logging must not fail a hook.
     pub(crate) fn emit(level: log::Level, message: std::fmt::Arguments<'_>) {
-        let plugin = PLUGIN.with(Cell::get).unwrap_or("plugin");
+        let plugin = NAME
+            .with(Cell::get)
+            .or_else(|| PLUGIN.with(Cell::get))
+            .unwrap_or("plugin");
         let line = super::format_line(level, plugin, message);
         write_stderr(line.as_bytes());
     }
@@ -166,6 +178,16 @@ mod stderr {
 
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 pub(crate) use stderr::emit;
+
+/// Records the plugin's `#[bifrost_plugin(name = …)]` for its log lines
+/// (wasm32-wasip1 only; nothing elsewhere).
+#[inline]
+pub(crate) fn name_plugin(name: &'static str) {
+    #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+    stderr::name_plugin(name);
+    #[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
+    let _ = name;
+}
 
 /// Installs the stderr logger on wasm32-wasip1, once, naming the plugin
 /// after the crate that defines `P`. Does nothing on other targets.

@@ -112,10 +112,10 @@ fn wasip1_build_logs_what_it_sees_like_the_tinygo_example() {
     assert_eq!(
         guest.take_log_lines(),
         [
-            "INFO hello_world: init: Hello World WASM Plugin, configuration accepted",
-            "INFO hello_world: pre_hook: model gpt-4o-mini, provider openai, 1 messages, request r1",
-            "INFO hello_world: post_hook: response from model gpt-4o-mini, error -, request r1",
-            "INFO hello_world: cleanup",
+            "INFO Hello World WASM Plugin: init: Hello World WASM Plugin, configuration accepted",
+            "INFO Hello World WASM Plugin: pre_hook: model gpt-4o-mini, provider openai, 1 messages, request r1",
+            "INFO Hello World WASM Plugin: post_hook: response from model gpt-4o-mini, error -, request r1",
+            "INFO Hello World WASM Plugin: cleanup",
         ]
     );
     assert_eq!(

@@ -89,11 +89,11 @@ fn the_third_request_within_a_minute_is_refused_until_the_first_ages_out() {
         let lines = guest.take_log_lines();
         assert_eq!(
             lines[0],
-            "INFO rate_limiter: 2 requests per minute, counted by Shared"
+            "INFO rate-limiter: 2 requests per minute, counted by Shared"
         );
         assert_eq!(
             lines[1],
-            "WARN rate_limiter: (shared counter): rate limit of 2 requests per minute exceeded; \
+            "WARN rate-limiter: (shared counter): rate limit of 2 requests per minute exceeded; \
              retry in 45 s"
         );
         assert_eq!(lines.len(), 4, "{lines:#?}");
@@ -206,7 +206,7 @@ fn a_huge_key_is_logged_on_one_line_cut_with_a_marker() {
             panic!("one record, one line: {stderr:?}")
         };
         assert!(stderr.ends_with('\n'));
-        let message = line.strip_prefix("WARN rate_limiter: ").unwrap();
+        let message = line.strip_prefix("WARN rate-limiter: ").unwrap();
         // 4,096 bytes of the message are kept: 5,000 'a's do not fit.
         let cut = 5_000
             + 1

@@ -3,8 +3,8 @@
 //! logger writes to stderr, which the host collects):
 //!
 //! ```text
-//! INFO request_logger: request id=r1 model=gpt-4o-mini provider=openai messages=2
-//! INFO request_logger: response id=r1 model=gpt-4o-mini prompt_tokens=12 completion_tokens=30 total_tokens=42 elapsed_ms=840
+//! INFO request-logger: request id=r1 model=gpt-4o-mini provider=openai messages=2
+//! INFO request-logger: response id=r1 model=gpt-4o-mini prompt_tokens=12 completion_tokens=30 total_tokens=42 elapsed_ms=840
 //! ```
 //!
 //! A value that is missing is `-`. `elapsed_ms` (the time since the request's

@@ -66,8 +66,8 @@ fn one_line_per_request_and_per_response_with_the_time_between() {
         assert_eq!(
             guest.take_log_lines(),
             [
-                "INFO request_logger: request id=r1 model=gpt-4o-mini provider=openai messages=2",
-                "INFO request_logger: response id=r1 model=gpt-4o-mini-2024-07-18 prompt_tokens=12 \
+                "INFO request-logger: request id=r1 model=gpt-4o-mini provider=openai messages=2",
+                "INFO request-logger: response id=r1 model=gpt-4o-mini-2024-07-18 prompt_tokens=12 \
                  completion_tokens=30 total_tokens=42 elapsed_ms=840",
             ]
         );
@@ -85,7 +85,7 @@ fn an_error_response_logs_the_error_and_an_unknown_request_no_time() {
         assert_eq!(output.plugin_error(), None);
         assert_eq!(
             guest.take_log_lines(),
-            [r#"INFO request_logger: response id=never-seen model=- error="upstream timeout""#]
+            [r#"INFO request-logger: response id=never-seen model=- error="upstream timeout""#]
         );
     }
 }

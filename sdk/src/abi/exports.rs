@@ -56,6 +56,14 @@ pub unsafe fn plugin_free(ptr: u32) {
     with_table(|t| t.free(ptr as usize));
 }
 
+/// Tells the logger the plugin's `#[bifrost_plugin(name = …)]`, which its
+/// lines carry; the generated `init` and hook exports call it first (nothing
+/// at all off `wasm32-wasip1`, where nothing is logged).
+#[inline]
+pub fn plugin_name(name: &'static str) {
+    crate::logger::name_plugin(name);
+}
+
 /// `get_name() -> (ptr << 32) | len` of the name, which lives in the module's
 /// data for the instance's whole life (so freeing it is ignored).
 pub fn get_name(name: &'static str) -> u64 {
