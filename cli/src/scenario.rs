@@ -11,10 +11,15 @@
 //!       "pre_hook": { "context": { "request_id": "r1" }, "request": { "model": "m" } },
 //!       "expect": { "request": { "model": "m" }, "error": "" } },
 //!     { "post_hook": { "error": { "message": "down" } }, "expect_error": "down" },
+//!     { "advance_clock": 60 },
 //!     { "cleanup": null }
 //!   ]
 //! }
 //! ```
+//!
+//! `advance_clock` moves the plugin's WASI clock forward by that many seconds
+//! (the clock is fixed at the real time until the first step moves it), so
+//! time windows of a `wasm32-wasip1` plugin are tested without waiting.
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +63,8 @@ pub enum Call {
     Hook(Hook, HookInput),
     /// `cleanup`.
     Cleanup,
+    /// Moves the plugin's clock forward.
+    AdvanceClock(std::time::Duration),
 }
 
 impl Step {
@@ -67,11 +74,12 @@ impl Step {
             Call::Init(_) => "init",
             Call::Hook(hook, _) => hook.name(),
             Call::Cleanup => "cleanup",
+            Call::AdvanceClock(_) => "advance_clock",
         }
     }
 }
 
-const CALLS: [&str; 7] = [
+const CALLS: [&str; 8] = [
     "init",
     "http_pre_hook",
     "http_post_hook",
@@ -79,6 +87,7 @@ const CALLS: [&str; 7] = [
     "pre_hook",
     "post_hook",
     "cleanup",
+    "advance_clock",
 ];
 const STEP_KEYS: [&str; 3] = ["name", "expect", "expect_error"];
 
@@ -198,6 +207,17 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, String> {
                 )))
             }
         },
+        "advance_clock" => match input.as_f64() {
+            Some(seconds) if seconds >= 0.0 && seconds.is_finite() => {
+                Call::AdvanceClock(std::time::Duration::from_secs_f64(seconds))
+            }
+            _ => {
+                return Err(at(format!(
+                    "`advance_clock` takes a number of seconds (0 or more), got {}",
+                    kind(input)
+                )))
+            }
+        },
         hook => {
             let hook: Hook = hook.parse().map_err(at)?;
             Call::Hook(hook, hook_input(hook, input).map_err(at)?)
@@ -212,6 +232,9 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, String> {
                 )));
             }
         }
+    }
+    if matches!(call, Call::AdvanceClock(_)) && (expect.is_some() || expect_error.is_some()) {
+        return Err(at("`advance_clock` has no result to expect".into()));
     }
     if expect_error.is_some() && matches!(call, Call::Cleanup) {
         return Err(at(
@@ -377,7 +400,11 @@ mod tests {
             (r#"{"steps": [{"init": null}, {"pre_hook": {}, "expected": {}}]}"#,
              "step 2 (pre_hook): unknown field `expected` (a step has its call, `name`, `expect`, `expect_error`)"),
             (r#"{"steps": [{"expect": {}}]}"#,
-             "step 1: no call: a step has one of the fields init, http_pre_hook, http_post_hook, http_stream_chunk_hook, pre_hook, post_hook, cleanup"),
+             "step 1: no call: a step has one of the fields init, http_pre_hook, http_post_hook, http_stream_chunk_hook, pre_hook, post_hook, cleanup, advance_clock"),
+            (r#"{"steps": [{"advance_clock": "60s"}]}"#,
+             "step 1 (advance_clock): `advance_clock` takes a number of seconds (0 or more), got a string"),
+            (r#"{"steps": [{"advance_clock": 60, "expect": 0}]}"#,
+             "step 1 (advance_clock): `advance_clock` has no result to expect"),
             (r#"{"steps": [{"init": {}, "pre_hook": {}}]}"#,
              "step 1: more than one call (init, pre_hook): one call per step"),
             (r#"{"steps": [{"init": {}, "expect": "ok"}]}"#,

@@ -100,6 +100,10 @@ fn run_step(guest: &mut Guest, step: &Step) -> Vec<String> {
             }
             Err(error) => vec![error.to_string()],
         },
+        Call::AdvanceClock(by) => {
+            guest.clock().advance(*by);
+            vec![]
+        }
         Call::Cleanup => match guest.cleanup() {
             Ok(status) => check_status(step, "cleanup", status, None),
             Err(error) => vec![error.to_string()],
