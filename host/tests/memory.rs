@@ -349,14 +349,7 @@ fn bounded_when_the_host_frees_everything_twice_and_frees_strangers() {
 /// hello-world (seed ABI) built with an opt-in allocator by
 /// `make build-test-plugins`: `dlmalloc` or `wee-alloc`.
 fn allocator_guest(allocator: &str, free_mode: FreeMode) -> Guest {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../build/test/hello-world-{allocator}.wasm"));
-    let wasm = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}): run `make build-test-plugins` (`make test` does)",
-            path.display()
-        )
-    });
+    let wasm = common::test_plugin_wasm(&format!("hello-world-{allocator}.wasm"));
     Guest::load(&wasm, free_mode).unwrap()
 }
 

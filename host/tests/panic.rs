@@ -2,19 +2,13 @@
 //! calls say why, until `init` builds a new plugin. Uses the test plugin in
 //! `test-plugins/panicking`, built by `make build-test-plugins`.
 
-use std::path::PathBuf;
+mod common;
 
 use bifrost_plugin_host::{FreeMode, Guest};
 use serde_json::Value;
 
 fn panicking_plugin() -> Guest {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/test/panicking.wasm");
-    let wasm = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}): run `make build-test-plugins` (`make test` does)",
-            path.display()
-        )
-    });
+    let wasm = common::test_plugin_wasm("panicking.wasm");
     Guest::load(&wasm, FreeMode::All).expect("the plugin loads")
 }
 
@@ -128,13 +122,7 @@ fn init_and_cleanup_return_2_when_the_plugins_own_fail_and_hooks_say_why() {
 
 #[test]
 fn on_wasip1_the_panic_is_logged_before_the_trap() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/test/panicking-wasi.wasm");
-    let wasm = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}): run `make build-test-plugins`",
-            path.display()
-        )
-    });
+    let wasm = common::test_plugin_wasm("panicking-wasi.wasm");
     let mut guest = Guest::load(&wasm, FreeMode::All).expect("the plugin loads");
     assert_eq!(guest.init(b"{}").unwrap(), 0);
     let trap = pre_hook(&mut guest, "panic").unwrap_err();

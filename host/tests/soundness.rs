@@ -24,15 +24,7 @@ struct Build {
 
 impl Build {
     fn load(file: &str, seed: bool) -> Self {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../build/test")
-            .join(file);
-        let wasm = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!(
-                "cannot read {} ({e}): run `make build-test-plugins` (`make test` does)",
-                path.display()
-            )
-        });
+        let wasm = common::test_plugin_wasm(file);
         let mut guest = Guest::load(&wasm, FreeMode::All).expect("the debug build loads");
         assert_eq!(guest.init(b"{}").unwrap(), 0);
         Build { guest, seed }
@@ -216,7 +208,7 @@ fn a_call_stopped_at_any_instruction_leaves_an_instance_that_still_answers() {
         .with_context(std::str::from_utf8(CONTEXT).unwrap())
         .with_request(std::str::from_utf8(REQUEST).unwrap());
     for path in [common::wasm_path(), common::single_input_wasm_path()] {
-        let wasm = std::fs::read(&path).expect("make build first");
+        let wasm = common::wasm(&path);
         let warm = || {
             let mut guest = Guest::load_metered(&wasm, FreeMode::All).unwrap();
             assert_eq!(guest.init(b"{}").unwrap(), 0);
@@ -272,10 +264,7 @@ fn a_call_stopped_at_any_instruction_leaves_an_instance_that_still_answers() {
 /// out-of-bounds access, and still allocates.
 #[test]
 fn a_plugin_that_traps_again_and_again_runs_out_of_stack_and_says_so() {
-    let wasm = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../build/test/panicking.wasm"),
-    )
-    .expect("make build-test-plugins first");
+    let wasm = common::test_plugin_wasm("panicking.wasm");
     let mut guest = Guest::load(&wasm, FreeMode::All).unwrap();
     let panic = HookInput::new().with_request(r#"{"model":"panic"}"#);
     let mut panics = 0;

@@ -136,14 +136,7 @@ fn plugin(abi: &str, plugin: &str) -> Guest {
         ("seed", "passes on") => guest(FreeMode::All),
         ("single-input", "passes on") => single_input_guest(FreeMode::All),
         ("seed", "reads") => {
-            let path =
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/test/panicking.wasm");
-            let wasm = std::fs::read(&path).unwrap_or_else(|e| {
-                panic!(
-                    "cannot read {} ({e}): run `make build-test-plugins`",
-                    path.display()
-                )
-            });
+            let wasm = common::test_plugin_wasm("panicking.wasm");
             Guest::load(&wasm, FreeMode::All).unwrap()
         }
         other => panic!("no plugin for {other:?}"),

@@ -38,13 +38,32 @@ pub fn single_input_guest(free_mode: FreeMode) -> Guest {
 }
 
 fn load(path: PathBuf, free_mode: FreeMode) -> Guest {
-    let wasm = std::fs::read(&path).unwrap_or_else(|e| {
+    Guest::load(&wasm(&path), free_mode).expect("the plugin loads")
+}
+
+/// The bytes of a built plugin, or a panic naming the make target that
+/// builds it (`make build` for `build/`, `make build-test-plugins` for
+/// `build/test/`; `make test` runs both).
+pub fn wasm(path: &std::path::Path) -> Vec<u8> {
+    let target = match path.parent().is_some_and(|dir| dir.ends_with("test")) {
+        true => "make build-test-plugins",
+        false => "make build",
+    };
+    std::fs::read(path).unwrap_or_else(|e| {
         panic!(
-            "cannot read {} ({e}): run `make build` first (`make test` does)",
+            "cannot read {} ({e}): run `{target}` first (`make test` does)",
             path.display()
         )
-    });
-    Guest::load(&wasm, free_mode).expect("the plugin loads")
+    })
+}
+
+/// A plugin that exists only for tests, `build/test/<file>`.
+pub fn test_plugin_wasm(file: &str) -> Vec<u8> {
+    wasm(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../build/test")
+            .join(file),
+    )
 }
 
 /// A fixture from `tests/fixtures`, without its trailing newline.
