@@ -4,6 +4,8 @@
 //! Everything here takes text [`validate`](super::validate) accepted, so it
 //! does not check again: on such text it cannot fail.
 
+use std::ops::Range;
+
 use super::validate::skip_plain_ascii;
 
 /// The members of the object `text` (checked JSON whose value is an
@@ -71,6 +73,77 @@ impl<'a> Iterator for Elements<'a> {
         let end = skip_value(text, at);
         self.at = end;
         Some(&text[at..end])
+    }
+}
+
+/// The members of the object that starts at `start` in checked `text`
+/// (whitespace before it allowed), as where each key token (quotes
+/// included) and each value's text are in `text`: what an edit made on the
+/// text needs to know ([`members`] decodes them instead).
+pub(crate) fn member_ranges(text: &[u8], start: usize) -> MemberRanges<'_> {
+    let at = skip_whitespace(text, start) + 1; // `{`
+    MemberRanges { text, at }
+}
+
+/// Iterator returned by [`member_ranges`].
+pub(crate) struct MemberRanges<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl Iterator for MemberRanges<'_> {
+    type Item = (Range<usize>, Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.text;
+        let key = skip_separator(text, self.at);
+        if text.get(key) != Some(&b'"') {
+            self.at = text.len();
+            return None; // `}`
+        }
+        let key_end = skip_value(text, key);
+        let value = skip_whitespace(text, skip_whitespace(text, key_end) + 1); // past `:`
+        let value_end = skip_value(text, value);
+        self.at = value_end;
+        Some((key..key_end, value..value_end))
+    }
+}
+
+/// Where the items of the array that starts at `start` in checked `text`
+/// are ([`elements`] lends their texts instead).
+pub(crate) fn element_ranges(text: &[u8], start: usize) -> ElementRanges<'_> {
+    let at = skip_whitespace(text, start) + 1; // `[`
+    ElementRanges { text, at }
+}
+
+/// Iterator returned by [`element_ranges`].
+pub(crate) struct ElementRanges<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl Iterator for ElementRanges<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        let text = self.text;
+        let item = skip_separator(text, self.at);
+        if matches!(text.get(item), None | Some(b']')) {
+            self.at = text.len();
+            return None;
+        }
+        let end = skip_value(text, item);
+        self.at = end;
+        Some(item..end)
+    }
+}
+
+/// Past the whitespace and the `,` (if any) before the next member or item.
+fn skip_separator(text: &[u8], at: usize) -> usize {
+    let at = skip_whitespace(text, at);
+    match text.get(at) {
+        Some(b',') => skip_whitespace(text, at + 1),
+        _ => at,
     }
 }
 

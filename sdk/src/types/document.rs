@@ -5,6 +5,10 @@
 //! exact text it was given and parses it only when a typed accessor needs
 //! the fields. It is written back verbatim unless it was mutated.
 //!
+//! A few edits (a request's model, a message added) are made on the text
+//! itself ([`Document::text_edit`], types/patch.rs): the rest of the text is
+//! kept as it is, never parsed.
+//!
 //! The LLM request and response go further ([`Document::deferred`]): they are
 //! not even checked until used. Reading one parses it (serde_json's parser
 //! checks it on the way); echoing an unedited one scans it once; an edited
@@ -14,11 +18,13 @@
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 use std::fmt;
+use std::ops::Range;
 
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::json::validate::Member;
 use crate::json::{self, Kind};
 use crate::types::InputError;
 
@@ -44,6 +50,70 @@ pub(crate) struct Document {
     /// Set by an edit made through [`Document::map_mut_lazily`]: from then on
     /// the host's text is stale, as if [`Document::map_mut`] had been called.
     edited: Cell<bool>,
+    /// Where the top-level members of `host` are, kept once an edit made on
+    /// the text ([`Document::text_edit`]) needed them.
+    members: Option<Vec<Member>>,
+    /// Whether `host` has been edited as text: still checked JSON, no longer
+    /// the host's exact bytes.
+    spliced: bool,
+}
+
+/// An edit of a document's text, lent by [`Document::text_edit`]: the text
+/// (checked JSON) and its top-level members, kept true by [`TextEdit::splice`].
+pub(crate) struct TextEdit<'a> {
+    text: &'a mut Vec<u8>,
+    members: &'a mut Vec<Member>,
+    spliced: &'a mut bool,
+}
+
+impl TextEdit<'_> {
+    /// The text as it is now.
+    pub(crate) fn text(&self) -> &[u8] {
+        self.text
+    }
+
+    /// Where its top-level members are.
+    pub(crate) fn members(&self) -> &[Member] {
+        self.members
+    }
+
+    /// Replaces `range` of the text with `with`, which keeps it valid JSON
+    /// (a value in place of a value; an item or a member inside a list or an
+    /// object, with its comma): the members after it move with it.
+    pub(crate) fn splice(&mut self, range: Range<usize>, with: &[u8]) {
+        let (end, grown) = (range.end, with.len() as isize - range.len() as isize);
+        self.text.splice(range, with.iter().copied());
+        let moved = |at: &mut usize| {
+            if *at >= end {
+                *at = at.wrapping_add_signed(grown);
+            }
+        };
+        for (key, value) in self.members.iter_mut() {
+            for range in [key, value] {
+                moved(&mut range.start);
+                moved(&mut range.end);
+            }
+        }
+        *self.spliced = true;
+    }
+
+    /// Inserts the member `key` (a key token) with `value` (a value's text)
+    /// first in the top-level object.
+    pub(crate) fn insert_first_member(&mut self, key: &[u8], value: &[u8]) {
+        let at = self
+            .text
+            .iter()
+            .position(|&b| b == b'{')
+            .map_or(0, |at| at + 1);
+        let mut member = [key, b":", value].concat();
+        if !self.members.is_empty() {
+            member.push(b',');
+        }
+        self.splice(at..at, &member);
+        let value_start = at + key.len() + 1;
+        let inserted = (at..at + key.len(), value_start..value_start + value.len());
+        self.members.insert(0, inserted);
+    }
 }
 
 type WriteObject = fn(&Map<String, Value>) -> Option<Vec<u8>>;
@@ -84,6 +154,8 @@ impl Document {
             opaque: Cell::new(false),
             write_edited: None,
             edited: Cell::new(false),
+            members: None,
+            spliced: false,
         }
     }
 
@@ -135,6 +207,8 @@ impl Document {
             opaque: Cell::new(false),
             write_edited: Some(write_object),
             edited: Cell::new(false),
+            members: None,
+            spliced: false,
         }
     }
 
@@ -166,9 +240,40 @@ impl Document {
         self.map();
         if !self.opaque.get() {
             self.host = None;
+            self.members = None;
             self.write_edited = Some(write_object);
         }
         self.parsed.get_mut().expect("initialised by map()")
+    }
+
+    /// The host's text for an edit made on the text itself, checked now if
+    /// it was not yet (the check an echo would make anyway, which records
+    /// the top-level members in the same pass). `None` when the edit must be
+    /// made on the parsed object instead: the document has been read or
+    /// edited through it already, or its text does not check (the parse then
+    /// reports why).
+    pub(crate) fn text_edit(&mut self) -> Option<TextEdit<'_>> {
+        let (bytes, _) = self.host.as_mut()?;
+        if self.parsed.get().is_some() || self.opaque.get() || self.edited.get() {
+            return None;
+        }
+        if self.members.is_none() {
+            let members = if self.checked.get() {
+                json::members::member_ranges(bytes, 0).collect()
+            } else {
+                match json::validate_members(bytes, json::MAX_DEPTH, false) {
+                    Ok((Kind::Object, members)) => members,
+                    _ => return None,
+                }
+            };
+            self.checked.set(true);
+            self.members = Some(members);
+        }
+        Some(TextEdit {
+            text: bytes,
+            members: self.members.as_mut()?,
+            spliced: &mut self.spliced,
+        })
     }
 
     /// The object's fields for edits that may not happen (visiting texts
@@ -183,9 +288,15 @@ impl Document {
         (map, &self.edited)
     }
 
+    /// Whether the object has been parsed (edits are then made on it).
+    #[cfg(test)]
+    pub(crate) fn was_parsed(&self) -> bool {
+        self.parsed.get().is_some()
+    }
+
     /// Whether the document still holds the host's exact text.
     pub(crate) fn is_verbatim(&self) -> bool {
-        self.host.is_some() && !self.edited.get()
+        self.host.is_some() && !self.edited.get() && !self.spliced
     }
 
     /// Makes sure the document can be written back: text the host sent is
@@ -498,6 +609,8 @@ mod tests {
             opaque: Cell::new(false),
             write_edited: None,
             edited: Cell::new(false),
+            members: None,
+            spliced: false,
         };
         assert!(doc.map().is_empty());
         doc.map_mut().insert("edit".into(), 1.into());

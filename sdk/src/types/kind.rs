@@ -131,14 +131,17 @@ kinds! {
 /// `Response`). `None` for the flat shape.
 pub(crate) fn variant_key<'a>(root: &'a Map<String, Value>, suffix: &str) -> Option<&'a str> {
     root.iter()
-        .find(|(key, value)| {
-            value.is_object()
-                && ((key.ends_with(suffix) && key.starts_with(|c: char| c.is_ascii_uppercase()))
-                    || key
-                        .strip_suffix(&suffix.to_ascii_lowercase())
-                        .is_some_and(|stem| stem.ends_with('_')))
-        })
+        .find(|(key, value)| value.is_object() && names_variant(key, suffix))
         .map(|(key, _)| key.as_str())
+}
+
+/// Whether `key` names a union's variant: `…_request` or upper-case
+/// `…Request` (for `suffix` = `Request`).
+pub(crate) fn names_variant(key: &str, suffix: &str) -> bool {
+    (key.ends_with(suffix) && key.starts_with(|c: char| c.is_ascii_uppercase()))
+        || key
+            .strip_suffix(&suffix.to_ascii_lowercase())
+            .is_some_and(|stem| stem.ends_with('_'))
 }
 
 /// The kind of a flat request, from its fields: chat messages (`messages`,

@@ -13,6 +13,7 @@ use super::choice::{self, Choice};
 use super::document::Document;
 use super::kind::{self, variant_key, RequestKind, ResponseKind};
 use super::message::{self, ChatMessage, ChatMessageRef};
+use super::patch;
 use super::text::{self, TextMut};
 use super::usage::Usage;
 use super::InputError;
@@ -59,7 +60,7 @@ fn str_field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmRequest {
-    doc: Document,
+    pub(super) doc: Document,
 }
 
 impl LlmRequest {
@@ -98,9 +99,12 @@ impl LlmRequest {
     }
 
     /// Sets the model name.
+    ///
+    /// On a request from the host that has not been read yet, the edit is
+    /// made on its text (one member's value replaced): the rest goes back
+    /// byte for byte, and nothing is parsed.
     pub fn set_model(&mut self, model: impl Into<String>) {
-        self.inner_mut()
-            .insert("model".into(), Value::String(model.into()));
+        self.set_string("model", model.into());
     }
 
     /// The provider, e.g. `openai`.
@@ -108,10 +112,15 @@ impl LlmRequest {
         str_field(self.inner(), "provider")
     }
 
-    /// Sets the provider.
+    /// Sets the provider (made on the text as [`LlmRequest::set_model`] is).
     pub fn set_provider(&mut self, provider: impl Into<String>) {
-        self.inner_mut()
-            .insert("provider".into(), Value::String(provider.into()));
+        self.set_string("provider", provider.into());
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        if !patch::set_string(&mut self.doc, "Request", key, &value) {
+            self.inner_mut().insert(key.into(), Value::String(value));
+        }
     }
 
     /// Every text a user wrote into the request, in order: each message's
@@ -209,8 +218,12 @@ impl LlmRequest {
     }
 
     /// Appends a chat message.
+    ///
+    /// On a request from the host that has not been read yet, the message
+    /// is inserted into its text: the rest goes back byte for byte, and
+    /// nothing is parsed.
     pub fn push_message(&mut self, message: ChatMessage) {
-        self.message_list_mut().push(message.into_value());
+        self.insert_message(usize::MAX, message);
     }
 
     /// Inserts a chat message at `index` (0 puts it first); an `index` past
@@ -225,6 +238,9 @@ impl LlmRequest {
     /// assert_eq!(texts, ["Answer in French.", "Hi", "Thanks"]);
     /// ```
     pub fn insert_message(&mut self, index: usize, message: ChatMessage) {
+        if patch::insert_message(&mut self.doc, "Request", index, || message.to_json()) {
+            return;
+        }
         let list = self.message_list_mut();
         let index = index.min(list.len());
         list.insert(index, message.into_value());
@@ -366,7 +382,7 @@ fn into_map(value: Value) -> Map<String, Value> {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmResponse {
-    doc: Document,
+    pub(super) doc: Document,
 }
 
 impl LlmResponse {

@@ -58,6 +58,11 @@ impl ChatMessage {
         Value::Object(self.fields)
     }
 
+    /// The message as JSON text (an object always serialises).
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.fields).unwrap_or_else(|_| b"{}".to_vec())
+    }
+
     /// The role: `system`, `user`, `assistant`, `tool`, ….
     pub fn role(&self) -> Option<&str> {
         self.fields.get("role").and_then(Value::as_str)

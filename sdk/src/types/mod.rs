@@ -14,6 +14,7 @@ mod kind;
 mod llm;
 mod message;
 mod object;
+mod patch;
 mod sorted;
 mod string_map;
 mod text;
