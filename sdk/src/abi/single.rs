@@ -17,8 +17,9 @@ use super::{required, run, short_circuit, Input, UNWRITABLE};
 use crate::base64;
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
 use crate::json::members::{decode_string, members};
+use crate::json::validate::{validate_nested_members, Member};
 use crate::json::write::ObjectWriter;
-use crate::json::{validate_members, Invalid, Kind, MAX_DEPTH};
+use crate::json::{Invalid, Kind, MAX_DEPTH};
 use crate::types::document::{check_object, check_value};
 use crate::types::{
     is_empty_object, Context, HttpRequest, HttpResponse, InputError, LlmError, LlmRequest,
@@ -39,6 +40,9 @@ struct Envelope<'a> {
     /// Whether every value passed the SDK's checks with the whole input;
     /// else each is checked when used, and only the broken one fails.
     checked: bool,
+    /// Where the request's own members are in it, found by the same check:
+    /// an edit made on its text starts from them.
+    request_members: Vec<Member>,
 }
 
 /// The input's envelope and whether it is usable. An input that is not a
@@ -62,15 +66,16 @@ fn envelope(input: Input<'_>) -> (Envelope<'_>, Result<(), String>) {
 /// context above all) is echoed.
 fn parse_envelope(input: Input<'_>) -> Result<(Envelope<'_>, Option<String>), String> {
     let bytes = required(input, "input")?;
-    let scanned = match validate_members(bytes, MAX_DEPTH + 1, false) {
-        Ok((kind, members)) => Ok((kind, members, true)),
+    let scanned = match validate_nested_members(bytes, MAX_DEPTH + 1, false, true) {
+        Ok((kind, members, nested)) => Ok((kind, members, nested, true)),
         Err(Invalid::Surrogate(_) | Invalid::NumberOutOfRange(_) | Invalid::TooDeep(_)) => {
-            validate_members(bytes, MAX_DEPTH + 1, true).map(|(kind, m)| (kind, m, false))
+            validate_nested_members(bytes, MAX_DEPTH + 1, true, false)
+                .map(|(kind, m, _)| (kind, m, Vec::new(), false))
         }
         Err(invalid) => Err(invalid),
     };
-    let (members, checked) = match scanned {
-        Ok((Kind::Object, members, checked)) => (members, checked),
+    let (members, nested, checked) = match scanned {
+        Ok((Kind::Object, members, nested, checked)) => (members, nested, checked),
         Ok((kind, ..)) => return Err(InputError::wrong_kind("input", kind).into()),
         Err(invalid) => return Err(InputError::invalid("input", invalid).into()),
     };
@@ -109,6 +114,17 @@ fn parse_envelope(input: Input<'_>) -> Result<(Envelope<'_>, Option<String>), St
             problem.get_or_insert_with(|| {
                 format!("input is not valid JSON: duplicate field `{}`", KEYS[i])
             });
+        }
+        if i == 1 {
+            // Its members, as offsets into its own text.
+            let inside = |at: usize| value.start < at && at < value.end;
+            let at =
+                |range: &std::ops::Range<usize>| range.start - value.start..range.end - value.start;
+            env.request_members = nested
+                .iter()
+                .filter(|(key, _)| inside(key.start))
+                .map(|(key, value)| (at(key), at(value)))
+                .collect();
         }
         let value = &bytes[value];
         let field = match i {
@@ -185,7 +201,7 @@ impl<'a> Envelope<'a> {
     fn llm_request(&self) -> Result<LlmRequest, String> {
         let bytes = required(Ok(raw(self.request)), "request")?;
         match self.checked {
-            true => LlmRequest::from_checked(bytes),
+            true => LlmRequest::from_checked_members(bytes, self.request_members.clone()),
             // Checked when used, like the seed ABI's request.
             false => LlmRequest::deferred(bytes),
         }

@@ -122,6 +122,7 @@ pub(crate) fn validate_nested(bytes: &[u8], max_depth: usize) -> Result<Kind, In
         max_depth: max_depth.min(128),
         syntax_only: false,
         members: None,
+        nested: None,
     };
     scan.document::<false>()
 }
@@ -142,15 +143,33 @@ pub(crate) fn validate_members(
     max_depth: usize,
     syntax_only: bool,
 ) -> Result<(Kind, Vec<Member>), Invalid> {
+    validate_nested_members(bytes, max_depth, syntax_only, false)
+        .map(|(kind, members, _)| (kind, members))
+}
+
+/// [`validate_members`] that, with `nested`, also returns the members of
+/// the objects that are top-level values (the single-input envelope's
+/// request), so that an edit made on that text need not find them again.
+pub(crate) fn validate_nested_members(
+    bytes: &[u8],
+    max_depth: usize,
+    syntax_only: bool,
+    nested: bool,
+) -> Result<(Kind, Vec<Member>, Vec<Member>), Invalid> {
     let mut scan = Scanner {
         bytes,
         at: 0,
         max_depth: if syntax_only { 128 } else { max_depth.min(128) },
         syntax_only,
         members: Some(Vec::new()),
+        nested: nested.then(Vec::new),
     };
     let kind = scan.document::<true>()?;
-    Ok((kind, scan.members.unwrap_or_default()))
+    let (members, nested) = (
+        scan.members.unwrap_or_default(),
+        scan.nested.unwrap_or_default(),
+    );
+    Ok((kind, members, nested))
 }
 
 struct Scanner<'a> {
@@ -161,6 +180,8 @@ struct Scanner<'a> {
     syntax_only: bool,
     /// Where the top-level object's members are, when asked for.
     members: Option<Vec<Member>>,
+    /// Where the members of objects one level down are, when asked for.
+    nested: Option<Vec<Member>>,
 }
 
 impl Scanner<'_> {
@@ -170,13 +191,17 @@ impl Scanner<'_> {
         let mut depth = 0usize;
         // The kind of the value, if it is one (else the loop reports why).
         let kind = Kind::of(self.bytes);
-        // The key of the top-level member being read, and where its value starts.
+        // The key of the top-level member being read, and where its value
+        // starts; the same one level down.
         let (mut key, mut value_start) = (0..0, 0);
+        let (mut inner_key, mut inner_start) = (0..0, 0);
         'value: loop {
             // A value starts here.
             self.skip_whitespace();
             if RECORD && depth == 1 {
                 value_start = self.at;
+            } else if RECORD && depth == 2 {
+                inner_start = self.at;
             }
             match self.next_byte("a value")? {
                 b'{' | b'[' => {
@@ -197,6 +222,8 @@ impl Scanner<'_> {
                             let token = self.key()?;
                             if RECORD && depth == 1 {
                                 key = token;
+                            } else if RECORD && depth == 2 {
+                                inner_key = token;
                             }
                         }
                         continue 'value;
@@ -215,6 +242,10 @@ impl Scanner<'_> {
                 if RECORD && depth == 1 && open & 1 == 1 {
                     if let Some(members) = &mut self.members {
                         members.push((key.clone(), value_start..self.at));
+                    }
+                } else if RECORD && depth == 2 && open & 3 == 3 {
+                    if let Some(nested) = &mut self.nested {
+                        nested.push((inner_key.clone(), inner_start..self.at));
                     }
                 }
                 self.skip_whitespace();
@@ -236,6 +267,8 @@ impl Scanner<'_> {
                             let token = self.key()?;
                             if RECORD && depth == 1 {
                                 key = token;
+                            } else if RECORD && depth == 2 {
+                                inner_key = token;
                             }
                         }
                         continue 'value;
@@ -745,6 +778,23 @@ mod tests {
             Just(&b"\"abcdefghijklmnopq\""[..]),
         ];
         proptest::collection::vec(token, 0..24).prop_map(|tokens| tokens.concat())
+    }
+
+    #[test]
+    fn nested_members_are_those_of_the_top_level_objects_values() {
+        let text = br#"{"a":{"x":1,"y":[{"z":2}]},"b":[{"w":3}],"c":{}}"#;
+        let (_, members, nested) = validate_nested_members(text, MAX_DEPTH, false, true).unwrap();
+        assert_eq!(members.len(), 3);
+        let found: Vec<(&[u8], &[u8])> = nested
+            .iter()
+            .map(|(key, value)| (&text[key.clone()], &text[value.clone()]))
+            .collect();
+        assert_eq!(
+            found,
+            [(&b"\"x\""[..], &b"1"[..]), (b"\"y\"", br#"[{"z":2}]"#)]
+        );
+        let (_, _, none) = validate_nested_members(text, MAX_DEPTH, false, false).unwrap();
+        assert!(none.is_empty());
     }
 
     proptest::proptest! {

@@ -198,6 +198,13 @@ impl Document {
         Ok(Document::host(bytes, what, true))
     }
 
+    /// The document, knowing where its top-level members are (found by the
+    /// check of a larger value it was part of).
+    pub(crate) fn with_members(mut self, members: Vec<Member>) -> Self {
+        self.members = Some(members);
+        self
+    }
+
     /// A document built by the plugin.
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
         Document {

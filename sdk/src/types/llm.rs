@@ -72,6 +72,19 @@ impl LlmRequest {
         }
     }
 
+    /// Keeps host bytes checked as part of a larger value, whose check also
+    /// found where its `members` are.
+    #[allow(dead_code)] // used by the single-input ABI only
+    pub(crate) fn from_checked_members(
+        bytes: &[u8],
+        members: Vec<crate::json::validate::Member>,
+    ) -> Result<Self, InputError> {
+        let doc = Document::from_checked(bytes, "request")?;
+        Ok(LlmRequest {
+            doc: doc.with_members(members),
+        })
+    }
+
     /// Which kind of request this is: the union key that holds it
     /// (`chat_request`, `TextCompletionRequest`, …; abi-spec 3.5), or for the
     /// flat shape, its fields (`messages` or an `input` of message objects
