@@ -16,7 +16,7 @@
 //!   `unchecked-echo` build: pass-through time and memory after N calls.
 //!
 //! ```text
-//! bifrost-plugin-bench [--calls N] [--budget-ms MS] [--build-dir DIR] [--json FILE]
+//! bifrost-plugin-bench [--calls N] [--budget-ms MS] [--build-dir DIR] [--json FILE] [--only SECTIONS]
 //! bifrost-plugin-bench --readme README.md --json build/bench.json
 //! ```
 
@@ -39,6 +39,11 @@ pub struct Settings {
     pub budget: Duration,
     /// Where `make build build-test-plugins` put the `.wasm` files.
     pub build: PathBuf,
+    /// Only these sections (`sizes`, `compare`, `stream_chunk`,
+    /// `peak_memory`, `allocators`), for a quick look while changing one
+    /// thing: printed only, not written to `build/bench.json` (whose
+    /// figures come from one whole run) unless `--json` names a file.
+    pub only: Option<Vec<String>>,
 }
 
 fn main() {
@@ -47,8 +52,10 @@ fn main() {
         calls: 100_000,
         budget: Duration::from_millis(1500),
         build: root.join("build"),
+        only: None,
     };
     let mut json_path = root.join("build/bench.json");
+    let mut json_named = false;
     let mut readme_path = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -62,11 +69,15 @@ fn main() {
             "--calls" => settings.calls = number(&value),
             "--budget-ms" => settings.budget = Duration::from_millis(number(&value)),
             "--build-dir" => settings.build = PathBuf::from(value),
-            "--json" => json_path = PathBuf::from(value),
+            "--json" => {
+                json_path = PathBuf::from(value);
+                json_named = true;
+            }
             "--readme" => readme_path = Some(PathBuf::from(value)),
+            "--only" => settings.only = Some(value.split(',').map(str::to_owned).collect()),
             _ => fail(&format!(
                 "unknown flag {flag}; usage: bifrost-plugin-bench [--calls N] [--budget-ms MS] \
-                 [--build-dir DIR] [--json FILE] | --readme README.md [--json FILE]"
+                 [--build-dir DIR] [--json FILE] [--only SECTIONS] | --readme README.md [--json FILE]"
             )),
         }
     }
@@ -82,6 +93,9 @@ fn main() {
         return;
     }
     let report = measure::run(&settings);
+    if settings.only.is_some() && !json_named {
+        return; // a partial run leaves the whole run's figures as they are
+    }
     let text = serde_json::to_string_pretty(&report).expect("a Value serialises");
     std::fs::write(&json_path, text + "\n")
         .unwrap_or_else(|e| fail(&format!("{}: {e}", json_path.display())));

@@ -29,11 +29,27 @@ pub fn run(settings: &Settings) -> Value {
         "runtimes": runtimes,
         "budget_ms": settings.budget.as_millis() as u64,
     });
-    report["sizes"] = sizes(&settings.build);
-    report["compare"] = compare(settings);
-    report["stream_chunk"] = stream_chunk(settings);
-    report["peak_memory"] = peak_memory(&settings.build);
-    report["allocators"] = allocators(settings);
+    let wanted = |section: &str| {
+        settings
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|s| s == section))
+    };
+    if wanted("sizes") {
+        report["sizes"] = sizes(&settings.build);
+    }
+    if wanted("compare") {
+        report["compare"] = compare(settings);
+    }
+    if wanted("stream_chunk") {
+        report["stream_chunk"] = stream_chunk(settings);
+    }
+    if wanted("peak_memory") {
+        report["peak_memory"] = peak_memory(&settings.build);
+    }
+    if wanted("allocators") {
+        report["allocators"] = allocators(settings);
+    }
     report
 }
 
