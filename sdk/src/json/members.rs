@@ -195,14 +195,18 @@ fn skip_value(text: &[u8], mut at: usize) -> usize {
 fn string_end(text: &[u8], mut at: usize) -> usize {
     loop {
         at = skip_plain_ascii(text, at);
-        let Some(&byte) = text.get(at) else {
-            return at;
-        };
-        at += 1;
-        match byte {
-            b'"' => return at,
-            b'\\' => at += 1,
-            _ => {}
+        loop {
+            let Some(&byte) = text.get(at) else {
+                return at;
+            };
+            at += 1;
+            match byte {
+                b'"' => return at,
+                b'\\' => at += 1,
+                _ if byte < 0x80 => continue,
+                _ => {}
+            }
+            break; // after an escape or a non-ASCII byte: words again
         }
     }
 }

@@ -156,20 +156,17 @@ pub(crate) fn validate_nested_members(
     syntax_only: bool,
     nested: bool,
 ) -> Result<(Kind, Vec<Member>, Vec<Member>), Invalid> {
+    let (mut members, mut inner) = (Vec::new(), Vec::new());
     let mut scan = Scanner {
         bytes,
         at: 0,
         max_depth: if syntax_only { 128 } else { max_depth.min(128) },
         syntax_only,
-        members: Some(Vec::new()),
-        nested: nested.then(Vec::new),
+        members: Some(&mut members),
+        nested: nested.then_some(&mut inner),
     };
     let kind = scan.document::<true>()?;
-    let (members, nested) = (
-        scan.members.unwrap_or_default(),
-        scan.nested.unwrap_or_default(),
-    );
-    Ok((kind, members, nested))
+    Ok((kind, members, inner))
 }
 
 struct Scanner<'a> {
@@ -179,9 +176,10 @@ struct Scanner<'a> {
     /// Skip the value checks (surrogates, number range).
     syntax_only: bool,
     /// Where the top-level object's members are, when asked for.
-    members: Option<Vec<Member>>,
+    /// (Borrowed, so that the scanner has nothing to drop.)
+    members: Option<&'a mut Vec<Member>>,
     /// Where the members of objects one level down are, when asked for.
-    nested: Option<Vec<Member>>,
+    nested: Option<&'a mut Vec<Member>>,
 }
 
 impl Scanner<'_> {
@@ -342,12 +340,31 @@ impl Scanner<'_> {
         Ok(())
     }
 
-    /// The rest of a string whose opening quote was just read.
+    /// The rest of a string whose opening quote was just read. A plain
+    /// ASCII string (every key, most text) is passed over by one call that
+    /// takes and returns plain integers, so the scanner's state stays out of
+    /// memory (under an interpreter, most of what a chat request's keys and
+    /// short values cost); anything else goes on in [`Self::string_slow`].
+    #[inline(always)]
     fn string(&mut self) -> Result<(), Invalid> {
-        let bytes = self.bytes;
+        match plain_run(self.bytes, self.at) {
+            Ok(end) => {
+                self.at = end;
+                Ok(())
+            }
+            Err(at) => {
+                self.at = at;
+                self.string_slow()
+            }
+        }
+    }
+
+    /// The rest of a string from a byte that is not plain ASCII (or its
+    /// end): each such byte checked, the plain runs between them skipped.
+    #[inline(never)]
+    fn string_slow(&mut self) -> Result<(), Invalid> {
         loop {
-            self.at = skip_plain_ascii(bytes, self.at);
-            let Some(&byte) = bytes.get(self.at) else {
+            let Some(&byte) = self.bytes.get(self.at) else {
                 return Err(Invalid::Truncated {
                     expected: "the end of a string",
                 });
@@ -359,6 +376,13 @@ impl Scanner<'_> {
                 0..=0x1F => return Err(Invalid::ControlCharacter(self.at - 1)),
                 0x80.. => self.utf8_sequence(byte)?,
                 _ => {}
+            }
+            match plain_run(self.bytes, self.at) {
+                Ok(end) => {
+                    self.at = end;
+                    return Ok(());
+                }
+                Err(at) => self.at = at,
             }
         }
     }
@@ -507,6 +531,22 @@ impl Scanner<'_> {
     }
 }
 
+/// From `at` inside a string: `Ok` just past its closing quote when every
+/// byte up to it is plain ASCII, else `Err` where the first byte that is not
+/// (`\\`, a control character, a non-ASCII byte) is, or the end of `bytes`.
+#[inline(never)]
+pub(crate) fn plain_run(bytes: &[u8], at: usize) -> Result<usize, usize> {
+    let mut at = skip_plain_ascii(bytes, at);
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'"' => return Ok(at + 1),
+            b'\\' | 0..=0x1F | 0x80.. => return Err(at),
+            _ => at += 1,
+        }
+    }
+    Err(at)
+}
+
 /// From `at`, skips eight bytes at a time while none of them ends the plain
 /// run of a string (`"`, `\`, a control character or a non-ASCII byte), and
 /// returns where byte-wise scanning must resume.
@@ -516,15 +556,18 @@ impl Scanner<'_> {
 pub(crate) fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // The classic "has a zero byte" test, on the word XORed with the byte
-    // looked for; `word - 0x20 * ONES` sets the high bit of bytes below 0x20.
+    // The "has a zero byte" test, on the word XORed with the byte looked
+    // for: subtracting one from each byte sets the high bit of a zero one;
+    // `word - 0x20 * ONES` sets the high bit of bytes below 0x20.
     // False positives only follow a true one, so "no special byte" is exact.
+    // The `& !x` of the exact test is left out: it only clears high bits
+    // of bytes that are 0x80 or above, which `| word` flags anyway.
     let special = |word: u64| {
         let quote = word ^ (ONES * b'"' as u64);
         let backslash = word ^ (ONES * b'\\' as u64);
-        let hits = quote.wrapping_sub(ONES) & !quote
-            | backslash.wrapping_sub(ONES) & !backslash
-            | word.wrapping_sub(ONES * 0x20) & !word
+        let hits = quote.wrapping_sub(ONES)
+            | backslash.wrapping_sub(ONES)
+            | word.wrapping_sub(ONES * 0x20)
             | word;
         hits & HIGHS != 0
     };

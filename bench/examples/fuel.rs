@@ -1,0 +1,45 @@
+//! Instructions per `pre_hook` call, counted by wasmi's fuel: a figure that
+//! does not move with the machine's load, for comparing two builds of one
+//! plugin while changing the SDK (the bench's timings need an idle machine).
+//!
+//! ```text
+//! cargo run --release -p bifrost-plugin-bench --example fuel -- build/hello-world.wasm [more.wasm …]
+//! ```
+
+use bifrost_plugin_bench::workload::{chat_request, image_request, CONTEXT};
+use bifrost_plugin_host::{FreeMode, Guest};
+
+fn main() {
+    for file in std::env::args().skip(1) {
+        let wasm = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut guest = Guest::load_metered(&wasm, FreeMode::All).expect("a plugin");
+        assert_eq!(
+            guest.init(b"{}").expect("init runs"),
+            0,
+            "{file}: init failed"
+        );
+        for (kb, image) in [(1, false), (20, false), (200, false), (200, true)] {
+            let request = match image {
+                true => image_request(kb * 1024),
+                false => chat_request(kb * 1024),
+            };
+            guest
+                .pre_hook(CONTEXT.as_bytes(), &request)
+                .expect("a call"); // warm
+            let before = guest.fuel().expect("metered");
+            guest
+                .pre_hook(CONTEXT.as_bytes(), &request)
+                .expect("a call");
+            let used = before - guest.fuel().expect("metered");
+            let what = if image {
+                "image request"
+            } else {
+                "chat request"
+            };
+            println!(
+                "{file}: {kb} KB {what}: {used} fuel ({:.2} per byte)",
+                used as f64 / request.len() as f64
+            );
+        }
+    }
+}
