@@ -12,6 +12,7 @@
 //! object, which is parsed from the text as edited so far. Either way the
 //! result is the same object (a property test below pins that).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::document::{Document, TextEdit};
@@ -83,20 +84,23 @@ pub(crate) fn insert_message(
     if text[list.start] != b'[' {
         return false;
     }
-    let mut items = element_ranges(text, list.start);
-    let (at, item) = match items.next() {
-        None => (list.start + 1, item()),
-        Some(first) => {
-            let before = match index {
-                0 => Some(first.start),
-                usize::MAX => None,
-                _ => items.nth(index - 1).map(|item| item.start),
-            };
-            match before {
-                Some(at) => (at, [item(), b",".to_vec()].concat()),
-                None => (list.end - 1, [b",".to_vec(), item()].concat()),
-            }
-        }
+    // Where the first item starts (the list's `]` when it is empty): found
+    // without passing over any item, so that appending to a list whose first
+    // message holds a large image costs no pass over it.
+    let first = list.start
+        + 1
+        + text[list.start + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    let (at, item) = match (text[first] == b']', index) {
+        (true, _) => (list.start + 1, item()),
+        (false, 0) => (first, [item(), b",".to_vec()].concat()),
+        (false, usize::MAX) => (list.end - 1, [b",".to_vec(), item()].concat()),
+        (false, _) => match element_ranges(text, list.start).nth(index) {
+            Some(before) => (before.start, [item(), b",".to_vec()].concat()),
+            None => (list.end - 1, [b",".to_vec(), item()].concat()),
+        },
     };
     edit.splice(at..at, &item);
     true
@@ -112,7 +116,7 @@ struct Inner {
 fn inner_object(edit: &TextEdit<'_>, suffix: &str) -> Option<Inner> {
     let (text, root) = (edit.text(), edit.members());
     let mut variants = root.iter().filter(|(key, value)| {
-        text[value.start] == b'{' && names_variant(&decode_string(&text[key.clone()]), suffix)
+        text[value.start] == b'{' && names_variant(&key_text(text, key), suffix)
     });
     let variant = variants.next();
     if variants.next().is_some() || has_duplicate_keys(text, root) {
@@ -149,19 +153,23 @@ fn one_member(text: &[u8], members: &[Member], key: &str) -> Lookup {
 
 /// Whether the key token at `token` in `text` stands for `key`.
 fn key_is(text: &[u8], token: &Range<usize>, key: &str) -> bool {
+    key_text(text, token) == key
+}
+
+/// The key whose token is at `token`: borrowed from the text unless it is
+/// written with escapes (which a host's keys never are).
+fn key_text<'a>(text: &'a [u8], token: &Range<usize>) -> Cow<'a, str> {
     let quoted = &text[token.clone()];
     match quoted.contains(&b'\\') {
-        false => &quoted[1..quoted.len() - 1] == key.as_bytes(),
-        true => decode_string(quoted) == key,
+        // Checked text is UTF-8.
+        false => Cow::Borrowed(std::str::from_utf8(&quoted[1..quoted.len() - 1]).unwrap_or("")),
+        true => Cow::Owned(decode_string(quoted)),
     }
 }
 
 /// Whether two members share a key (the parsed object keeps the last).
 fn has_duplicate_keys(text: &[u8], members: &[Member]) -> bool {
-    let mut keys: Vec<String> = members
-        .iter()
-        .map(|(key, _)| decode_string(&text[key.clone()]))
-        .collect();
+    let mut keys: Vec<Cow<'_, str>> = members.iter().map(|(key, _)| key_text(text, key)).collect();
     keys.sort_unstable();
     keys.windows(2).any(|pair| pair[0] == pair[1])
 }
