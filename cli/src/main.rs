@@ -21,6 +21,7 @@ use clap::Parser;
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
+    stop_on_broken_pipe();
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Inspect(args) => inspect::inspect(args),
@@ -31,4 +32,16 @@ fn main() -> ExitCode {
         Command::Build(args) => build::build(args),
     };
     outcome.unwrap_or_else(|failure| failure.report())
+}
+
+/// Stops quietly, as Unix tools do, when whoever reads stdout goes away
+/// (`bifrost-plugin run … | head`): Rust starts programs with SIGPIPE
+/// ignored, so the next write would fail and `println!` would panic.
+fn stop_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with `SIG_DFL` only restores the default action; it
+    // runs first in `main`, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

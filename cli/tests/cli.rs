@@ -538,3 +538,37 @@ fn a_plugin_whose_own_init_fails_stops_the_run_with_its_message() {
         "{stderr}"
     );
 }
+
+#[test]
+#[cfg(unix)]
+fn a_reader_that_stops_early_ends_the_run_without_a_panic() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    // A pretty-printed output far larger than a pipe holds.
+    let text = "x".repeat(300_000);
+    let request = json!({"model": "m", "input": [{"role": "user", "content": text}]}).to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bifrost-plugin"))
+        .args(["run", &seed(), "pre-hook", "--request", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.as_bytes())
+        .unwrap();
+    let mut head = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap(); // then closed, as `head` does
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        output.status.signal(),
+        Some(13),
+        "ended by SIGPIPE: {:?}",
+        output.status
+    );
+}

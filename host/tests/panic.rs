@@ -116,7 +116,7 @@ fn init_and_cleanup_return_2_when_the_plugins_own_fail_and_hooks_say_why() {
     assert_eq!(guest.init(br#"{"panic_in_cleanup":"yes"}"#).unwrap(), 1);
     assert_eq!(
         pre_hook(&mut guest, "m").unwrap()["error"],
-        r#"plugin is not initialised: config is not valid: `panic_in_cleanup`: invalid type: string "yes", expected a boolean"#
+        r#"plugin is not initialised: config is not valid: `panic_in_cleanup`: invalid type: string, expected a boolean"#
     );
 }
 

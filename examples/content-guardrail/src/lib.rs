@@ -176,7 +176,7 @@ mod tests {
             ),
             (
                 r#"{"blocked_phrases":"a"}"#,
-                "`blocked_phrases`: invalid type: string \"a\", expected a sequence",
+                "`blocked_phrases`: invalid type: string, expected a sequence",
             ),
             (
                 r#"{"blocked_phrases":["a"],"message":""}"#,
