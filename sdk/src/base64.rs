@@ -87,11 +87,18 @@ fn value(byte: u8) -> Option<u32> {
 }
 
 /// Decodes padded standard base64.
-pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
+#[cfg(test)]
+fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
+    decode_with_capacity(text, 0)
+}
+
+/// Decodes padded standard base64 into a buffer of at least `capacity`
+/// bytes (for a caller that will reuse it for more than the decoded bytes).
+pub(crate) fn decode_with_capacity(text: &[u8], capacity: usize) -> Result<Vec<u8>, Base64Error> {
     if text.len() % 4 != 0 {
         return Err(Base64Error::Length(text.len()));
     }
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut out = Vec::with_capacity((text.len() / 4 * 3).max(capacity));
     let quads = text.len() / 4;
     for (q, quad) in text.chunks_exact(4).enumerate() {
         let last = q + 1 == quads;

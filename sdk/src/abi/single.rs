@@ -233,6 +233,12 @@ fn http_request(env: &Envelope<'_>) -> Result<HttpRequest, String> {
     HttpRequest::from_bytes(required(Ok(raw(env.request)), "request")?).map_err(String::from)
 }
 
+/// [`http_request`] for `http_pre_hook`, whose output carries it back.
+fn http_request_to_echo(env: &Envelope<'_>) -> Result<HttpRequest, String> {
+    let bytes = required(Ok(raw(env.request)), "request")?;
+    HttpRequest::from_bytes_to_echo(bytes).map_err(String::from)
+}
+
 /// The base64 text of an HTTP request's `body` (its last one), when it is a
 /// string written without escapes.
 fn base64_body(request: &[u8]) -> Option<&[u8]> {
@@ -262,24 +268,23 @@ pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let (env, parsed) = envelope(input);
     let outcome = parsed.and_then(|()| {
         let mut ctx = context(&env)?;
-        let req = http_request(&env)?;
+        let req = http_request_to_echo(&env)?;
         let decision = run::<P, _>(|plugin| plugin.http_pre_hook(&mut ctx, req))?;
         Ok((ctx, decision))
     });
     match outcome {
-        Ok((ctx, HttpPreHook::Continue(mut request))) => {
+        Ok((ctx, HttpPreHook::Continue(request))) => {
             // A body passed on unchanged is written from the host's base64
-            // text, and its decoded bytes are dropped first: the input, the
-            // decoded body and the output are never all in memory at once.
+            // text, into the buffer the decoded body was in (reserved for
+            // it): the input, the decoded body and the output are never
+            // three buffers at once.
             let original = env.request.and_then(base64_body);
             let json = match original {
                 Some(text) if base64::encodes_to(&request.body, text) => {
-                    request.body = Vec::new();
-                    request.to_json_with_body(Some(text))
+                    request.into_json_with_body(text)
                 }
                 _ => request.to_json(),
             };
-            drop(request);
             http_pre_output(&ctx.to_json(), Some(Cow::Owned(json)), None, "")
         }
         Ok((ctx, HttpPreHook::Respond(response))) => {

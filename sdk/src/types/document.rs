@@ -129,7 +129,7 @@ type WriteObject = fn(&Map<String, Value>) -> Option<Vec<u8>>;
 
 /// Spare bytes after a copy of host text, for the fields an output writes
 /// around it (`{"context":…,"request":` before it, flags after it).
-const OUTPUT_ROOM: usize = 512;
+pub(crate) const OUTPUT_ROOM: usize = 512;
 
 fn write_object(map: &Map<String, Value>) -> Option<Vec<u8>> {
     serde_json::to_vec(map).ok()

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Map;
 
-use super::document::check_object;
+use super::document::{check_object, OUTPUT_ROOM};
 use super::{InputError, JsonObject, StringMap};
 use crate::base64;
 use crate::json::members::{decode_string, members};
@@ -54,21 +54,34 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// Reads the request buffer of the HTTP hook.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
+        Self::read(bytes, 0)
+    }
+
+    /// [`HttpRequest::from_bytes`] for a request the hook's output carries
+    /// back: the body is decoded into a buffer as large as the request's
+    /// text and [`OUTPUT_ROOM`] more, which [`HttpRequest::into_json_with_body`]
+    /// then writes the output into, so the input, the decoded body and the
+    /// output are never three buffers at once.
+    pub(crate) fn from_bytes_to_echo(bytes: &[u8]) -> Result<Self, InputError> {
+        Self::read(bytes, bytes.len() + OUTPUT_ROOM)
+    }
+
+    fn read(bytes: &[u8], body_capacity: usize) -> Result<Self, InputError> {
         check_object(bytes, "http request")?;
-        Self::from_checked(bytes)
+        Self::from_checked(bytes, body_capacity)
             .map_err(|e| InputError::new(format!("http request is not valid: {e}")))
     }
 
     /// Takes the modelled fields out of a checked object; the rest become
     /// `extra`, unparsed.
-    fn from_checked(bytes: &[u8]) -> Result<Self, String> {
+    fn from_checked(bytes: &[u8], body_capacity: usize) -> Result<Self, String> {
         let (mut object, body) = JsonObject::from_checked_without(bytes, Some("body"));
         Ok(HttpRequest {
             method: field::string(&mut object, "method")?,
             path: field::string(&mut object, "path")?,
             headers: field::string_map(&mut object, "headers")?,
             query: field::string_map(&mut object, "query")?,
-            body: field::base64(body, "body")?,
+            body: field::base64(body, "body", body_capacity)?,
             extra: object,
         })
     }
@@ -96,7 +109,19 @@ impl HttpRequest {
     /// [`HttpRequest::to_json`], with `base64_body` (text the host sent that
     /// encodes `body`, when known) written in place of encoding `body`.
     pub(crate) fn to_json_with_body(&self, base64_body: Option<&[u8]>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
+        self.write_json(Vec::with_capacity(256), base64_body)
+    }
+
+    /// The request as JSON with `base64_body` (text the host sent that
+    /// encodes `body`) in place of its body, written into the body's own
+    /// buffer (see [`HttpRequest::from_bytes_to_echo`]).
+    pub(crate) fn into_json_with_body(mut self, base64_body: &[u8]) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.body);
+        out.clear();
+        self.write_json(out, Some(base64_body))
+    }
+
+    fn write_json(&self, mut out: Vec<u8>, base64_body: Option<&[u8]>) -> Vec<u8> {
         out.extend_from_slice(b"{\"method\":");
         write_string(&mut out, &self.method);
         out.extend_from_slice(b",\"path\":");
@@ -231,7 +256,7 @@ impl HttpResponse {
         Ok(HttpResponse {
             status_code: field::status_code(&mut object, "status_code")?,
             headers: field::string_map(&mut object, "headers")?,
-            body: field::base64(body, "body")?,
+            body: field::base64(body, "body", 0)?,
             extra: object,
         })
     }
@@ -393,7 +418,7 @@ fn write_string_map(out: &mut Vec<u8>, map: &StringMap) {
 // whole request.
 impl<'de> Deserialize<'de> for HttpRequest {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        HttpRequest::from_checked(&checked_text(deserializer)?).map_err(serde::de::Error::custom)
+        HttpRequest::from_checked(&checked_text(deserializer)?, 0).map_err(serde::de::Error::custom)
     }
 }
 
@@ -462,7 +487,12 @@ mod field {
     /// Decodes the string `text` (`None` or `null`: empty) straight from
     /// the host's bytes: only a string written with escapes is unescaped
     /// into a copy first.
-    pub(super) fn base64(text: Option<&[u8]>, key: &str) -> Result<Vec<u8>, String> {
+    /// The decoded body, in a buffer of at least `capacity` bytes.
+    pub(super) fn base64(
+        text: Option<&[u8]>,
+        key: &str,
+        capacity: usize,
+    ) -> Result<Vec<u8>, String> {
         let text = match text {
             None | Some(b"null") => return Ok(Vec::new()),
             Some(text) if text.first() != Some(&b'"') => return Err(wrong(key, text, "a string")),
@@ -476,7 +506,8 @@ mod field {
             }
             false => &text[1..text.len() - 1],
         };
-        base64::decode(chars).map_err(|e| format!("{key} is not valid base64 ({e})"))
+        base64::decode_with_capacity(chars, capacity)
+            .map_err(|e| format!("{key} is not valid base64 ({e})"))
     }
 
     pub(super) fn status_code(object: &mut JsonObject, key: &str) -> Result<u16, String> {
