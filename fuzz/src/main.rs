@@ -256,7 +256,9 @@ fn parse_args() -> Result<Options, String> {
 }
 
 /// The hello-world builds (both ABIs, release and debug, and the seed ABI
-/// built for wasm32-wasip1, which logs), each under the three free behaviours.
+/// built for wasm32-wasip1, which logs), and the bench guest, whose
+/// `pre_hook` edits every request it is given (on its text: types/patch.rs),
+/// each under the three free behaviours.
 fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
     let mut targets = Vec::new();
     for (file, hooks, single_input) in [
@@ -269,6 +271,7 @@ fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
             true,
         ),
         ("hello-world-wasi.wasm", SEED_HOOKS, false),
+        ("test/bench-guest.wasm", SEED_HOOKS, false),
     ] {
         let path = build_dir.join(file);
         let wasm = std::fs::read(&path).map_err(|e| {

@@ -251,7 +251,9 @@ impl LlmRequest {
     /// assert_eq!(texts, ["Answer in French.", "Hi", "Thanks"]);
     /// ```
     pub fn insert_message(&mut self, index: usize, message: ChatMessage) {
-        if patch::insert_message(&mut self.doc, "Request", index, || message.to_json()) {
+        if patch::insert_message(&mut self.doc, "Request", index, |out| {
+            message.write_json(out)
+        }) {
             return;
         }
         let list = self.message_list_mut();
@@ -288,8 +290,8 @@ impl LlmRequest {
     /// A canonical text of what determines the answer: the kind and every
     /// field of the request (provider, model, messages or input or prompt,
     /// params, …) except `fallbacks` and identifiers (`id`, `request_id`),
-    /// with object keys sorted and numbers normalised (`1.0` and `1.00` are
-    /// the same). Two requests with the same identity would get the same
+    /// with object keys sorted and numbers normalised (`1`, `1.0` and
+    /// `1.00` are the same, so are `0.5` and `5e-1`). Two requests with the same identity would get the same
     /// answer from a deterministic provider, whatever shape (3.5) or key
     /// order they came in; use it as a cache key.
     ///
@@ -360,6 +362,15 @@ fn canonical(value: &Value, out: &mut String) {
             }
             out.push(']');
         }
+        // A whole number is one value however it is spelt (`1`, `1.0`,
+        // `1e0`; `-0.0` is 0): a provider reads the same number, and Go
+        // writes a float64 1.0 as `1`.
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 => {
+                out.push_str(&(x as i64).to_string())
+            }
+            _ => out.push_str(&n.to_string()),
+        },
         other => out.push_str(&other.to_string()),
     }
 }
@@ -624,6 +635,32 @@ mod tests {
                 .push(json!({"role": "user", "content": "again"}));
             assert_eq!(serde_json::to_value(&req).unwrap(), expected);
         }
+    }
+
+    #[test]
+    fn identity_reads_numbers_as_values_not_spellings() {
+        let identity = |params: &str| {
+            let text = format!(r#"{{"model":"m","input":[],"params":{params}}}"#);
+            LlmRequest::from_bytes(text.as_bytes()).unwrap().identity()
+        };
+        let zero = identity(r#"{"t":0,"n":1}"#);
+        for same in [
+            r#"{"t":0.0,"n":1.0}"#,
+            r#"{"t":-0.0,"n":1e0}"#,
+            r#"{"t":0E5,"n":10e-1}"#,
+        ] {
+            assert_eq!(identity(same), zero, "{same}");
+        }
+        assert_eq!(
+            identity(r#"{"t":0.5,"n":1}"#),
+            identity(r#"{"t":5e-1,"n":1}"#)
+        );
+        assert_ne!(identity(r#"{"t":0.5,"n":1}"#), zero);
+        assert_ne!(
+            identity(r#"{"t":"0","n":1}"#),
+            zero,
+            "a string is not a number"
+        );
     }
 
     #[test]

@@ -58,9 +58,9 @@ impl ChatMessage {
         Value::Object(self.fields)
     }
 
-    /// The message as JSON text (an object always serialises).
-    pub(crate) fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.fields).unwrap_or_else(|_| b"{}".to_vec())
+    /// Appends the message as JSON text (an object always serialises).
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        let _ = serde_json::to_writer(out, &self.fields);
     }
 
     /// The role: `system`, `user`, `assistant`, `tool`, ….

@@ -53,7 +53,7 @@ pub(crate) fn set_string(doc: &mut Document, suffix: &str, key: &str, value: &st
     true
 }
 
-/// Inserts the message `item` (a JSON object's text, made only when the
+/// Inserts a message (`write_item` writes its JSON, called only when the
 /// edit can be made on the text) into the inner object's message list
 /// (`input`, or `messages` when only that is there) before the message at
 /// `index`, or last when `index` is past the end (`usize::MAX`: last,
@@ -62,7 +62,7 @@ pub(crate) fn insert_message(
     doc: &mut Document,
     suffix: &str,
     index: usize,
-    item: impl FnOnce() -> Vec<u8>,
+    write_item: impl FnOnce(&mut Vec<u8>),
 ) -> bool {
     let Some(mut edit) = doc.text_edit() else {
         return false;
@@ -93,16 +93,25 @@ pub(crate) fn insert_message(
             .iter()
             .take_while(|b| b.is_ascii_whitespace())
             .count();
-    let (at, item) = match (text[first] == b']', index) {
-        (true, _) => (list.start + 1, item()),
-        (false, 0) => (first, [item(), b",".to_vec()].concat()),
-        (false, usize::MAX) => (list.end - 1, [b",".to_vec(), item()].concat()),
+    // Where it goes, and on which side of it the comma is.
+    let (at, comma_after) = match (text[first] == b']', index) {
+        (true, _) => (list.start + 1, None),
+        (false, 0) => (first, Some(true)),
+        (false, usize::MAX) => (list.end - 1, Some(false)),
         (false, _) => match element_ranges(text, list.start).nth(index) {
-            Some(before) => (before.start, [item(), b",".to_vec()].concat()),
-            None => (list.end - 1, [b",".to_vec(), item()].concat()),
+            Some(before) => (before.start, Some(true)),
+            None => (list.end - 1, Some(false)),
         },
     };
-    edit.splice(at..at, &item);
+    let mut json = Vec::with_capacity(64);
+    if comma_after == Some(false) {
+        json.push(b',');
+    }
+    write_item(&mut json);
+    if comma_after == Some(true) {
+        json.push(b',');
+    }
+    edit.splice(at..at, &json);
     true
 }
 
