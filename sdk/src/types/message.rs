@@ -150,7 +150,7 @@ impl ChatMessage {
 fn first_text(fields: &Map<String, Value>) -> Option<&str> {
     let mut found = Vec::new();
     text::read::message(fields, &mut found);
-    found.first().copied()
+    found.first().map(|text| text.as_str())
 }
 
 /// A chat message inside a request, borrowed rather than copied: from

@@ -1,5 +1,5 @@
 //! The texts a user or a model wrote, wherever they sit in a request,
-//! response or chunk, found by one walk (read-only and mutable twins).
+//! response or chunk, found by one walk (generated twice: read-only and mutable).
 //!
 //! Where text sits:
 //! - message content: a string, or a list of blocks whose text blocks are
@@ -107,209 +107,142 @@ fn is_text_block(block: &Map<String, Value>) -> bool {
     )
 }
 
-/// Read-only walks, pushing each text onto `out` in document order.
-pub(crate) mod read {
-    use super::*;
+/// The walks, written once and generated twice: [`read`] over shared
+/// borrows and [`write`] over mutable ones, the same code but for `mut`
+/// and the accessors' names, so the two cannot drift apart. Each pushes the
+/// texts it finds onto `out`, in document order.
+macro_rules! walks {
+    ($(#[$doc:meta])* $module:ident, [$($mut_:tt)?], $iter:ident, $get:ident, $as_object:ident) => {
+        $(#[$doc])*
+        pub(crate) mod $module {
+            use super::*;
 
-    /// A message's (or item's, or delta's) `content`.
-    pub(crate) fn content<'a>(content: &'a Value, out: &mut Vec<&'a str>) {
-        match content {
-            Value::String(text) => out.push(text),
-            Value::Array(blocks) => {
-                for block in blocks.iter().filter_map(Value::as_object) {
-                    block_text(block, out);
+            type Out<'a> = Vec<&'a $($mut_)? String>;
+
+            /// A message's (or item's, or delta's) `content`.
+            pub(crate) fn content<'a>(content: &'a $($mut_)? Value, out: &mut Out<'a>) {
+                match content {
+                    Value::String(text) => out.push(text),
+                    Value::Array(blocks) => {
+                        for block in blocks.$iter().filter_map(Value::$as_object) {
+                            block_text(block, out);
+                        }
+                    }
+                    _ => {}
                 }
             }
-            _ => {}
-        }
-    }
 
-    fn block_text<'a>(block: &'a Map<String, Value>, out: &mut Vec<&'a str>) {
-        if is_text_block(block) {
-            if let Some(Value::String(text)) = block.get("text") {
-                out.push(text);
+            fn block_text<'a>(block: &'a $($mut_)? Map<String, Value>, out: &mut Out<'a>) {
+                if is_text_block(block) {
+                    if let Some(Value::String(text)) = block.$get("text") {
+                        out.push(text);
+                    }
+                }
             }
-        }
-    }
 
-    /// A message object: its `content`.
-    pub(crate) fn message<'a>(message: &'a Map<String, Value>, out: &mut Vec<&'a str>) {
-        if let Some(content) = message.get("content") {
-            self::content(content, out);
-        }
-    }
+            /// A message object: its `content`.
+            pub(crate) fn message<'a>(
+                message: &'a $($mut_)? Map<String, Value>,
+                out: &mut Out<'a>,
+            ) {
+                if let Some(content) = message.$get("content") {
+                    self::content(content, out);
+                }
+            }
 
-    /// A request's `input`/`messages`/`prompt` value.
-    fn input<'a>(input: &'a Value, out: &mut Vec<&'a str>) {
-        match input {
-            Value::String(text) => out.push(text),
-            Value::Array(items) => {
-                for item in items {
-                    match item {
-                        Value::String(text) => out.push(text),
-                        Value::Object(item) => message(item, out),
+            /// A request's `input`/`messages`/`prompt` value.
+            fn input<'a>(input: &'a $($mut_)? Value, out: &mut Out<'a>) {
+                match input {
+                    Value::String(text) => out.push(text),
+                    Value::Array(items) => {
+                        for item in items {
+                            match item {
+                                Value::String(text) => out.push(text),
+                                Value::Object(item) => message(item, out),
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+
+            /// The variant object of a request.
+            pub(crate) fn request<'a>(
+                inner: &'a $($mut_)? Map<String, Value>,
+                out: &mut Out<'a>,
+            ) {
+                for (key, value) in inner.$iter() {
+                    if matches!(key.as_str(), "input" | "messages" | "prompt") {
+                        input(value, out);
+                    }
+                }
+            }
+
+            /// The variant object of a response, or a chunk.
+            pub(crate) fn response<'a>(
+                inner: &'a $($mut_)? Map<String, Value>,
+                out: &mut Out<'a>,
+            ) {
+                // The key of a Responses API event's text, if it is one.
+                let event_text = match inner.get("type").and_then(Value::as_str) {
+                    Some("response.output_text.delta") => "delta",
+                    Some("response.output_text.done") => "text",
+                    _ => "",
+                };
+                for (key, value) in inner.$iter() {
+                    if key == event_text {
+                        if let Value::String(text) = value {
+                            out.push(text);
+                        }
+                        continue;
+                    }
+                    match (key.as_str(), value) {
+                        ("choices", Value::Array(choices)) => {
+                            for choice in choices.$iter().filter_map(Value::$as_object) {
+                                self::choice(choice, out);
+                            }
+                        }
+                        ("output", Value::Array(items)) => {
+                            for item in items.$iter().filter_map(Value::$as_object) {
+                                message(item, out);
+                            }
+                        }
+                        ("item", Value::Object(item)) => message(item, out),
+                        ("part", Value::Object(part)) => block_text(part, out),
+                        ("response", Value::Object(nested)) => response(nested, out),
                         _ => {}
                     }
                 }
             }
-            _ => {}
-        }
-    }
 
-    /// The variant object of a request.
-    pub(crate) fn request<'a>(inner: &'a Map<String, Value>, out: &mut Vec<&'a str>) {
-        for (key, value) in inner {
-            if matches!(key.as_str(), "input" | "messages" | "prompt") {
-                input(value, out);
-            }
-        }
-    }
-
-    /// The variant object of a response, or a chunk.
-    pub(crate) fn response<'a>(inner: &'a Map<String, Value>, out: &mut Vec<&'a str>) {
-        // The key of a Responses API event's text, if it is a text event.
-        let event_text = match inner.get("type").and_then(Value::as_str) {
-            Some("response.output_text.delta") => "delta",
-            Some("response.output_text.done") => "text",
-            _ => "",
-        };
-        for (key, value) in inner {
-            if key == event_text {
-                if let Value::String(text) = value {
-                    out.push(text);
-                }
-                continue;
-            }
-            match (key.as_str(), value) {
-                ("choices", Value::Array(choices)) => {
-                    for choice in choices.iter().filter_map(Value::as_object) {
-                        self::choice(choice, out);
-                    }
-                }
-                ("output", Value::Array(items)) => {
-                    for item in items.iter().filter_map(Value::as_object) {
-                        message(item, out);
-                    }
-                }
-                ("item", Value::Object(item)) => message(item, out),
-                ("part", Value::Object(part)) => block_text(part, out),
-                ("response", Value::Object(nested)) => response(nested, out),
-                _ => {}
-            }
-        }
-    }
-
-    /// One choice: `text`, `message.content`, `delta.content`.
-    pub(crate) fn choice<'a>(choice: &'a Map<String, Value>, out: &mut Vec<&'a str>) {
-        for (key, value) in choice {
-            match (key.as_str(), value) {
-                ("text", Value::String(text)) => out.push(text),
-                ("message" | "delta", Value::Object(message)) => self::message(message, out),
-                _ => {}
-            }
-        }
-    }
-}
-
-/// The mutable twins of [`read`], in the same order.
-pub(crate) mod write {
-    use super::*;
-
-    type Out<'a> = Vec<&'a mut String>;
-
-    pub(crate) fn content<'a>(content: &'a mut Value, out: &mut Out<'a>) {
-        match content {
-            Value::String(text) => out.push(text),
-            Value::Array(blocks) => {
-                for block in blocks.iter_mut().filter_map(Value::as_object_mut) {
-                    block_text(block, out);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn block_text<'a>(block: &'a mut Map<String, Value>, out: &mut Out<'a>) {
-        if is_text_block(block) {
-            if let Some(Value::String(text)) = block.get_mut("text") {
-                out.push(text);
-            }
-        }
-    }
-
-    pub(crate) fn message<'a>(message: &'a mut Map<String, Value>, out: &mut Out<'a>) {
-        if let Some(content) = message.get_mut("content") {
-            self::content(content, out);
-        }
-    }
-
-    fn input<'a>(input: &'a mut Value, out: &mut Out<'a>) {
-        match input {
-            Value::String(text) => out.push(text),
-            Value::Array(items) => {
-                for item in items {
-                    match item {
-                        Value::String(text) => out.push(text),
-                        Value::Object(item) => message(item, out),
+            /// One choice: `text`, `message.content`, `delta.content`.
+            pub(crate) fn choice<'a>(
+                choice: &'a $($mut_)? Map<String, Value>,
+                out: &mut Out<'a>,
+            ) {
+                for (key, value) in choice.$iter() {
+                    match (key.as_str(), value) {
+                        ("text", Value::String(text)) => out.push(text),
+                        ("message" | "delta", Value::Object(message)) => {
+                            self::message(message, out)
+                        }
                         _ => {}
                     }
                 }
             }
-            _ => {}
         }
-    }
-
-    pub(crate) fn request<'a>(inner: &'a mut Map<String, Value>, out: &mut Out<'a>) {
-        for (key, value) in inner.iter_mut() {
-            if matches!(key.as_str(), "input" | "messages" | "prompt") {
-                input(value, out);
-            }
-        }
-    }
-
-    pub(crate) fn response<'a>(inner: &'a mut Map<String, Value>, out: &mut Out<'a>) {
-        // The key of a Responses API event's text, if it is a text event.
-        let event_text = match inner.get("type").and_then(Value::as_str) {
-            Some("response.output_text.delta") => "delta",
-            Some("response.output_text.done") => "text",
-            _ => "",
-        };
-        for (key, value) in inner.iter_mut() {
-            if key == event_text {
-                if let Value::String(text) = value {
-                    out.push(text);
-                }
-                continue;
-            }
-            match (key.as_str(), value) {
-                ("choices", Value::Array(choices)) => {
-                    for choice in choices.iter_mut().filter_map(Value::as_object_mut) {
-                        self::choice(choice, out);
-                    }
-                }
-                ("output", Value::Array(items)) => {
-                    for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                        message(item, out);
-                    }
-                }
-                ("item", Value::Object(item)) => message(item, out),
-                ("part", Value::Object(part)) => block_text(part, out),
-                ("response", Value::Object(nested)) => response(nested, out),
-                _ => {}
-            }
-        }
-    }
-
-    pub(crate) fn choice<'a>(choice: &'a mut Map<String, Value>, out: &mut Out<'a>) {
-        for (key, value) in choice.iter_mut() {
-            match (key.as_str(), value) {
-                ("text", Value::String(text)) => out.push(text),
-                ("message" | "delta", Value::Object(message)) => self::message(message, out),
-                _ => {}
-            }
-        }
-    }
+    };
 }
+
+walks!(
+    /// Read-only walks.
+    read, [], iter, get, as_object
+);
+walks!(
+    /// The mutable twins of [`read`], in the same order.
+    write, [mut], iter_mut, get_mut, as_object_mut
+);
 
 /// The texts found by `walk` in `map`, as [`TextMut`]s that set `edited`.
 pub(crate) fn texts_mut<'a>(
@@ -327,9 +260,9 @@ pub(crate) fn texts_mut<'a>(
 /// The texts found by `walk` in `map`.
 pub(crate) fn texts<'a>(
     map: &'a Map<String, Value>,
-    walk: fn(&'a Map<String, Value>, &mut Vec<&'a str>),
+    walk: fn(&'a Map<String, Value>, &mut Vec<&'a String>),
 ) -> impl Iterator<Item = &'a str> {
     let mut found = Vec::new();
     walk(map, &mut found);
-    found.into_iter()
+    found.into_iter().map(String::as_str)
 }
