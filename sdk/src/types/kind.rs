@@ -131,17 +131,26 @@ kinds! {
 /// `Response`). `None` for the flat shape.
 pub(crate) fn variant_key<'a>(root: &'a Map<String, Value>, suffix: &str) -> Option<&'a str> {
     root.iter()
-        .find(|(key, value)| value.is_object() && names_variant(key, suffix))
+        .find(|(key, value)| value.is_object() && names_variant(key.as_bytes(), suffix))
         .map(|(key, _)| key.as_str())
 }
 
 /// Whether `key` names a union's variant: `…_request` or upper-case
 /// `…Request` (for `suffix` = `Request`).
-pub(crate) fn names_variant(key: &str, suffix: &str) -> bool {
-    (key.ends_with(suffix) && key.starts_with(|c: char| c.is_ascii_uppercase()))
-        || key
-            .strip_suffix(&suffix.to_ascii_lowercase())
-            .is_some_and(|stem| stem.ends_with('_'))
+pub(crate) fn names_variant(key: &[u8], suffix: &str) -> bool {
+    // Compared byte by byte, without a lower-cased copy of `suffix`: this
+    // runs for every top-level key on every typed read or edit.
+    let Some(stem_len) = key.len().checked_sub(suffix.len()) else {
+        return false;
+    };
+    let (stem, tail) = key.split_at(stem_len);
+    let lower = stem.ends_with(b"_")
+        && tail
+            .iter()
+            .zip(suffix.bytes())
+            .all(|(&k, s)| k == s.to_ascii_lowercase());
+    let upper = tail == suffix.as_bytes() && key.first().is_some_and(u8::is_ascii_uppercase);
+    lower || upper
 }
 
 /// The kind of a flat request, from its fields: chat messages (`messages`,
@@ -201,6 +210,20 @@ pub(crate) fn flat_response_kind(inner: &Map<String, Value>) -> ResponseKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The byte-wise test says what the plain definition says.
+        #[test]
+        fn variant_keys_are_recognised_as_defined(
+            stem in "[a-zA-Z_é]{0,6}",
+            tail in proptest::sample::select(vec!["Request", "request", "REQUEST", "Requests", ""]),
+        ) {
+            let key = format!("{stem}{tail}");
+            let defined = (key.ends_with("Request") && key.starts_with(|c: char| c.is_ascii_uppercase()))
+                || key.strip_suffix("request").is_some_and(|stem| stem.ends_with('_'));
+            proptest::prop_assert_eq!(names_variant(key.as_bytes(), "Request"), defined, "{}", key);
+        }
+    }
 
     #[test]
     fn union_keys_name_their_kind_in_either_casing() {
