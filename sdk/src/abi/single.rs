@@ -229,14 +229,11 @@ fn context(env: &Envelope<'_>) -> Result<Context, String> {
     .map_err(String::from)
 }
 
-fn http_request(env: &Envelope<'_>) -> Result<HttpRequest, String> {
-    HttpRequest::from_bytes(required(Ok(raw(env.request)), "request")?).map_err(String::from)
-}
-
-/// [`http_request`] for `http_pre_hook`, whose output carries it back.
-fn http_request_to_echo(env: &Envelope<'_>) -> Result<HttpRequest, String> {
+/// The HTTP request, `to_echo` for `http_pre_hook`, whose output carries
+/// it back.
+fn http_request(env: &Envelope<'_>, to_echo: bool) -> Result<HttpRequest, String> {
     let bytes = required(Ok(raw(env.request)), "request")?;
-    HttpRequest::from_bytes_to_echo(bytes).map_err(String::from)
+    HttpRequest::from_input(bytes, env.checked, to_echo).map_err(String::from)
 }
 
 /// The base64 text of an HTTP request's `body` (its last one), when it is a
@@ -268,7 +265,7 @@ pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let (env, parsed) = envelope(input);
     let outcome = parsed.and_then(|()| {
         let mut ctx = context(&env)?;
-        let req = http_request_to_echo(&env)?;
+        let req = http_request(&env, true)?;
         let decision = run::<P, _>(|plugin| plugin.http_pre_hook(&mut ctx, req))?;
         Ok((ctx, decision))
     });
@@ -311,7 +308,7 @@ pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let outcome = parsed.and_then(|()| {
         let env = &env;
         let mut ctx = context(env)?;
-        let req = http_request(env)?;
+        let req = http_request(env, false)?;
         let resp = HttpResponse::from_optional_bytes(raw(env.response)).map_err(String::from)?;
         run::<P, _>(|plugin| plugin.http_post_hook(&mut ctx, &req, &resp))?;
         Ok(ctx)
@@ -339,7 +336,8 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let outcome = parsed.and_then(|()| {
         let env = &env;
         let mut ctx = context(env)?;
-        let req = HttpRequest::from_optional_bytes(raw(env.request)).map_err(String::from)?;
+        let req = HttpRequest::from_optional_input(raw(env.request), env.checked)
+            .map_err(String::from)?;
         let chunk = env.chunk()?;
         let decision = run::<P, _>(|plugin| plugin.http_stream_chunk_hook(&mut ctx, &req, chunk))?;
         Ok((ctx, decision))

@@ -54,20 +54,34 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// Reads the request buffer of the HTTP hook.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
-        Self::read(bytes, 0)
+        Self::from_input(bytes, false, false)
     }
 
-    /// [`HttpRequest::from_bytes`] for a request the hook's output carries
-    /// back: the body is decoded into a buffer as large as the request's
-    /// text and [`OUTPUT_ROOM`] more, which [`HttpRequest::into_json_with_body`]
-    /// then writes the output into, so the input, the decoded body and the
-    /// output are never three buffers at once.
-    pub(crate) fn from_bytes_to_echo(bytes: &[u8]) -> Result<Self, InputError> {
-        Self::read(bytes, bytes.len() + OUTPUT_ROOM)
-    }
-
-    fn read(bytes: &[u8], body_capacity: usize) -> Result<Self, InputError> {
-        check_object(bytes, "http request")?;
+    /// Reads the request of an HTTP hook: `checked` when the bytes passed
+    /// the SDK's check already (as part of the single-input envelope: then
+    /// only their kind is looked at, not every byte again, which every
+    /// streamed chunk would pay for); `to_echo` for a request the hook's
+    /// output carries back, whose body is then decoded into a buffer as large
+    /// as the request's text and [`OUTPUT_ROOM`] more, which
+    /// [`HttpRequest::into_json_with_body`] writes the output into, so the
+    /// input, the decoded body and the output are never three buffers at once.
+    pub(crate) fn from_input(
+        bytes: &[u8],
+        checked: bool,
+        to_echo: bool,
+    ) -> Result<Self, InputError> {
+        match checked {
+            true if bytes.first() != Some(&b'{') => {
+                return Err(InputError::not_object("http request", bytes))
+            }
+            true => {}
+            false => check_object(bytes, "http request")?,
+        }
+        let body_capacity = if to_echo {
+            bytes.len() + OUTPUT_ROOM
+        } else {
+            0
+        };
         Self::from_checked(bytes, body_capacity)
             .map_err(|e| InputError::new(format!("http request is not valid: {e}")))
     }
@@ -86,12 +100,12 @@ impl HttpRequest {
         })
     }
 
-    /// Reads an optional request buffer: empty and `null` are an empty
-    /// request.
-    pub(crate) fn from_optional_bytes(bytes: &[u8]) -> Result<Self, InputError> {
+    /// Reads an optional request ([`HttpRequest::from_input`]): empty and
+    /// `null` are an empty request.
+    pub(crate) fn from_optional_input(bytes: &[u8], checked: bool) -> Result<Self, InputError> {
         match super::is_absent(bytes) {
             true => Ok(HttpRequest::default()),
-            false => Self::from_bytes(bytes),
+            false => Self::from_input(bytes, checked, false),
         }
     }
 
@@ -114,7 +128,7 @@ impl HttpRequest {
 
     /// The request as JSON with `base64_body` (text the host sent that
     /// encodes `body`) in place of its body, written into the body's own
-    /// buffer (see [`HttpRequest::from_bytes_to_echo`]).
+    /// buffer (see [`HttpRequest::from_input`]).
     pub(crate) fn into_json_with_body(mut self, base64_body: &[u8]) -> Vec<u8> {
         let mut out = std::mem::take(&mut self.body);
         out.clear();
