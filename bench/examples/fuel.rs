@@ -6,8 +6,8 @@
 //! cargo run --release -p bifrost-plugin-bench --example fuel -- build/hello-world.wasm [more.wasm …]
 //! ```
 
-use bifrost_plugin_bench::workload::{chat_request, image_request, CONTEXT};
-use bifrost_plugin_host::{FreeMode, Guest};
+use bifrost_plugin_bench::workload::{chat_request, image_request, Call, CONTEXT};
+use bifrost_plugin_host::{Abi, FreeMode, Guest, Hook, HookInput};
 
 fn main() {
     for file in std::env::args().skip(1) {
@@ -23,13 +23,16 @@ fn main() {
                 true => image_request(kb * 1024),
                 false => chat_request(kb * 1024),
             };
-            guest
-                .pre_hook(CONTEXT.as_bytes(), &request)
-                .expect("a call"); // warm
+            // Either ABI: the call laid out as the module's host lays it out.
+            let abi = guest.abi().unwrap_or(Abi::Seed);
+            let input = HookInput::new()
+                .with_context(CONTEXT)
+                .with_request(request.clone());
+            let call = Call::new(abi, Hook::PreHook, &input);
+            let buffers = call.buffers();
+            guest.hook(call.export, &buffers).expect("a call"); // warm
             let before = guest.fuel().expect("metered");
-            guest
-                .pre_hook(CONTEXT.as_bytes(), &request)
-                .expect("a call");
+            guest.hook(call.export, &buffers).expect("a call");
             let used = before - guest.fuel().expect("metered");
             let what = if image {
                 "image request"

@@ -113,30 +113,28 @@ fn take_plugin(build: fn() -> Result<Box<dyn Any>, PluginError>) -> Result<Box<d
     panic::install_hook();
     stack::check()?;
     allocator::check_heap()?;
-    match replace(Slot::InUse) {
-        Slot::Ready(plugin) => Ok(plugin),
-        Slot::Empty => build().map_err(|e| {
-            let reason = init_failed(e);
-            replace(Slot::InitFailed(reason.clone()));
-            format!("plugin is not initialised: {reason}")
-        }),
-        Slot::InitFailed(reason) => {
-            let message = format!("plugin is not initialised: {reason}");
-            replace(Slot::InitFailed(reason));
-            Err(message)
-        }
+    let reason = match replace(Slot::InUse) {
+        Slot::Ready(plugin) => return Ok(plugin),
+        Slot::Empty => match build() {
+            Ok(plugin) => return Ok(plugin),
+            Err(e) => init_failed(e),
+        },
+        Slot::InitFailed(reason) => reason,
         Slot::InUse => {
-            let cause = panic::last().map_or_else(
-                || "an earlier call trapped".to_string(),
-                |message| format!("an earlier call {message}"),
-            );
-            Err(format!("plugin state was lost: {cause}; call init again"))
+            let cause = panic::last().unwrap_or_else(|| "trapped".into());
+            return Err(format!(
+                "plugin state was lost: an earlier call {cause}; call init again"
+            ));
         }
         Slot::CleanedUp => {
             replace(Slot::CleanedUp);
-            Err("plugin was cleaned up; call init again".into())
+            return Err("plugin was cleaned up; call init again".into());
         }
-    }
+    };
+    // Why init failed stays for every later hook to report.
+    let message = format!("plugin is not initialised: {reason}");
+    replace(Slot::InitFailed(reason));
+    Err(message)
 }
 
 /// Runs the plugin's `cleanup` and drops it; returns a [`status`] code.

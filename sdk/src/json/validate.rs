@@ -183,24 +183,31 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
+    /// The input: one value with whitespace around it, recording members
+    /// when `RECORD`.
     fn document<const RECORD: bool>(&mut self) -> Result<Kind, Invalid> {
-        // One bit per open container, 1 = object: MAX_DEPTH fits in a u128.
-        let mut open: u128 = 0;
-        let mut depth = 0usize;
-        // The kind of the value, if it is one (else the loop reports why).
+        // The kind of the value, if it is one (else the scan reports why).
         let kind = Kind::of(self.bytes);
-        // The key of the top-level member being read, and where its value
-        // starts; the same one level down.
-        let (mut key, mut value_start) = (0..0, 0);
-        let (mut inner_key, mut inner_start) = (0..0, 0);
+        match RECORD {
+            true => self.recorded_value()?,
+            false => self.value(0)?,
+        }
+        self.skip_whitespace();
+        match self.peek() {
+            None => Ok(kind),
+            Some(_) => Err(Invalid::Trailing(self.at)),
+        }
+    }
+
+    /// One value, inside `outer` open containers: the loop that checks
+    /// every byte, without recursion or recording (the bulk of a request
+    /// lies below the levels whose members are recorded).
+    fn value(&mut self, outer: usize) -> Result<(), Invalid> {
+        // One bit per container opened here, 1 = object: MAX_DEPTH fits in a u128.
+        let mut open: u128 = 0;
+        let mut depth = outer;
         'value: loop {
-            // A value starts here.
             self.skip_whitespace();
-            if RECORD && depth == 1 {
-                value_start = self.at;
-            } else if RECORD && depth == 2 {
-                inner_start = self.at;
-            }
             match self.next_byte("a value")? {
                 b'{' | b'[' => {
                     let object = self.bytes[self.at - 1] == b'{';
@@ -217,12 +224,7 @@ impl Scanner<'_> {
                         open >>= 1;
                     } else {
                         if object {
-                            let token = self.key()?;
-                            if RECORD && depth == 1 {
-                                key = token;
-                            } else if RECORD && depth == 2 {
-                                inner_key = token;
-                            }
+                            self.key()?;
                         }
                         continue 'value;
                     }
@@ -236,23 +238,98 @@ impl Scanner<'_> {
             }
             // A value ended: what follows depends on the container it is in.
             loop {
+                if depth == outer {
+                    return Ok(());
+                }
+                self.skip_whitespace();
+                let in_object = open & 1 == 1;
+                let expected = if in_object {
+                    "`,` or `}`"
+                } else {
+                    "`,` or `]`"
+                };
+                match self.next_byte(expected)? {
+                    b',' => {
+                        if in_object {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                    b'}' if in_object => {}
+                    b']' if !in_object => {}
+                    _ => return Err(self.unexpected(self.at - 1, expected)),
+                }
+                depth -= 1;
+                open >>= 1;
+            }
+        }
+    }
+
+    /// The top-level value, recording the members of the top-level object
+    /// (and, when asked, of the objects that are its values). A value below
+    /// the recorded levels is passed to [`Scanner::value`] whole.
+    fn recorded_value(&mut self) -> Result<(), Invalid> {
+        let plain_from = if self.nested.is_some() { 2 } else { 1 };
+        let mut open: u128 = 0;
+        let mut depth = 0usize;
+        // The key of the top-level member being read, and where its value
+        // starts; the same one level down.
+        let (mut key, mut value_start) = (0..0, 0);
+        let (mut inner_key, mut inner_start) = (0..0, 0);
+        'value: loop {
+            // A value starts here.
+            self.skip_whitespace();
+            if depth == 1 {
+                value_start = self.at;
+            } else if depth == 2 {
+                inner_start = self.at;
+            }
+            let opens = depth < plain_from && matches!(self.peek(), Some(b'{' | b'['));
+            if !opens {
+                // A scalar, or a value below the recorded levels.
+                self.value(depth)?;
+            } else {
+                let object = self.bytes[self.at] == b'{';
+                self.at += 1;
+                depth += 1;
+                if depth > self.max_depth {
+                    return Err(Invalid::TooDeep(self.max_depth));
+                }
+                open = (open << 1) | object as u128;
+                self.skip_whitespace();
+                let close = if object { b'}' } else { b']' };
+                if self.peek() == Some(close) {
+                    self.at += 1;
+                    depth -= 1;
+                    open >>= 1;
+                } else {
+                    if object {
+                        let token = self.key()?;
+                        if depth == 1 {
+                            key = token;
+                        } else {
+                            inner_key = token;
+                        }
+                    }
+                    continue 'value;
+                }
+            }
+            // A value ended: what follows depends on the container it is in.
+            loop {
                 // Each pass at depth 1 follows the end of one top-level member.
-                if RECORD && depth == 1 && open & 1 == 1 {
+                if depth == 1 && open & 1 == 1 {
                     if let Some(members) = &mut self.members {
                         members.push((key.clone(), value_start..self.at));
                     }
-                } else if RECORD && depth == 2 && open & 3 == 3 {
+                } else if depth == 2 && open & 3 == 3 {
                     if let Some(nested) = &mut self.nested {
                         nested.push((inner_key.clone(), inner_start..self.at));
                     }
                 }
-                self.skip_whitespace();
                 if depth == 0 {
-                    return match self.peek() {
-                        None => Ok(kind),
-                        Some(_) => Err(Invalid::Trailing(self.at)),
-                    };
+                    return Ok(());
                 }
+                self.skip_whitespace();
                 let in_object = open & 1 == 1;
                 let expected = if in_object {
                     "`,` or `}`"
@@ -263,9 +340,9 @@ impl Scanner<'_> {
                     b',' => {
                         if in_object {
                             let token = self.key()?;
-                            if RECORD && depth == 1 {
+                            if depth == 1 {
                                 key = token;
-                            } else if RECORD && depth == 2 {
+                            } else {
                                 inner_key = token;
                             }
                         }
@@ -852,6 +929,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The recording scan (its own loop down to the recorded levels)
+        /// accepts and refuses exactly what the plain check does, for the
+        /// same reason at the same byte.
+        #[test]
+        fn recording_members_changes_no_verdict(bytes in soup(), depth in 1usize..6) {
+            let plain = validate_nested(&bytes, depth).map(|_| ());
+            for nested in [false, true] {
+                let recorded = validate_nested_members(&bytes, depth, false, nested).map(|_| ());
+                proptest::prop_assert_eq!(recorded, plain, "{}", String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+
+    proptest::proptest! {
         /// Whatever serde_json writes, compact or pretty, is JSON to the
         /// check, of the kind it is.
         #[test]
@@ -915,6 +1006,18 @@ mod tests {
                     .map(|(k, v)| (super::super::members::decode_string(&bytes[k]), &bytes[v]))
                     .collect();
                 let reader: Vec<(String, &[u8])> = super::super::members::members(bytes).collect();
+                proptest::prop_assert_eq!(&ours, &reader, "{}", text);
+                // One level down: the members of each value that is an object.
+                let (_, _, nested) = validate_nested_members(bytes, MAX_DEPTH, false, true).unwrap();
+                let ours: Vec<(String, &[u8])> = nested
+                    .into_iter()
+                    .map(|(k, v)| (super::super::members::decode_string(&bytes[k]), &bytes[v]))
+                    .collect();
+                let reader: Vec<(String, &[u8])> = reader
+                    .iter()
+                    .filter(|(_, value)| value.starts_with(b"{"))
+                    .flat_map(|(_, value)| super::super::members::members(value))
+                    .collect();
                 proptest::prop_assert_eq!(ours, reader, "{}", text);
             }
         }
