@@ -201,14 +201,31 @@ impl Scanner<'_> {
 
     /// One value, inside `outer` open containers: the loop that checks
     /// every byte, without recursion or recording (the bulk of a request
-    /// lies below the levels whose members are recorded).
+    /// lies below the levels whose members are recorded). Keys and string
+    /// values are passed over by the same code: under an interpreter a call
+    /// costs more than the bytes of a short string.
     fn value(&mut self, outer: usize) -> Result<(), Invalid> {
         // One bit per container opened here, 1 = object: MAX_DEPTH fits in a u128.
         let mut open: u128 = 0;
         let mut depth = outer;
+        // Whether what comes next is an object's key.
+        let mut key = false;
         'value: loop {
             self.skip_whitespace();
-            match self.next_byte("a value")? {
+            let expected = if key { "a string key" } else { "a value" };
+            match self.next_byte(expected)? {
+                b'"' => {
+                    self.string()?;
+                    if key {
+                        key = false;
+                        self.skip_whitespace();
+                        match self.next_byte("`:`")? {
+                            b':' => continue 'value,
+                            _ => return Err(self.unexpected(self.at - 1, "`:`")),
+                        }
+                    }
+                }
+                _ if key => return Err(self.unexpected(self.at - 1, "a string key")),
                 b'{' | b'[' => {
                     let object = self.bytes[self.at - 1] == b'{';
                     depth += 1;
@@ -223,13 +240,10 @@ impl Scanner<'_> {
                         depth -= 1;
                         open >>= 1;
                     } else {
-                        if object {
-                            self.key()?;
-                        }
+                        key = object;
                         continue 'value;
                     }
                 }
-                b'"' => self.string()?,
                 b't' => self.literal(b"rue")?,
                 b'f' => self.literal(b"alse")?,
                 b'n' => self.literal(b"ull")?,
@@ -250,9 +264,7 @@ impl Scanner<'_> {
                 };
                 match self.next_byte(expected)? {
                     b',' => {
-                        if in_object {
-                            self.key()?;
-                        }
+                        key = in_object;
                         continue 'value;
                     }
                     b'}' if in_object => {}
@@ -611,7 +623,7 @@ impl Scanner<'_> {
 /// From `at` inside a string: `Ok` just past its closing quote when every
 /// byte up to it is plain ASCII, else `Err` where the first byte that is not
 /// (`\\`, a control character, a non-ASCII byte) is, or the end of `bytes`.
-#[inline(never)]
+#[inline(always)]
 pub(crate) fn plain_run(bytes: &[u8], at: usize) -> Result<usize, usize> {
     let mut at = skip_plain_ascii(bytes, at);
     while let Some(&byte) = bytes.get(at) {
@@ -629,7 +641,7 @@ pub(crate) fn plain_run(bytes: &[u8], at: usize) -> Result<usize, usize> {
 /// returns where byte-wise scanning must resume.
 // One copy for the check and the member reader (smaller .wasm); the call
 // costs little beside the words it skips.
-#[inline(never)]
+#[inline(always)]
 pub(crate) fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
