@@ -1,6 +1,9 @@
 //! Instructions per `pre_hook` call, counted by wasmi's fuel: a figure that
 //! does not move with the machine's load, for comparing two builds of one
 //! plugin while changing the SDK (the bench's timings need an idle machine).
+//! Fuel is charged per block of wasm instructions and leaves out what calls
+//! cost: a change that adds calls can save fuel and still be slower. The
+//! `calls` example, counted by callgrind, measures that too.
 //!
 //! ```text
 //! cargo run --release -p bifrost-plugin-bench --example fuel -- build/hello-world.wasm [more.wasm …]
