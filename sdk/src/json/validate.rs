@@ -622,51 +622,66 @@ impl Scanner<'_> {
 
 /// From `at` inside a string: `Ok` just past its closing quote when every
 /// byte up to it is plain ASCII, else `Err` where the first byte that is not
-/// (`\\`, a control character, a non-ASCII byte) is, or the end of `bytes`.
+/// (`\\`, a control character, a non-ASCII byte) is, or where fewer than
+/// eight bytes are left (the caller goes on byte by byte). The word that holds the first special byte also says where it is: a short
+/// string (a key, a role) costs one word, not a loop over its bytes.
 #[inline(always)]
 pub(crate) fn plain_run(bytes: &[u8], at: usize) -> Result<usize, usize> {
-    let mut at = skip_plain_ascii(bytes, at);
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
-            b'"' => return Ok(at + 1),
-            b'\\' | 0..=0x1F | 0x80.. => return Err(at),
-            _ => at += 1,
+    let rest = &bytes[at.min(bytes.len())..];
+    let mut words = rest.chunks_exact(8);
+    let mut word_at = at;
+    for chunk in &mut words {
+        let hits = special_bytes(u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]));
+        if hits != 0 {
+            // The lowest flagged byte is a special one (see `special_bytes`).
+            let at = word_at + (hits.trailing_zeros() / 8) as usize;
+            return match bytes[at] {
+                b'"' => Ok(at + 1),
+                _ => Err(at),
+            };
         }
+        word_at += 8;
     }
-    Err(at)
+    // Fewer than eight bytes are left: the caller's byte loop takes them.
+    Err(word_at)
+}
+
+/// The high bit of each byte of `word` (little-endian) that may end the
+/// plain run of a string: `"`, `\\`, a control character or a non-ASCII
+/// byte. The "has a zero byte" test, on the word XORed with the byte looked
+/// for: subtracting one from each byte sets the high bit of a zero one;
+/// `word - 0x20 * ONES` sets the high bit of bytes below 0x20. A borrow only
+/// flags bytes above a true hit, so `0` means "none" exactly and the lowest
+/// flagged byte is a true hit. The `& !x` of the exact test is left out: it
+/// only clears high bits of bytes that are 0x80 or above, which `| word`
+/// flags anyway.
+#[inline(always)]
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let quote = word ^ (ONES * b'"' as u64);
+    let backslash = word ^ (ONES * b'\\' as u64);
+    (quote.wrapping_sub(ONES)
+        | backslash.wrapping_sub(ONES)
+        | word.wrapping_sub(ONES * 0x20)
+        | word)
+        & HIGHS
 }
 
 /// From `at`, skips eight bytes at a time while none of them ends the plain
-/// run of a string (`"`, `\`, a control character or a non-ASCII byte), and
+/// run of a string (`"`, `\\`, a control character or a non-ASCII byte), and
 /// returns where byte-wise scanning must resume.
-// One copy for the check and the member reader (smaller .wasm); the call
-// costs little beside the words it skips.
 #[inline(always)]
 pub(crate) fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // The "has a zero byte" test, on the word XORed with the byte looked
-    // for: subtracting one from each byte sets the high bit of a zero one;
-    // `word - 0x20 * ONES` sets the high bit of bytes below 0x20.
-    // False positives only follow a true one, so "no special byte" is exact.
-    // The `& !x` of the exact test is left out: it only clears high bits
-    // of bytes that are 0x80 or above, which `| word` flags anyway.
-    let special = |word: u64| {
-        let quote = word ^ (ONES * b'"' as u64);
-        let backslash = word ^ (ONES * b'\\' as u64);
-        let hits = quote.wrapping_sub(ONES)
-            | backslash.wrapping_sub(ONES)
-            | word.wrapping_sub(ONES * 0x20)
-            | word;
-        hits & HIGHS != 0
-    };
     // `chunks_exact` with an array built from its bytes compiles to one
     // 8-byte load per word with no range check: the cheapest loop under wasmi.
     for chunk in bytes[at.min(bytes.len())..].chunks_exact(8) {
         let word = u64::from_le_bytes([
             chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
         ]);
-        if special(word) {
+        if special_bytes(word) != 0 {
             break;
         }
         at += 8;
@@ -877,6 +892,37 @@ mod tests {
         }
         assert_eq!(skip_plain_ascii(&[b' '; 20], 0), 16);
         assert_eq!(skip_plain_ascii(&[b'~'; 20], 3), 19);
+    }
+
+    #[test]
+    fn a_plain_run_ends_exactly_at_the_first_special_byte() {
+        for special in [b'"', b'\\', 0x1F, 0x00, 0x80, 0xFF] {
+            for len in 0..24 {
+                for at in 0..=len {
+                    // `special` at `at` (none when `at == len`), and
+                    // special bytes after it, which change nothing.
+                    let mut bytes = vec![b'a'; len];
+                    if at < len {
+                        bytes[at] = special;
+                        bytes[len - 1] = if at + 1 < len { b'"' } else { special };
+                    }
+                    for start in 0..=at {
+                        match plain_run(&bytes, start) {
+                            Ok(end) => assert!(
+                                special == b'"' && end == at + 1,
+                                "{special:#x} at {at} of {len} from {start}: Ok({end})"
+                            ),
+                            // Where the special byte is, or before it with
+                            // fewer than eight bytes left.
+                            Err(stop) => assert!(
+                                stop <= at && ((stop == at && special != b'"') || stop + 8 > len),
+                                "{special:#x} at {at} of {len} from {start}: {stop}"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Soups of JSON tokens, some well formed and most not.
