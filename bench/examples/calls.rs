@@ -30,10 +30,12 @@ fn main() {
     };
     let wasm = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut guest = Guest::load(&wasm, FreeMode::All).expect("a plugin");
-    assert_eq!(guest.init(b"{}").expect("init runs"), 0, "{file}: init failed");
-    let input = HookInput::new()
-        .with_context(CONTEXT)
-        .with_request(request);
+    assert_eq!(
+        guest.init(b"{}").expect("init runs"),
+        0,
+        "{file}: init failed"
+    );
+    let input = HookInput::new().with_context(CONTEXT).with_request(request);
     let call = Call::new(guest.abi().unwrap_or(Abi::Seed), Hook::PreHook, &input);
     let buffers = call.buffers();
     for _ in 0..calls {
