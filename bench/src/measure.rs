@@ -41,6 +41,9 @@ pub fn run(settings: &Settings) -> Value {
     if wanted("compare") {
         report["compare"] = compare(settings);
     }
+    if wanted("abi") {
+        report["abi"] = abi_cost(settings);
+    }
     if wanted("stream_chunk") {
         report["stream_chunk"] = stream_chunk(settings);
     }
@@ -179,11 +182,8 @@ fn time_calls(budget: Duration, guest: &mut dyn Runtime, call: &Call, who: &str)
 /// Rounds of ours and theirs, taken in turn, in [`timed_pair`].
 const ROUNDS: u32 = 5;
 
-/// ns per call of ours and theirs for the same `call`: [`ROUNDS`] rounds
-/// that time one and then the other (each a share of the budget), and the
-/// fastest round of each. Taken in turn, both see the same machine: a
-/// build or a frequency change on a shared machine slows both, instead of
-/// whichever was timed at that moment.
+/// ns per call of ours and theirs for the same `call`, timed in turn
+/// ([`alternating`]), after checking that both do the job.
 fn timed_pair(
     settings: &Settings,
     ours: &mut dyn Runtime,
@@ -194,13 +194,70 @@ fn timed_pair(
 ) -> (f64, f64) {
     check_done(ours, call, &done, who);
     check_done(theirs, call, &done, who);
+    alternating(settings, (ours, call), (theirs, call), who)
+}
+
+/// ns per call of two guests, each with its call: [`ROUNDS`] rounds that
+/// time one and then the other (each a share of the budget), and the
+/// fastest round of each. Taken in turn, both see the same machine: a
+/// build or a frequency change on a shared machine slows both, instead of
+/// whichever was timed at that moment.
+fn alternating(
+    settings: &Settings,
+    (a, a_call): (&mut dyn Runtime, &Call),
+    (b, b_call): (&mut dyn Runtime, &Call),
+    who: &str,
+) -> (f64, f64) {
     let share = settings.budget / ROUNDS;
-    let (mut ours_ns, mut theirs_ns) = (f64::INFINITY, f64::INFINITY);
+    let (mut a_ns, mut b_ns) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..ROUNDS {
-        ours_ns = ours_ns.min(time_calls(share, ours, call, who));
-        theirs_ns = theirs_ns.min(time_calls(share, theirs, call, who));
+        a_ns = a_ns.min(time_calls(share, a, a_call, who));
+        b_ns = b_ns.min(time_calls(share, b, b_call, who));
     }
-    (ours_ns, theirs_ns)
+    (a_ns, b_ns)
+}
+
+/// Single-input against seed, ours: hello-world's pass-through of the same
+/// request on each ABI, the two timed in turn (as ours and theirs are), so
+/// that their ratio is not two separate timings' noise.
+fn abi_cost(settings: &Settings) -> Value {
+    let mut rows = Vec::new();
+    for engine in Engine::all() {
+        let load = |abi: Abi| {
+            engine
+                .load(&wasm(&settings.build, "hello-world", abi), b"{}")
+                .unwrap_or_else(|e| fail(&format!("hello-world {abi}: {e}")))
+        };
+        let (mut seed, mut single) = (load(Abi::Seed), load(Abi::SingleInput));
+        for kb in KB {
+            let request = workload::chat_request(kb * 1024);
+            let input = HookInput::new()
+                .with_context(CONTEXT)
+                .with_request(request.clone());
+            let seed_call = Call::new(Abi::Seed, Hook::PreHook, &input);
+            let single_call = Call::new(Abi::SingleInput, Hook::PreHook, &input);
+            let done = |output: &[u8]| workload::echoes_request(output, &request);
+            let who = format!("{} ABIs {kb} KB", engine.name());
+            check_done(seed.as_mut(), &seed_call, &done, &who);
+            check_done(single.as_mut(), &single_call, &done, &who);
+            let (seed_ns, single_ns) = alternating(
+                settings,
+                (seed.as_mut(), &seed_call),
+                (single.as_mut(), &single_call),
+                &who,
+            );
+            let ratio = single_ns / seed_ns;
+            println!(
+                "{:<8} single-input / seed pass-through {kb:>3} KB: {single_ns:>9.0} / {seed_ns:>9.0} ns = {ratio:.2}x",
+                engine.name()
+            );
+            rows.push(json!({
+                "runtime": engine.name(), "kb": kb, "seed_ns": seed_ns.round(),
+                "single_input_ns": single_ns.round(), "ratio": ratio,
+            }));
+        }
+    }
+    Value::Array(rows)
 }
 
 /// Ours against the public example's approach: every runtime, ABI, job, size.
