@@ -14,8 +14,8 @@
 //! (`chat`: a 20 KB chat request; `empty`: one with no messages.) Subtract
 //! the count for N = 1 and divide by 40.
 
-use bifrost_plugin_bench::workload::{chat_request, Call, CONTEXT};
-use bifrost_plugin_host::{Abi, FreeMode, Guest, Hook, HookInput};
+use bifrost_plugin_bench::workload::{chat_request, pre_hook_input, Call};
+use bifrost_plugin_host::{Abi, FreeMode, Guest, Hook};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -35,7 +35,7 @@ fn main() {
         0,
         "{file}: init failed"
     );
-    let input = HookInput::new().with_context(CONTEXT).with_request(request);
+    let (_, input) = pre_hook_input(request);
     let call = Call::new(guest.abi().unwrap_or(Abi::Seed), Hook::PreHook, &input);
     let buffers = call.buffers();
     for _ in 0..calls {

@@ -9,8 +9,8 @@
 //! cargo run --release -p bifrost-plugin-bench --example fuel -- build/hello-world.wasm [more.wasm …]
 //! ```
 
-use bifrost_plugin_bench::workload::{chat_request, image_request, Call, CONTEXT};
-use bifrost_plugin_host::{Abi, FreeMode, Guest, Hook, HookInput};
+use bifrost_plugin_bench::workload::{chat_request, image_request, pre_hook_input, Call};
+use bifrost_plugin_host::{Abi, FreeMode, Guest, Hook};
 
 fn main() {
     for file in std::env::args().skip(1) {
@@ -28,9 +28,7 @@ fn main() {
             };
             // Either ABI: the call laid out as the module's host lays it out.
             let abi = guest.abi().unwrap_or(Abi::Seed);
-            let input = HookInput::new()
-                .with_context(CONTEXT)
-                .with_request(request.clone());
+            let (request, input) = pre_hook_input(request);
             let call = Call::new(abi, Hook::PreHook, &input);
             let buffers = call.buffers();
             guest.hook(call.export, &buffers).expect("a call"); // warm

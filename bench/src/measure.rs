@@ -230,10 +230,7 @@ fn abi_cost(settings: &Settings) -> Value {
         };
         let (mut seed, mut single) = (load(Abi::Seed), load(Abi::SingleInput));
         for kb in KB {
-            let request = workload::chat_request(kb * 1024);
-            let input = HookInput::new()
-                .with_context(CONTEXT)
-                .with_request(request.clone());
+            let (request, input) = workload::pre_hook_input(workload::chat_request(kb * 1024));
             let seed_call = Call::new(Abi::Seed, Hook::PreHook, &input);
             let single_call = Call::new(Abi::SingleInput, Hook::PreHook, &input);
             let done = |output: &[u8]| workload::echoes_request(output, &request);
@@ -275,10 +272,8 @@ fn compare(settings: &Settings) -> Value {
                 let theirs_wasm = wasm(&settings.build, "test/public-example", abi);
                 let mut theirs = load(&theirs_wasm, job.theirs_config);
                 for kb in KB {
-                    let request = workload::chat_request(kb * 1024);
-                    let input = HookInput::new()
-                        .with_context(CONTEXT)
-                        .with_request(request.clone());
+                    let (request, input) =
+                        workload::pre_hook_input(workload::chat_request(kb * 1024));
                     let call = Call::new(abi, Hook::PreHook, &input);
                     let done = |output: &[u8]| (job.done)(output, &request);
                     let who = format!("{} {abi} {} {kb} KB", engine.name(), job.workload);
@@ -420,10 +415,7 @@ fn allocators(settings: &Settings) -> Value {
                 .load(&wasm, b"{}")
                 .unwrap_or_else(|e| fail(&format!("{file}: {e}")));
             for kb in KB {
-                let request = workload::chat_request(kb * 1024);
-                let input = HookInput::new()
-                    .with_context(CONTEXT)
-                    .with_request(request.clone());
+                let (request, input) = workload::pre_hook_input(workload::chat_request(kb * 1024));
                 let call = Call::new(Abi::Seed, Hook::PreHook, &input);
                 let done = |out: &[u8]| workload::echoes_request(out, &request);
                 let ns = timed(settings, guest.as_mut(), &call, done, build);

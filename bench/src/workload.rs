@@ -59,6 +59,15 @@ pub fn chat_request(bytes: usize) -> Vec<u8> {
     }))
 }
 
+/// A `pre_hook` input: [`CONTEXT`] and `request`, which is also returned
+/// for checking the output against.
+pub fn pre_hook_input(request: Vec<u8>) -> (Vec<u8>, HookInput) {
+    let input = HookInput::new()
+        .with_context(CONTEXT)
+        .with_request(request.clone());
+    (request, input)
+}
+
 /// A chat request of about `bytes` bytes carrying one inline image (a
 /// base64 data URL): how multi-megabyte requests look.
 pub fn image_request(bytes: usize) -> Vec<u8> {

@@ -182,6 +182,21 @@ struct Scanner<'a> {
     nested: Option<&'a mut Vec<Member>>,
 }
 
+/// The containers open around the scanner: how many, and one bit each,
+/// innermost lowest, 1 = object (MAX_DEPTH levels fit in a `u128`).
+struct Nesting {
+    depth: usize,
+    open: u128,
+}
+
+impl Nesting {
+    /// Whether the innermost open container is an object.
+    #[inline(always)]
+    fn in_object(&self) -> bool {
+        self.open & 1 == 1
+    }
+}
+
 impl Scanner<'_> {
     /// The input: one value with whitespace around it, recording members
     /// when `RECORD`.
@@ -205,9 +220,10 @@ impl Scanner<'_> {
     /// values are passed over by the same code: under an interpreter a call
     /// costs more than the bytes of a short string.
     fn value(&mut self, outer: usize) -> Result<(), Invalid> {
-        // One bit per container opened here, 1 = object: MAX_DEPTH fits in a u128.
-        let mut open: u128 = 0;
-        let mut depth = outer;
+        let mut nest = Nesting {
+            depth: outer,
+            open: 0,
+        };
         // Whether what comes next is an object's key.
         let mut key = false;
         'value: loop {
@@ -228,18 +244,7 @@ impl Scanner<'_> {
                 _ if key => return Err(self.unexpected(self.at - 1, "a string key")),
                 b'{' | b'[' => {
                     let object = self.bytes[self.at - 1] == b'{';
-                    depth += 1;
-                    if depth > self.max_depth {
-                        return Err(Invalid::TooDeep(self.max_depth));
-                    }
-                    open = (open << 1) | object as u128;
-                    self.skip_whitespace();
-                    let close = if object { b'}' } else { b']' };
-                    if self.peek() == Some(close) {
-                        self.at += 1;
-                        depth -= 1;
-                        open >>= 1;
-                    } else {
+                    if self.open(&mut nest, object)? {
                         key = object;
                         continue 'value;
                     }
@@ -251,29 +256,13 @@ impl Scanner<'_> {
                 _ => return Err(self.unexpected(self.at - 1, "a value")),
             }
             // A value ended: what follows depends on the container it is in.
-            loop {
-                if depth == outer {
-                    return Ok(());
+            while nest.depth > outer {
+                if self.after_value(&mut nest)? {
+                    key = nest.in_object();
+                    continue 'value;
                 }
-                self.skip_whitespace();
-                let in_object = open & 1 == 1;
-                let expected = if in_object {
-                    "`,` or `}`"
-                } else {
-                    "`,` or `]`"
-                };
-                match self.next_byte(expected)? {
-                    b',' => {
-                        key = in_object;
-                        continue 'value;
-                    }
-                    b'}' if in_object => {}
-                    b']' if !in_object => {}
-                    _ => return Err(self.unexpected(self.at - 1, expected)),
-                }
-                depth -= 1;
-                open >>= 1;
             }
+            return Ok(());
         }
     }
 
@@ -282,92 +271,102 @@ impl Scanner<'_> {
     /// the recorded levels is passed to [`Scanner::value`] whole.
     fn recorded_value(&mut self) -> Result<(), Invalid> {
         let plain_from = if self.nested.is_some() { 2 } else { 1 };
-        let mut open: u128 = 0;
-        let mut depth = 0usize;
+        let mut nest = Nesting { depth: 0, open: 0 };
+        // Whether a member's key comes next.
+        let mut pending_key = false;
         // The key of the top-level member being read, and where its value
         // starts; the same one level down.
         let (mut key, mut value_start) = (0..0, 0);
         let (mut inner_key, mut inner_start) = (0..0, 0);
         'value: loop {
+            if pending_key {
+                let token = self.key()?;
+                match nest.depth {
+                    1 => key = token,
+                    _ => inner_key = token,
+                }
+            }
             // A value starts here.
             self.skip_whitespace();
-            if depth == 1 {
-                value_start = self.at;
-            } else if depth == 2 {
-                inner_start = self.at;
+            match nest.depth {
+                1 => value_start = self.at,
+                2 => inner_start = self.at,
+                _ => {}
             }
-            let opens = depth < plain_from && matches!(self.peek(), Some(b'{' | b'['));
-            if !opens {
-                // A scalar, or a value below the recorded levels.
-                self.value(depth)?;
-            } else {
+            let opens = nest.depth < plain_from && matches!(self.peek(), Some(b'{' | b'['));
+            if opens {
                 let object = self.bytes[self.at] == b'{';
                 self.at += 1;
-                depth += 1;
-                if depth > self.max_depth {
-                    return Err(Invalid::TooDeep(self.max_depth));
-                }
-                open = (open << 1) | object as u128;
-                self.skip_whitespace();
-                let close = if object { b'}' } else { b']' };
-                if self.peek() == Some(close) {
-                    self.at += 1;
-                    depth -= 1;
-                    open >>= 1;
-                } else {
-                    if object {
-                        let token = self.key()?;
-                        if depth == 1 {
-                            key = token;
-                        } else {
-                            inner_key = token;
-                        }
-                    }
+                if self.open(&mut nest, object)? {
+                    pending_key = object;
                     continue 'value;
                 }
+            } else {
+                // A scalar, or a value below the recorded levels.
+                self.value(nest.depth)?;
             }
             // A value ended: what follows depends on the container it is in.
             loop {
                 // Each pass at depth 1 follows the end of one top-level member.
-                if depth == 1 && open & 1 == 1 {
+                if nest.depth == 1 && nest.open & 1 == 1 {
                     if let Some(members) = &mut self.members {
                         members.push((key.clone(), value_start..self.at));
                     }
-                } else if depth == 2 && open & 3 == 3 {
+                } else if nest.depth == 2 && nest.open & 3 == 3 {
                     if let Some(nested) = &mut self.nested {
                         nested.push((inner_key.clone(), inner_start..self.at));
                     }
                 }
-                if depth == 0 {
+                if nest.depth == 0 {
                     return Ok(());
                 }
-                self.skip_whitespace();
-                let in_object = open & 1 == 1;
-                let expected = if in_object {
-                    "`,` or `}`"
-                } else {
-                    "`,` or `]`"
-                };
-                match self.next_byte(expected)? {
-                    b',' => {
-                        if in_object {
-                            let token = self.key()?;
-                            if depth == 1 {
-                                key = token;
-                            } else {
-                                inner_key = token;
-                            }
-                        }
-                        continue 'value;
-                    }
-                    b'}' if in_object => {}
-                    b']' if !in_object => {}
-                    _ => return Err(self.unexpected(self.at - 1, expected)),
+                if self.after_value(&mut nest)? {
+                    pending_key = nest.in_object();
+                    continue 'value;
                 }
-                depth -= 1;
-                open >>= 1;
             }
         }
+    }
+
+    /// Opens the container whose `{` or `[` was just read: `Ok(true)` when
+    /// a member or an element follows, `Ok(false)` when it closes at once.
+    #[inline(always)]
+    fn open(&mut self, nest: &mut Nesting, object: bool) -> Result<bool, Invalid> {
+        if nest.depth == self.max_depth {
+            return Err(Invalid::TooDeep(self.max_depth));
+        }
+        self.skip_whitespace();
+        let close = if object { b'}' } else { b']' };
+        if self.peek() == Some(close) {
+            self.at += 1;
+            return Ok(false);
+        }
+        nest.depth += 1;
+        nest.open = (nest.open << 1) | object as u128;
+        Ok(true)
+    }
+
+    /// What follows a value in the innermost open container: `Ok(true)` at
+    /// a `,` (another member or element), `Ok(false)` at the container's
+    /// close, which closes it.
+    #[inline(always)]
+    fn after_value(&mut self, nest: &mut Nesting) -> Result<bool, Invalid> {
+        self.skip_whitespace();
+        let in_object = nest.in_object();
+        let expected = if in_object {
+            "`,` or `}`"
+        } else {
+            "`,` or `]`"
+        };
+        match self.next_byte(expected)? {
+            b',' => return Ok(true),
+            b'}' if in_object => {}
+            b']' if !in_object => {}
+            _ => return Err(self.unexpected(self.at - 1, expected)),
+        }
+        nest.depth -= 1;
+        nest.open >>= 1;
+        Ok(false)
     }
 
     /// An object key and its `:`; returns where the key's token is.
