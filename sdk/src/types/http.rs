@@ -117,13 +117,7 @@ impl HttpRequest {
     /// The request as the JSON the host reads: `method`, `path`, `headers`,
     /// `query`, `body` (base64), then the other fields.
     pub(crate) fn to_json(&self) -> Vec<u8> {
-        self.to_json_with_body(None)
-    }
-
-    /// [`HttpRequest::to_json`], with `base64_body` (text the host sent that
-    /// encodes `body`, when known) written in place of encoding `body`.
-    pub(crate) fn to_json_with_body(&self, base64_body: Option<&[u8]>) -> Vec<u8> {
-        self.write_json(Vec::with_capacity(256), base64_body)
+        self.write_json(Vec::with_capacity(256), None)
     }
 
     /// The request as JSON with `base64_body` (text the host sent that
@@ -135,6 +129,8 @@ impl HttpRequest {
         self.write_json(out, Some(base64_body))
     }
 
+    /// Appends the request's JSON to `out`: the body is `base64_body` (text
+    /// the host sent that encodes it) when given, else `body` encoded.
     fn write_json(&self, mut out: Vec<u8>, base64_body: Option<&[u8]>) -> Vec<u8> {
         out.extend_from_slice(b"{\"method\":");
         write_string(&mut out, &self.method);
@@ -499,9 +495,8 @@ mod field {
     }
 
     /// Decodes the string `text` (`None` or `null`: empty) straight from
-    /// the host's bytes: only a string written with escapes is unescaped
-    /// into a copy first.
-    /// The decoded body, in a buffer of at least `capacity` bytes.
+    /// the host's bytes, into a buffer of at least `capacity` bytes: only a
+    /// string written with escapes is unescaped into a copy first.
     pub(super) fn base64(
         text: Option<&[u8]>,
         key: &str,

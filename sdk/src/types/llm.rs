@@ -291,9 +291,10 @@ impl LlmRequest {
     /// field of the request (provider, model, messages or input or prompt,
     /// params, …) except `fallbacks` and identifiers (`id`, `request_id`),
     /// with object keys sorted and numbers normalised (`1`, `1.0` and
-    /// `1.00` are the same, so are `0.5` and `5e-1`). Two requests with the same identity would get the same
-    /// answer from a deterministic provider, whatever shape (3.5) or key
-    /// order they came in; use it as a cache key.
+    /// `1.00` are the same, so are `0.5` and `5e-1`). Two requests with the
+    /// same identity would get the same answer from a deterministic
+    /// provider, whatever shape (3.5) or key order they came in; use it as a
+    /// cache key.
     ///
     /// ```
     /// use bifrost_plugin_sdk::LlmRequest;
@@ -406,7 +407,7 @@ fn into_map(value: Value) -> Map<String, Value> {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmResponse {
-    pub(super) doc: Document,
+    doc: Document,
 }
 
 impl LlmResponse {

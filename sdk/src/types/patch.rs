@@ -71,15 +71,12 @@ pub(crate) fn insert_message(
         return false;
     };
     let text = edit.text();
-    let key = match (
+    let list = match (
         one_member(text, &inner.members, "input"),
         one_member(text, &inner.members, "messages"),
     ) {
-        (Lookup::Absent, Lookup::One(_)) => "messages",
-        _ => "input",
-    };
-    let Lookup::One(list) = one_member(text, &inner.members, key) else {
-        return false;
+        (Lookup::One(list), _) | (Lookup::Absent, Lookup::One(list)) => list,
+        _ => return false,
     };
     if text[list.start] != b'[' {
         return false;
