@@ -39,7 +39,7 @@ pub struct Settings {
     pub budget: Duration,
     /// Where `make build build-test-plugins` put the `.wasm` files.
     pub build: PathBuf,
-    /// Only these sections (`sizes`, `compare`, `stream_chunk`,
+    /// Only these sections (`sizes`, `compare`, `abi`, `stream_chunk`,
     /// `peak_memory`, `allocators`), for a quick look while changing one
     /// thing: printed only, not written to `build/bench.json` (whose
     /// figures come from one whole run) unless `--json` names a file.

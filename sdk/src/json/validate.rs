@@ -308,7 +308,7 @@ impl Scanner<'_> {
             // A value ended: what follows depends on the container it is in.
             loop {
                 // Each pass at depth 1 follows the end of one top-level member.
-                if nest.depth == 1 && nest.open & 1 == 1 {
+                if nest.depth == 1 && nest.in_object() {
                     if let Some(members) = &mut self.members {
                         members.push((key.clone(), value_start..self.at));
                     }
@@ -429,10 +429,9 @@ impl Scanner<'_> {
     }
 
     /// The rest of a string whose opening quote was just read. A plain
-    /// ASCII string (every key, most text) is passed over by one call that
-    /// takes and returns plain integers, so the scanner's state stays out of
-    /// memory (under an interpreter, most of what a chat request's keys and
-    /// short values cost); anything else goes on in [`Self::string_slow`].
+    /// ASCII string (every key, most text) is passed over by [`plain_run`],
+    /// inlined: under an interpreter a call would cost more than a key's
+    /// bytes. Anything else goes on in [`Self::string_slow`].
     #[inline(always)]
     fn string(&mut self) -> Result<(), Invalid> {
         match plain_run(self.bytes, self.at) {
@@ -621,9 +620,10 @@ impl Scanner<'_> {
 
 /// From `at` inside a string: `Ok` just past its closing quote when every
 /// byte up to it is plain ASCII, else `Err` where the first byte that is not
-/// (`\\`, a control character, a non-ASCII byte) is, or where fewer than
-/// eight bytes are left (the caller goes on byte by byte). The word that holds the first special byte also says where it is: a short
-/// string (a key, a role) costs one word, not a loop over its bytes.
+/// (`\`, a control character, a non-ASCII byte) is, or where fewer than
+/// eight bytes are left (the caller goes on byte by byte). The word that
+/// holds the first special byte also says where it is: a short string (a
+/// key, a role) costs one word test, not a loop over its bytes.
 #[inline(always)]
 pub(crate) fn plain_run(bytes: &[u8], at: usize) -> Result<usize, usize> {
     let rest = &bytes[at.min(bytes.len())..];
@@ -648,7 +648,7 @@ pub(crate) fn plain_run(bytes: &[u8], at: usize) -> Result<usize, usize> {
 }
 
 /// The high bit of each byte of `word` (little-endian) that may end the
-/// plain run of a string: `"`, `\\`, a control character or a non-ASCII
+/// plain run of a string: `"`, `\`, a control character or a non-ASCII
 /// byte. The "has a zero byte" test, on the word XORed with the byte looked
 /// for: subtracting one from each byte sets the high bit of a zero one;
 /// `word - 0x20 * ONES` sets the high bit of bytes below 0x20. A borrow only
@@ -670,8 +670,10 @@ fn special_bytes(word: u64) -> u64 {
 }
 
 /// From `at`, skips eight bytes at a time while none of them ends the plain
-/// run of a string (`"`, `\\`, a control character or a non-ASCII byte), and
+/// run of a string (`"`, `\`, a control character or a non-ASCII byte), and
 /// returns where byte-wise scanning must resume.
+// Inlined into the member and config readers: measured smaller than one
+// shared copy (and a call less per string).
 #[inline(always)]
 pub(crate) fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
     // `chunks_exact` with an array built from its bytes compiles to one
