@@ -24,13 +24,16 @@ Examples:
 Exits 1 if any problem is an error (warnings alone exit 0).";
 
 const RUN_EXAMPLES: &str = "\
-Inputs are files, `-` for stdin, or inline JSON starting with `{` or `[`;
-each is sent byte for byte. Absent inputs are not sent (seed: an empty buffer).
+Inputs (and --config) are inline JSON (any value: `{…}`, `null`, `42`), `@FILE`
+(or a path that is not JSON), or `-` for stdin; each is sent byte for byte,
+and stderr says which config was read. Absent inputs are not sent (seed: an
+empty buffer); without --config, init gets an empty buffer.
 
 Examples:
   bifrost-plugin run build/hello-world.wasm pre-hook --context ctx.json --request req.json
   bifrost-plugin run plugin.wasm http-pre-hook --request '{\"method\":\"GET\",\"path\":\"/\"}'
   bifrost-plugin run plugin.wasm post-hook --response resp.json --error err.json
+  bifrost-plugin run plugin.wasm pre-hook --config null --request @req.json
   bifrost-plugin run plugin.wasm http-stream-chunk-hook --request req.json --chunk chunk.json
   cat req.json | bifrost-plugin run plugin.wasm pre-hook --request - --config cfg.json
 
@@ -44,10 +47,14 @@ Examples:
   bifrost-plugin bench build/hello-world.wasm pre-hook -n 10000 --request req.json
   bifrost-plugin bench plugin.wasm post-hook -n 100000 --response resp.json --free nothing
 
-The first -n/10 calls (at most 1000) warm the plugin up, untimed. The -n calls
-then run in 4 rounds with the guest's memory read after each: memory that grows
-round after round, the last included, is a leak; growth that stops is a cache
-filling or the allocator settling (a larger -n tells for sure).";
+Each call is a request of its own, as under Bifrost: the context's request_id
+becomes `<request_id>-<n>` (`bench-<n>` without one), so state a plugin keeps
+per request and never drops shows as growth; --same-request sends the one
+context given every time. The first -n/10 calls (at most 1000) warm the plugin
+up, untimed. The -n calls then run in 4 rounds with the guest's memory read
+after each: memory that grows round after round, the last included, is a leak;
+growth that stops is a cache filling or the allocator settling (a larger -n
+tells for sure).";
 
 const NEW_EXAMPLES: &str = "\
 Examples:
@@ -85,7 +92,11 @@ steps, each one call on the same instance, in order:
       { \"name\": \"first request passes\",
         \"pre_hook\": { \"context\": { \"request_id\": \"r1\" }, \"request\": { \"model\": \"m\" } },
         \"expect\": { \"request\": { \"model\": \"m\" } } },
-      { \"post_hook\": { \"response\": { \"id\": \"x\" } } },
+      { \"post_hook\": { \"response\": { \"id\": \"x\" } }, \"expect_log\": [\"id=x\"] },
+      { \"set_clock\": \"2026-01-01T09:30:00Z\" },
+      { \"http_pre_hook\": { \"request\": { \"method\": \"POST\", \"path\": \"/\", \"body\": { \"q\": 1 } } },
+        \"expect\": { \"response\": { \"status_code\": 401, \"body\": { \"error\": \"no key\" } } } },
+      { \"advance_clock\": 60 },
       { \"init\": { \"limit\": 0 }, \"expect\": 2, \"expect_error\": \"limit\" },
       { \"cleanup\": null }
     ]
@@ -93,11 +104,16 @@ steps, each one call on the same instance, in order:
 
 Calls: init (its value is the config; null sends none), http_pre_hook,
 http_post_hook, http_stream_chunk_hook, pre_hook, post_hook (their value holds
-the inputs: context, request, response, error, chunk), cleanup.
+the inputs: context, request, response, error, chunk), cleanup; set_clock (a
+time in UTC, RFC 3339, or Unix seconds) and advance_clock (seconds) fix and
+move the plugin's WASI clock.
 `expect` on a hook: JSON the output must contain (objects may have more keys;
 arrays match item by item); on init/cleanup: the status (default 0).
 `expect_error`: text the plugin's error must contain; without it a hook must
-report no error.
+report no error. `expect_log`: texts the step's log lines must contain, one
+line each, in order (`[]`: no line).
+HTTP bodies, given or expected: a JSON value, or a string for a text body
+(sent as base64, as on the wire); `body_base64` gives the wire's base64.
 
 Examples:
   bifrost-plugin test scenarios/*.json
@@ -259,6 +275,10 @@ pub struct BenchArgs {
     /// How many calls.
     #[arg(short = 'n', long = "calls", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub calls: u64,
+    /// Send the same context every call (by default each call is a request
+    /// of its own, with its own `request_id`).
+    #[arg(long)]
+    pub same_request: bool,
     #[command(flatten)]
     pub host: HostArgs,
     #[command(flatten)]
@@ -272,8 +292,9 @@ pub struct HostArgs {
     /// Speak this ABI instead of the one the plugin's exports show.
     #[arg(long, value_enum)]
     pub abi: Option<AbiArg>,
-    /// The plugin's configuration, passed to `init` (default: none).
-    #[arg(long, value_name = "FILE|JSON")]
+    /// The plugin's configuration, passed to `init`: inline JSON (`null`
+    /// included), `@FILE`, or `-` (default: none, an empty buffer).
+    #[arg(long, value_name = "JSON|@FILE")]
     pub config: Option<String>,
     /// Which buffers the host frees: every input and output, the inputs
     /// only, or nothing. Bifrost's choice is not public: a plugin must work
@@ -287,19 +308,19 @@ pub struct HostArgs {
 #[command(next_help_heading = "Hook inputs")]
 pub struct InputArgs {
     /// The request context.
-    #[arg(long, value_name = "FILE|JSON")]
+    #[arg(long, value_name = "JSON|@FILE")]
     pub context: Option<String>,
     /// The HTTP request (HTTP hooks) or the LLM request (pre-hook).
-    #[arg(long, value_name = "FILE|JSON")]
+    #[arg(long, value_name = "JSON|@FILE")]
     pub request: Option<String>,
     /// The HTTP response (http-post-hook) or the LLM response (post-hook).
-    #[arg(long, value_name = "FILE|JSON")]
+    #[arg(long, value_name = "JSON|@FILE")]
     pub response: Option<String>,
     /// The Bifrost error (post-hook).
-    #[arg(long, value_name = "FILE|JSON")]
+    #[arg(long, value_name = "JSON|@FILE")]
     pub error: Option<String>,
     /// The stream chunk (http-stream-chunk-hook).
-    #[arg(long, value_name = "FILE|JSON")]
+    #[arg(long, value_name = "JSON|@FILE")]
     pub chunk: Option<String>,
 }
 

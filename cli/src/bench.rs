@@ -1,11 +1,15 @@
 //! `bench`: N calls of one hook; calls per second, and the guest's memory
-//! before and after (growth that does not stop is a leak).
+//! before and after (growth that does not stop is a leak). Each call is a
+//! request of its own (its own `request_id` in the context), as under
+//! Bifrost, so state a plugin keeps per request and never drops shows as
+//! growth; `--same-request` sends the one context given every time.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bifrost_plugin_host::{Guest, Hook};
+use bifrost_plugin_host::{Field, Guest, Hook, HookInput};
+use serde_json::Value;
 
 use crate::args::BenchArgs;
 use crate::failure::{Failure, Outcome, PLUGIN_ERROR};
@@ -19,14 +23,29 @@ const ROUNDS: u64 = 4;
 pub fn bench(args: &BenchArgs) -> Outcome {
     let hook = Hook::from(args.hook);
     let mut ready = prepare(&args.plugin, hook, &args.host, &args.inputs)?;
+    let requests = if args.same_request {
+        eprintln!("every call sends the same context (--same-request)");
+        None
+    } else {
+        let ids = RequestIds::new(ready.input.get(Field::Context))?;
+        eprintln!(
+            "each call is a request of its own: request_id {} (--same-request sends one)",
+            ids.example()
+        );
+        Some(ids)
+    };
     // Untimed, and before memory is read: the first calls grow memory to
     // what the hook needs (a page or so), which is no leak.
     let warm_up = (args.calls / 10).clamp(1, 1000);
     let mut plugin_error = None;
+    let mut number = 0u64;
     let mut call = |guest: &mut Guest, what: String| -> Result<(), Failure> {
-        let output = guest
-            .call_hook(hook, &ready.input)
-            .map_err(|e| Failure::new(format!("{what}: {e}")))?;
+        number += 1;
+        let output = match &requests {
+            Some(ids) => guest.call_hook(hook, &ids.input(&ready.input, number)),
+            None => guest.call_hook(hook, &ready.input),
+        }
+        .map_err(|e| Failure::new(format!("{what}: {e}")))?;
         if plugin_error.is_none() {
             plugin_error = output.plugin_error().map(str::to_string);
         }
@@ -76,6 +95,57 @@ pub fn bench(args: &BenchArgs) -> Outcome {
         }
         None => ExitCode::SUCCESS,
     })
+}
+
+/// The context of each call: the one given (or `{}`) with `request_id` set
+/// to `<its request_id>-<n>` (`bench-<n>` without one). The number is
+/// spliced into the context's text, so a call costs the host no JSON work.
+struct RequestIds {
+    base: String,
+    before: String,
+    after: String,
+}
+
+impl RequestIds {
+    /// Stands for the number in the serialised context.
+    const MARK: &'static str = "@@call-number@@";
+
+    fn new(context: Option<&[u8]>) -> Result<Self, Failure> {
+        let mut context = match context.map(serde_json::from_slice) {
+            None => serde_json::Map::new(),
+            Some(Ok(Value::Object(map))) => map,
+            Some(_) => {
+                return Err(Failure::usage(
+                    "--context must be a JSON object for each call to get its own \
+                     request_id (or pass --same-request)",
+                ))
+            }
+        };
+        let base = match context.get("request_id") {
+            Some(Value::String(id)) => id.clone(),
+            _ => "bench".to_string(),
+        };
+        let marked = format!("{base}-{}", Self::MARK);
+        context.insert("request_id".into(), Value::String(marked));
+        let text = Value::Object(context).to_string();
+        let (before, after) = text.rsplit_once(Self::MARK).unwrap_or((&text, ""));
+        Ok(RequestIds {
+            before: before.to_string(),
+            after: after.to_string(),
+            base,
+        })
+    }
+
+    /// `"r-1", "r-2", …`, to show.
+    fn example(&self) -> String {
+        format!("\"{0}-1\", \"{0}-2\", …", self.base)
+    }
+
+    /// `input` with call `n`'s context.
+    fn input(&self, input: &HookInput, n: u64) -> HookInput {
+        let context = format!("{}{n}{}", self.before, self.after);
+        input.clone().with(Field::Context, context)
+    }
 }
 
 /// A leak is memory that keeps growing: in more than one round, the last
@@ -133,7 +203,27 @@ impl Progress {
 
 #[cfg(test)]
 mod tests {
-    use super::memory_verdict;
+    use super::*;
+
+    #[test]
+    fn each_call_gets_its_own_request_id_and_keeps_the_rest_of_the_context() {
+        let given = HookInput::new().with_context(r#"{"request_id":"r","tenant":"t"}"#);
+        let ids = RequestIds::new(given.get(Field::Context)).unwrap();
+        assert_eq!(ids.example(), r#""r-1", "r-2", …"#);
+        let third = ids.input(&given, 3);
+        let context: Value = serde_json::from_slice(third.get(Field::Context).unwrap()).unwrap();
+        assert_eq!(
+            context,
+            serde_json::json!({"request_id": "r-3", "tenant": "t"})
+        );
+        let none = RequestIds::new(None).unwrap();
+        let first = none.input(&HookInput::new(), 1);
+        assert_eq!(
+            first.get(Field::Context),
+            Some(&br#"{"request_id":"bench-1"}"#[..])
+        );
+        assert!(RequestIds::new(Some(b"[1]")).is_err());
+    }
 
     #[test]
     fn only_growth_that_continues_is_a_leak() {

@@ -1,6 +1,7 @@
 //! `bifrost-plugin`: inspect, run and benchmark a Bifrost plugin `.wasm`
 //! with the local host (`bifrost-plugin-host`), without Bifrost.
 
+mod arg_value;
 mod args;
 mod bench;
 mod bodies;
@@ -12,6 +13,7 @@ mod plugin;
 mod pretty;
 mod run;
 mod scenario;
+mod scenario_body;
 mod test_scenarios;
 
 use std::process::ExitCode;

@@ -1,11 +1,11 @@
 //! What `run` and `bench` share: load the plugin as the host would (name,
 //! then `init` with the config), read the hook's inputs, and clean up.
 
-use std::io::Read;
 use std::path::Path;
 
 use bifrost_plugin_host::{Field, FreeMode, Guest, Hook, HookInput};
 
+use crate::arg_value::{self, Source};
 use crate::args::{HostArgs, InputArgs};
 use crate::failure::{warn, Failure};
 
@@ -30,7 +30,7 @@ pub fn prepare(
     let dashes = [&host.config, &inputs.context, &inputs.request]
         .into_iter()
         .chain([&inputs.response, &inputs.error, &inputs.chunk])
-        .filter(|value| value.as_deref() == Some("-"))
+        .filter(|value| value.as_deref().map(arg_value::source_of) == Some(Source::Stdin))
         .count();
     if dashes > 1 {
         return Err(Failure::usage("only one input can be `-` (stdin)"));
@@ -78,14 +78,27 @@ fn free_mode_text(free: FreeMode) -> &'static str {
     }
 }
 
+/// The `--config` bytes (none: an empty buffer, as a host without a
+/// configuration sends), after saying on stderr which were read.
+pub fn read_config(config: Option<&str>) -> Result<Vec<u8>, Failure> {
+    match config {
+        Some(value) => {
+            let config = arg_value::read("config", value)?;
+            eprintln!("config: {}", config.describe());
+            Ok(config.bytes)
+        }
+        None => {
+            eprintln!("config: none (init gets an empty buffer)");
+            Ok(Vec::new())
+        }
+    }
+}
+
 /// Calls `init` as the host does when loading a plugin; a non-zero status
 /// is a failure (Bifrost does not load a plugin whose init fails), reported
 /// with the plugin's own reason.
 fn init(guest: &mut Guest, config: Option<&str>) -> Result<(), Failure> {
-    let config = match config {
-        Some(value) => read_arg("config", value)?,
-        None => Vec::new(),
-    };
+    let config = read_config(config)?;
     if !guest.info().has_func("init") {
         if !config.is_empty() {
             warn("the plugin exports no `init`: --config is not used");
@@ -158,31 +171,7 @@ fn read_inputs(hook: Hook, args: &InputArgs) -> Result<HookInput, Failure> {
                 takes.join(", ")
             )));
         }
-        input = input.with(field, read_arg(field.name(), value)?);
+        input = input.with(field, arg_value::read(field.name(), value)?.bytes);
     }
     Ok(input)
-}
-
-/// An input argument's bytes: inline JSON (starts with `{` or `[`), `-` for
-/// stdin, or a file. Text that is not JSON is sent anyway, with a warning:
-/// how the plugin handles bad input is worth trying.
-fn read_arg(flag: &str, value: &str) -> Result<Vec<u8>, Failure> {
-    let bytes = if value.starts_with(['{', '[']) {
-        value.as_bytes().to_vec()
-    } else if value == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| Failure::new(format!("cannot read --{flag} from stdin: {e}")))?;
-        bytes
-    } else {
-        std::fs::read(value)
-            .map_err(|e| Failure::new(format!("cannot read --{flag} file {value}: {e}")))?
-    };
-    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-        warn(format!(
-            "--{flag} is not valid JSON ({e}); sending it as is"
-        ));
-    }
-    Ok(bytes)
 }

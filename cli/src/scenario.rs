@@ -11,17 +11,26 @@
 //!       "pre_hook": { "context": { "request_id": "r1" }, "request": { "model": "m" } },
 //!       "expect": { "request": { "model": "m" }, "error": "" } },
 //!     { "post_hook": { "error": { "message": "down" } }, "expect_error": "down" },
+//!     { "set_clock": "2026-01-01T00:00:00Z" },
+//!     { "http_pre_hook": { "request": { "method": "POST", "path": "/", "body": { "q": "hi" } } },
+//!       "expect": { "response": { "status_code": 401, "body": { "error": "no key" } } },
+//!       "expect_log": ["denied"] },
 //!     { "advance_clock": 60 },
 //!     { "cleanup": null }
 //!   ]
 //! }
 //! ```
 //!
-//! `advance_clock` moves the plugin's WASI clock forward by that many seconds
-//! (the clock is fixed at the real time until the first step moves it), so
-//! time windows of a `wasm32-wasip1` plugin are tested without waiting.
+//! `set_clock` sets the plugin's WASI clock to a time (RFC 3339 in UTC, or
+//! Unix seconds) and `advance_clock` moves it forward by that many seconds
+//! (the clock is the real time until a step fixes it), so time windows of a
+//! `wasm32-wasip1` plugin are tested without waiting. HTTP bodies are given
+//! and expected as JSON or text ([`crate::scenario_body`]). `expect_log`
+//! lists texts the plugin's log lines of that step must contain, one line
+//! each, in order (`[]`: it logs nothing).
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use bifrost_plugin_host::{Hook, HookInput};
 use serde_json::{Map, Value};
@@ -52,6 +61,8 @@ pub struct Step {
     /// Text the plugin's error must contain. Without it, a hook must report
     /// no error, and `init`/`cleanup` must return their `expect` (default 0).
     pub expect_error: Option<String>,
+    /// Texts the step's log lines must contain, one line each, in order.
+    pub expect_log: Option<Vec<String>>,
 }
 
 /// What a step calls.
@@ -64,7 +75,9 @@ pub enum Call {
     /// `cleanup`.
     Cleanup,
     /// Moves the plugin's clock forward.
-    AdvanceClock(std::time::Duration),
+    AdvanceClock(Duration),
+    /// Sets the plugin's clock to a time.
+    SetClock(SystemTime),
 }
 
 impl Step {
@@ -75,11 +88,12 @@ impl Step {
             Call::Hook(hook, _) => hook.name(),
             Call::Cleanup => "cleanup",
             Call::AdvanceClock(_) => "advance_clock",
+            Call::SetClock(_) => "set_clock",
         }
     }
 }
 
-const CALLS: [&str; 8] = [
+const CALLS: [&str; 9] = [
     "init",
     "http_pre_hook",
     "http_post_hook",
@@ -88,8 +102,9 @@ const CALLS: [&str; 8] = [
     "post_hook",
     "cleanup",
     "advance_clock",
+    "set_clock",
 ];
-const STEP_KEYS: [&str; 3] = ["name", "expect", "expect_error"];
+const STEP_KEYS: [&str; 4] = ["name", "expect", "expect_error", "expect_log"];
 
 /// Reads and checks a scenario file; the error names the file, the step and
 /// the field.
@@ -177,7 +192,7 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, String> {
         .find(|k| !CALLS.contains(&k.as_str()) && !STEP_KEYS.contains(&k.as_str()))
     {
         return Err(at(format!(
-            "unknown field `{unknown}` (a step has its call, `name`, `expect`, `expect_error`)"
+            "unknown field `{unknown}` (a step has its call, `name`, `expect`, `expect_error`, `expect_log`)"
         )));
     }
     let text_field = |key: &str| match step.get(key) {
@@ -191,6 +206,23 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, String> {
     let step_name = text_field("name")?;
     let expect_error = text_field("expect_error")?;
     let expect = step.get("expect").cloned();
+    let expect_log = match step.get("expect_log") {
+        None => None,
+        Some(Value::String(line)) => Some(vec![line.clone()]),
+        Some(Value::Array(lines)) => Some(
+            lines
+                .iter()
+                .map(|line| line.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| at("`expect_log` must be a list of strings".into()))?,
+        ),
+        Some(other) => {
+            return Err(at(format!(
+                "`expect_log` must be a list of strings, got {}",
+                kind(other)
+            )))
+        }
+    };
     let input = &step[name];
     let call = match name {
         "init" => Call::Init(match input {
@@ -209,7 +241,7 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, String> {
         },
         "advance_clock" => match input.as_f64() {
             Some(seconds) if seconds >= 0.0 && seconds.is_finite() => {
-                Call::AdvanceClock(std::time::Duration::from_secs_f64(seconds))
+                Call::AdvanceClock(Duration::from_secs_f64(seconds))
             }
             _ => {
                 return Err(at(format!(
@@ -218,6 +250,7 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, String> {
                 )))
             }
         },
+        "set_clock" => Call::SetClock(clock_time(input).map_err(at)?),
         hook => {
             let hook: Hook = hook.parse().map_err(at)?;
             Call::Hook(hook, hook_input(hook, input).map_err(at)?)
@@ -233,8 +266,10 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, String> {
             }
         }
     }
-    if matches!(call, Call::AdvanceClock(_)) && (expect.is_some() || expect_error.is_some()) {
-        return Err(at("`advance_clock` has no result to expect".into()));
+    if matches!(call, Call::AdvanceClock(_) | Call::SetClock(_))
+        && (expect.is_some() || expect_error.is_some() || expect_log.is_some())
+    {
+        return Err(at(format!("`{name}` has no result to expect")));
     }
     if expect_error.is_some() && matches!(call, Call::Cleanup) {
         return Err(at(
@@ -247,7 +282,81 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, String> {
         call,
         expect,
         expect_error,
+        expect_log,
     })
+}
+
+/// `set_clock`'s time: Unix seconds, or RFC 3339 in UTC
+/// (`2026-01-01T09:30:00Z`, fractions of a second allowed).
+fn clock_time(value: &Value) -> Result<SystemTime, String> {
+    let wrong = || {
+        format!(
+            "`set_clock` takes a time like \"2026-01-01T09:30:00Z\" (UTC) or Unix seconds, got {}",
+            match value {
+                Value::String(text) => format!("{text:?}"),
+                other => kind(other).to_string(),
+            }
+        )
+    };
+    let since_epoch = match value {
+        Value::Number(n) => n.as_f64().filter(|s| *s >= 0.0 && s.is_finite()),
+        Value::String(text) => rfc3339_utc(text),
+        _ => None,
+    }
+    .ok_or_else(wrong)?;
+    Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(since_epoch))
+}
+
+/// Seconds since the Unix epoch of `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
+fn rfc3339_utc(text: &str) -> Option<f64> {
+    let text = text.strip_suffix(['Z', 'z'])?;
+    let (date, time) = text.split_once(['T', 't', ' '])?;
+    let number = |part: &str, len: usize| -> Option<i64> {
+        (part.len() == len && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let mut date = date.split('-');
+    let (year, month, day) = (
+        number(date.next()?, 4)?,
+        number(date.next()?, 2)?,
+        number(date.next()?, 2)?,
+    );
+    let (time, fraction) = match time.split_once('.') {
+        Some((time, fraction)) if number(fraction, fraction.len()).is_some() => {
+            (time, format!("0.{fraction}").parse::<f64>().ok()?)
+        }
+        Some(_) => return None,
+        None => (time, 0.0),
+    };
+    let mut time = time.split(':');
+    let (hour, minute, second) = (
+        number(time.next()?, 2)?,
+        number(time.next()?, 2)?,
+        number(time.next()?, 2)?,
+    );
+    let valid = date.next().is_none()
+        && time.next().is_none()
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && year >= 1970
+        && hour < 24
+        && minute < 60
+        && second < 61;
+    if !valid {
+        return None;
+    }
+    // Days from 1970-01-01 to the date (the proleptic Gregorian calendar,
+    // years starting in March so the leap day comes last).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(seconds as f64 + fraction)
 }
 
 /// The hook's inputs from `{"context": …, "request": …}`; each value is sent
@@ -273,6 +382,11 @@ fn hook_input(hook: Hook, value: &Value) -> Result<HookInput, String> {
             .copied()
             .find(|f| f.name() == key)
             .ok_or_else(|| format!("unknown input `{key}` ({hook} takes {})", names.join(", ")))?;
+        let json = if crate::scenario_body::is_http_input(hook, field) {
+            crate::scenario_body::encode(json).map_err(|e| format!("{key}: {e}"))?
+        } else {
+            json.clone()
+        };
         input = input.with(field, json.to_string());
     }
     // post_hook's `has_error` (single-input) follows from the error given,
@@ -398,9 +512,17 @@ mod tests {
             (r#"{"steps": [{"pre_hook": {"reqest": {}}}]}"#,
              "step 1 (pre_hook): unknown input `reqest` (pre_hook takes context, request)"),
             (r#"{"steps": [{"init": null}, {"pre_hook": {}, "expected": {}}]}"#,
-             "step 2 (pre_hook): unknown field `expected` (a step has its call, `name`, `expect`, `expect_error`)"),
+             "step 2 (pre_hook): unknown field `expected` (a step has its call, `name`, `expect`, `expect_error`, `expect_log`)"),
             (r#"{"steps": [{"expect": {}}]}"#,
-             "step 1: no call: a step has one of the fields init, http_pre_hook, http_post_hook, http_stream_chunk_hook, pre_hook, post_hook, cleanup, advance_clock"),
+             "step 1: no call: a step has one of the fields init, http_pre_hook, http_post_hook, http_stream_chunk_hook, pre_hook, post_hook, cleanup, advance_clock, set_clock"),
+            (r#"{"steps": [{"set_clock": "2026-01-01 09:30"}]}"#,
+             "step 1 (set_clock): `set_clock` takes a time like \"2026-01-01T09:30:00Z\" (UTC) or Unix seconds, got \"2026-01-01 09:30\""),
+            (r#"{"steps": [{"set_clock": 0, "expect_log": []}]}"#,
+             "step 1 (set_clock): `set_clock` has no result to expect"),
+            (r#"{"steps": [{"post_hook": {}, "expect_log": [1]}]}"#,
+             "step 1 (post_hook): `expect_log` must be a list of strings"),
+            (r#"{"steps": [{"http_pre_hook": {"request": {"body": "a", "body_base64": "YQ=="}}}]}"#,
+             "step 1 (http_pre_hook): request: give `body` or `body_base64`, not both"),
             (r#"{"steps": [{"advance_clock": "60s"}]}"#,
              "step 1 (advance_clock): `advance_clock` takes a number of seconds (0 or more), got a string"),
             (r#"{"steps": [{"advance_clock": 60, "expect": 0}]}"#,
@@ -421,6 +543,43 @@ mod tests {
             assert_eq!(error_of(text), message, "{text}");
         }
         assert!(error_of("{").starts_with("not valid JSON: "));
+    }
+
+    #[test]
+    fn the_clock_is_set_by_rfc_3339_utc_or_unix_seconds_and_bodies_are_encoded() {
+        let text = r#"{"steps": [
+            {"set_clock": "2026-03-01T09:30:15.25Z"},
+            {"set_clock": 1700000000},
+            {"set_clock": "2000-02-29T00:00:00Z"},
+            {"http_post_hook": {"request": {"body": {"q": 1}}, "response": {"body": "ok"}},
+             "expect_log": "response"}
+        ]}"#;
+        let steps = parse(Path::new("s.json"), text).unwrap().steps;
+        let at = |step: &Step| match step.call {
+            Call::SetClock(at) => at.duration_since(SystemTime::UNIX_EPOCH).unwrap(),
+            _ => panic!("{step:?}"),
+        };
+        // date -u -d 2026-03-01T09:30:15Z +%s
+        assert_eq!(at(&steps[0]), Duration::from_secs_f64(1_772_357_415.25));
+        assert_eq!(at(&steps[1]), Duration::from_secs(1_700_000_000));
+        assert_eq!(at(&steps[2]), Duration::from_secs(951_782_400));
+        let Call::Hook(_, input) = &steps[3].call else {
+            panic!()
+        };
+        use bifrost_plugin_host::Field;
+        assert_eq!(
+            input.get(Field::Request),
+            Some(&br#"{"body":"eyJxIjoxfQ=="}"#[..])
+        );
+        assert_eq!(input.get(Field::Response), Some(&br#"{"body":"b2s="}"#[..]));
+        assert_eq!(steps[3].expect_log, Some(vec!["response".to_string()]));
+        for bad in [
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T00:00:00",
+            "2026-1-01T00:00:00Z",
+        ] {
+            assert_eq!(rfc3339_utc(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::args::TestArgs;
 use crate::failure::{Failure, Outcome};
 use crate::plugin::init_failure_reason;
 use crate::scenario::{self, subset_diff, Call, Scenario, Step};
+use crate::scenario_body;
 
 /// Reads every file first (a malformed one stops everything, naming its
 /// step and field), then runs them; exits 1 if any step failed.
@@ -38,7 +39,12 @@ pub fn test(args: &TestArgs) -> Outcome {
                 Some(name) => format!("step {} {}: {name}", step.number, step.call_name()),
                 None => format!("step {} {}", step.number, step.call_name()),
             };
-            let problems = run_step(&mut guest, step);
+            guest.take_log_lines(); // what came before the step is not its own
+            let mut problems = run_step(&mut guest, step);
+            let lines = guest.take_log_lines();
+            if let Some(expected) = &step.expect_log {
+                problems.extend(log_problems(expected, &lines));
+            }
             if problems.is_empty() {
                 passed += 1;
                 println!("  ok    {label}");
@@ -104,6 +110,10 @@ fn run_step(guest: &mut Guest, step: &Step) -> Vec<String> {
             guest.clock().advance(*by);
             vec![]
         }
+        Call::SetClock(at) => {
+            guest.clock().set(*at);
+            vec![]
+        }
         Call::Cleanup => match guest.cleanup() {
             Ok(status) => check_status(step, "cleanup", status, None),
             Err(error) => vec![error.to_string()],
@@ -122,7 +132,9 @@ fn run_step(guest: &mut Guest, step: &Step) -> Vec<String> {
                     )],
                 };
                 if let Some(expect) = &step.expect {
-                    problems.extend(subset_diff(expect, output.json()));
+                    let (rest, bodies) = scenario_body::check(expect, &output);
+                    problems.extend(bodies);
+                    problems.extend(subset_diff(&rest, output.json()));
                 }
                 problems
             }
@@ -130,6 +142,31 @@ fn run_step(guest: &mut Guest, step: &Step) -> Vec<String> {
             Err(error) => vec![error.to_string()],
         },
     }
+}
+
+/// Each expected text must be in a line of its own, in order; `[]` means
+/// no line at all.
+fn log_problems(expected: &[String], lines: &[String]) -> Vec<String> {
+    let shown = || {
+        if lines.is_empty() {
+            "it logged nothing (a wasm32-unknown-unknown plugin cannot log)".to_string()
+        } else {
+            format!("its log lines: {lines:?}")
+        }
+    };
+    if expected.is_empty() && !lines.is_empty() {
+        return vec![format!("expected no log line, {}", shown())];
+    }
+    let mut rest = lines.iter();
+    for want in expected {
+        if !rest.any(|line| line.contains(want.as_str())) {
+            return vec![format!(
+                "expected a log line containing {want:?} (after the lines matched before it); {}",
+                shown()
+            )];
+        }
+    }
+    vec![]
 }
 
 /// `init`/`cleanup`: the status must be `expect` (default 0); `init`'s
@@ -168,4 +205,31 @@ fn check_status(step: &Step, call: &str, status: i32, reason: Option<String>) ->
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_problems;
+
+    #[test]
+    fn expected_log_texts_match_lines_in_order() {
+        let lines = [
+            "INFO p: request id=r1".to_string(),
+            "INFO p: response id=r1".into(),
+        ];
+        let want = |texts: &[&str]| texts.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        assert!(log_problems(&want(&["request", "response id=r1"]), &lines).is_empty());
+        assert!(log_problems(&want(&["r1", "r1"]), &lines).is_empty());
+        let out_of_order = log_problems(&want(&["response", "request"]), &lines);
+        assert_eq!(out_of_order.len(), 1);
+        assert!(out_of_order[0].starts_with("expected a log line containing \"request\""));
+        assert_eq!(
+            log_problems(&want(&["x"]), &[]),
+            [
+                "expected a log line containing \"x\" (after the lines matched before it); \
+              it logged nothing (a wasm32-unknown-unknown plugin cannot log)"
+            ]
+        );
+        assert!(log_problems(&[], &lines)[0].starts_with("expected no log line, its log lines: "));
+    }
 }

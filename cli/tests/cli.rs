@@ -78,7 +78,8 @@ fn help_shows_every_command_with_examples_and_exit_codes() {
     }
     let (code, stdout, _) = cli(&["run", "--help"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("--request <FILE|JSON>"), "{stdout}");
+    assert!(stdout.contains("--request <JSON|@FILE>"), "{stdout}");
+    assert!(stdout.contains("--config <JSON|@FILE>"), "{stdout}");
     assert!(stdout.contains("--free <FREE>"), "{stdout}");
     assert!(stdout.contains("bifrost-plugin run build/hello-world.wasm pre-hook"));
 }
@@ -322,6 +323,40 @@ fn a_rejected_config_stops_the_run() {
 }
 
 #[test]
+fn config_is_inline_json_null_included_or_an_at_file_and_stderr_says_which() {
+    let plugin = repo("build/hello-world-wasi.wasm");
+    let (code, _, stderr) = cli(&["run", &plugin, "post-hook", "--config", "null"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("\nconfig: inline JSON null (4 bytes)\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("configuration accepted"), "{stderr}");
+
+    let file = scenario_file("null", r#"{"from": "a file"}"#);
+    let at = format!("@{file}");
+    let (code, _, stderr) = cli(&["bench", &plugin, "post-hook", "-n", "1", "--config", &at]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("\nconfig: file {file} (18 bytes)\n")),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = cli(&["run", &plugin, "post-hook"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("\nconfig: none (init gets an empty buffer)\n"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli(&["run", &plugin, "post-hook", "--config", "@no-such.json"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("error: cannot read --config file no-such.json: "),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_command_lines_exit_2() {
     let plugin = seed();
     let cases: [&[&str]; 4] = [
@@ -386,9 +421,10 @@ fn bench_prints_calls_per_second_and_shows_a_leak() {
         "30",
         "--request",
         "{}",
+        "--same-request",
     ]);
     assert_eq!(code, 0);
-    // One input (the request), one 64 KiB page per call, never freed; the
+    // One input (the request: --same-request adds no context), one 64 KiB page per call, never freed; the
     // 3 warm-up calls (30 / 10) come first, then rounds of 7, 8, 7, 8 calls.
     let page = 65536;
     let start = page + 3 * page;
@@ -400,6 +436,48 @@ fn bench_prints_calls_per_second_and_shows_a_leak() {
             rounds.join(", "),
             30 * page
         )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bench_gives_each_call_its_own_request_so_per_request_state_shows_as_a_leak() {
+    // The plugin keeps 1 KB per request id and never drops it.
+    let plugin = repo("build/test/panicking.wasm");
+    let args = [
+        "bench",
+        &plugin,
+        "pre-hook",
+        "-n",
+        "2000",
+        "--config",
+        r#"{"keep_per_request": true}"#,
+        "--context",
+        r#"{"request_id":"r"}"#,
+        "--request",
+        "{}",
+    ];
+    let (code, stdout, stderr) = cli(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(r#"each call is a request of its own: request_id "r-1", "r-2", …"#),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("memory grew in 4 of 4 rounds, the last included, "),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" bytes per call: a leak\n"), "{stdout}");
+
+    // One request id: the same state is overwritten, nothing grows.
+    let (code, stdout, stderr) = cli(&[&args[..], &["--same-request"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("every call sends the same context"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("memory: flat over every round, no leak"),
         "{stdout}"
     );
 }

@@ -5,6 +5,10 @@
 //! read. Its configuration is typed: `{"panic_in_cleanup": true}` makes its
 //! `cleanup` panic, `{"init_error": "…"}` makes `init` fail with that message
 //! and `{"cleanup_error": "…"}` makes `cleanup` fail with it.
+//! `{"keep_per_request": true}` makes `pre_hook` keep 1 KB per request id
+//! and never drop it: the leak `bifrost-plugin bench` must report.
+
+use std::collections::BTreeMap;
 
 use sdk::prelude::*;
 
@@ -13,6 +17,7 @@ pub struct Panicking {
     calls: u64,
     panic_in_cleanup: bool,
     cleanup_error: Option<String>,
+    kept: Option<BTreeMap<String, Vec<u8>>>,
 }
 
 /// What the tests ask of the plugin; every field optional.
@@ -22,6 +27,7 @@ pub struct Config {
     panic_in_cleanup: bool,
     init_error: Option<String>,
     cleanup_error: Option<String>,
+    keep_per_request: bool,
 }
 
 // The SDK is a dependency renamed `sdk`: the attribute is told where it is.
@@ -37,6 +43,7 @@ impl Plugin for Panicking {
             calls: 0,
             panic_in_cleanup: config.panic_in_cleanup,
             cleanup_error: config.cleanup_error,
+            kept: config.keep_per_request.then(BTreeMap::new),
         })
     }
 
@@ -56,6 +63,9 @@ impl Plugin for Panicking {
             Some("panic") => panic!("the plugin author's bug (call {})", self.calls),
             Some("fail") => return Err(PluginError::new("asked to fail")),
             _ => {}
+        }
+        if let (Some(kept), Some(id)) = (&mut self.kept, ctx.request_id()) {
+            kept.insert(id.to_string(), vec![1; 1024]);
         }
         ctx.set("calls", self.calls);
         req.set_model(format!("call-{}", self.calls));
