@@ -56,6 +56,11 @@ build-test-plugins:
 	cp target/$(WASI_TARGET)/release/panicking_plugin.wasm build/test/panicking-wasi.wasm
 	$(CARGO) build --release --target $(TARGET) -p bench-guest
 	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest.wasm
+	# a plugin that marks what it sees, for the tests of chains (serve)
+	$(CARGO) build --release --target $(TARGET) -p chain-probe
+	cp target/$(TARGET)/release/chain_probe.wasm build/test/chain-probe.wasm
+	$(CARGO) build --release --target $(TARGET) -p chain-probe --features single-input-abi
+	cp target/$(TARGET)/release/chain_probe.wasm build/test/chain-probe-single-input.wasm
 	# hello-world with each opt-in allocator, for the memory tests and the bench
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features dlmalloc
 	cp $(WASM) build/test/hello-world-dlmalloc.wasm
@@ -185,7 +190,7 @@ test-new:
 lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p bifrost-plugin-sdk -p bifrost-plugin-sdk-macros
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) -p panicking-plugin -- -D warnings
+	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) -p panicking-plugin -p chain-probe -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) \
 		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,$(EXAMPLES))) -- -D warnings
 	$(CARGO) clippy --target $(WASI_TARGET) -p bifrost-plugin-sdk -p hello-world -p panicking-plugin $(addprefix -p ,$(WASI_EXAMPLES)) -- -D warnings

@@ -113,7 +113,8 @@ fn init(guest: &mut Guest, config: Option<&str>) -> Result<(), Failure> {
                 2 => "the plugin's own init failed",
                 _ => "the plugin rejected its config",
             };
-            let reason = init_failure_reason(guest)
+            let reason = guest
+                .init_failure_reason()
                 .map(|reason| format!(": {reason}"))
                 .unwrap_or_else(|| " (it gave no reason)".into());
             Err(Failure::new(format!(
@@ -121,21 +122,6 @@ fn init(guest: &mut Guest, config: Option<&str>) -> Result<(), Failure> {
             )))
         }
     }
-}
-
-/// Why `init` failed, in the plugin's own words. The ABIs return only a
-/// status from `init`; an SDK plugin reports the reason in the `error` of
-/// every later hook, so ask the one hook that needs no input.
-pub fn init_failure_reason(guest: &mut Guest) -> Option<String> {
-    let input = HookInput::new().with_context("{}");
-    let output = guest.call_hook(Hook::PostHook, &input).ok()?;
-    let error = output.plugin_error()?;
-    Some(
-        error
-            .strip_prefix("plugin is not initialised: ")
-            .unwrap_or(error)
-            .to_string(),
-    )
 }
 
 /// Calls `cleanup` if the plugin has it, as the host does at shutdown.

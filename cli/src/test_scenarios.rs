@@ -8,7 +8,6 @@ use bifrost_plugin_host::{Error, FreeMode, Guest};
 
 use crate::args::TestArgs;
 use crate::failure::{Failure, Outcome};
-use crate::plugin::init_failure_reason;
 use crate::scenario::{self, subset_diff, Call, Scenario, Step};
 use crate::scenario_body;
 
@@ -101,7 +100,7 @@ fn run_step(guest: &mut Guest, step: &Step) -> Vec<String> {
     match &step.call {
         Call::Init(config) => match guest.init(config) {
             Ok(status) => {
-                let reason = (status != 0).then(|| init_failure_reason(guest)).flatten();
+                let reason = (status != 0).then(|| guest.init_failure_reason()).flatten();
                 check_status(step, "init", status, reason)
             }
             Err(error) => vec![error.to_string()],

@@ -112,6 +112,14 @@ pub enum Error {
     UnknownAbi,
     /// `cargo build` of a plugin crate failed.
     Build(String),
+    /// `init` returned a non-zero status (Bifrost does not load such a
+    /// plugin).
+    Init {
+        /// The status.
+        status: i32,
+        /// Why, in the plugin's own words when it gave them.
+        message: String,
+    },
     /// Fuel was read or set on a guest not loaded with
     /// [`Guest::load_metered`](crate::Guest::load_metered).
     NotMetered,
@@ -182,6 +190,9 @@ impl fmt::Display for Error {
                  name it (Guest::load_with_abi, or --abi)",
             ),
             Error::Build(message) => f.write_str(message),
+            Error::Init { status, message } => {
+                write!(f, "`init` returned {status}: {message}")
+            }
         }
     }
 }

@@ -14,6 +14,8 @@
 //! - A `wasm32-wasip1` plugin gets WASI preview 1 (wasmi's `wasmi_wasi`):
 //!   [`Guest::take_stderr`] / [`Guest::take_log_lines`] give what it wrote,
 //!   [`Guest::clock`] fixes and moves its clock. Any other import is refused.
+//! - [`pipeline::Pipeline`] runs a chain of plugins in Bifrost's order,
+//!   one context per request; [`mock`] is a deterministic provider for it.
 //! - [`build::plugin_wasm`] builds a plugin crate's `.wasm` from its tests.
 //!
 //! ```no_run
@@ -39,8 +41,10 @@ pub mod build;
 mod error;
 mod guest;
 mod hook;
+pub mod mock;
 mod module;
 mod output;
+pub mod pipeline;
 mod typed;
 mod validate;
 mod wasi;

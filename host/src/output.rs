@@ -168,6 +168,22 @@ impl Guest {
             .unwrap_or(candidates[0]))
     }
 
+    /// Why `init` failed, in the plugin's own words, if it says: the ABIs
+    /// return only a status from `init`, and an SDK plugin reports the
+    /// reason in the `error` of every later hook, so this asks the one hook
+    /// that needs no input (`post_hook`).
+    pub fn init_failure_reason(&mut self) -> Option<String> {
+        let input = HookInput::new().with_context("{}");
+        let output = self.call_hook(Hook::PostHook, &input).ok()?;
+        let error = output.plugin_error()?;
+        Some(
+            error
+                .strip_prefix("plugin is not initialised: ")
+                .unwrap_or(error)
+                .to_string(),
+        )
+    }
+
     /// Calls `hook` as the host does for this module's ABI: the seed ABI gets
     /// one buffer per input, the single-input ABI one JSON object. The output
     /// must be UTF-8 JSON of the hook's shape; an error the plugin reports

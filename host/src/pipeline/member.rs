@@ -1,0 +1,274 @@
+//! One plugin of a chain: its instance behind a lock (a plugin instance runs
+//! one call at a time, as Bifrost's single instance per plugin does), and
+//! what the chain does when a call goes wrong: a trap is logged and the
+//! plugin instantiated again with its config, any failure is logged, and the
+//! hook counts as having passed its inputs through.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use crate::abi::Abi;
+use crate::error::{Error, Result};
+use crate::guest::{FreeMode, Guest};
+use crate::hook::{Hook, HookInput};
+use crate::output::HookOutput;
+
+use super::events::{Event, Sink};
+use super::order::Placement;
+
+/// A plugin as Bifrost's config lists it (`plugins[]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginSpec {
+    /// The name the config gives it (the plugin's log lines carry it).
+    pub name: String,
+    /// The `.wasm` file.
+    pub path: PathBuf,
+    /// The config passed to `init`, as JSON text (empty: none).
+    pub config: Vec<u8>,
+    /// Its group.
+    pub placement: Placement,
+    /// Its rank in the group (lower first).
+    pub order: i64,
+}
+
+impl PluginSpec {
+    /// A post-builtin plugin of order 0 with no config.
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
+        PluginSpec {
+            name: name.into(),
+            path: path.into(),
+            config: Vec::new(),
+            placement: Placement::default(),
+            order: 0,
+        }
+    }
+
+    /// Sets the config passed to `init`.
+    pub fn with_config(mut self, json: impl Into<Vec<u8>>) -> Self {
+        self.config = json.into();
+        self
+    }
+
+    /// Sets the placement and order.
+    pub fn placed(mut self, placement: Placement, order: i64) -> Self {
+        self.placement = placement;
+        self.order = order;
+        self
+    }
+}
+
+/// A loaded, initialised plugin of a chain.
+pub(crate) struct Member {
+    pub spec: PluginSpec,
+    pub abi: Abi,
+    slot: Mutex<Slot>,
+}
+
+struct Slot {
+    guest: Guest,
+    /// The file's modification time when it was loaded (for `--watch`).
+    modified: Option<SystemTime>,
+}
+
+impl Member {
+    /// Reads, instantiates and initialises the plugin; the error says why in
+    /// the plugin's own words when `init` fails.
+    pub fn load(spec: PluginSpec, sink: &Sink) -> Result<Self> {
+        let (guest, modified) = instantiate(&spec, sink)?;
+        let abi = guest.abi().ok_or(Error::UnknownAbi)?;
+        Ok(Member {
+            spec,
+            abi,
+            slot: Mutex::new(Slot { guest, modified }),
+        })
+    }
+
+    /// Whether the plugin exports `hook`.
+    pub fn has(&self, hook: Hook) -> bool {
+        let slot = self.lock();
+        let exported = slot
+            .guest
+            .hook_export(hook)
+            .is_ok_and(|export| slot.guest.info().has_func(export));
+        exported
+    }
+
+    /// Calls `hook`; `None` when it did not give a usable output (the
+    /// reason is logged): the caller goes on as if it passed its inputs
+    /// through. Also `None`, silently, when the plugin lacks the hook.
+    pub fn call(&self, hook: Hook, input: &HookInput, sink: &Sink) -> Option<HookOutput> {
+        let mut slot = self.lock();
+        if slot
+            .guest
+            .hook_export(hook)
+            .map_or(true, |export| !slot.guest.info().has_func(export))
+        {
+            return None;
+        }
+        let called = slot.guest.call_hook(hook, input);
+        self.forward_log_lines(&mut slot.guest, sink);
+        if sink.tracing() {
+            let shown = match &called {
+                Ok(output) => String::from_utf8_lossy(output.raw()).into_owned(),
+                Err(error) => format!("(failed: {error})"),
+            };
+            sink.emit(Event::Trace {
+                plugin: self.spec.name.clone(),
+                hook,
+                input: String::from_utf8_lossy(&trace_input(self.abi, hook, input)).into_owned(),
+                output: shown,
+            });
+        }
+        match called {
+            Ok(output) => match output.plugin_error() {
+                Some(message) => {
+                    sink.emit(Event::HookError {
+                        plugin: self.spec.name.clone(),
+                        hook,
+                        message: message.to_string(),
+                    });
+                    None
+                }
+                None => Some(output),
+            },
+            Err(error @ Error::Trap { .. }) => {
+                sink.emit(Event::Trap {
+                    plugin: self.spec.name.clone(),
+                    hook,
+                    message: error.to_string(),
+                });
+                // A trapped instance's state is gone: start it afresh.
+                match instantiate(&self.spec, sink) {
+                    Ok((guest, modified)) => *slot = Slot { guest, modified },
+                    Err(error) => sink.emit(Event::Notice(format!(
+                        "plugin `{}` could not be instantiated again: {error}",
+                        self.spec.name
+                    ))),
+                }
+                None
+            }
+            Err(error) => {
+                sink.emit(Event::HookError {
+                    plugin: self.spec.name.clone(),
+                    hook,
+                    message: error.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Instantiates the plugin again if its file changed since it was
+    /// loaded; the old instance stays when the new one fails. Returns
+    /// whether it was replaced.
+    pub fn reload_if_changed(&self, sink: &Sink) -> bool {
+        let modified = modified(&self.spec.path);
+        if modified.is_none() || modified == self.lock().modified {
+            return false;
+        }
+        match instantiate(&self.spec, sink) {
+            Ok((guest, modified)) => {
+                let mut slot = self.lock();
+                cleanup(&self.spec.name, &mut slot.guest, sink);
+                *slot = Slot { guest, modified };
+                sink.emit(Event::Notice(format!(
+                    "plugin `{}` reloaded from {}",
+                    self.spec.name,
+                    self.spec.path.display()
+                )));
+                true
+            }
+            Err(error) => {
+                // Do not retry the same broken file on every poll.
+                self.lock().modified = modified;
+                sink.emit(Event::Notice(format!(
+                    "plugin `{}` not reloaded: {error}",
+                    self.spec.name
+                )));
+                false
+            }
+        }
+    }
+
+    /// Calls the plugin's `cleanup`, as the host does at shutdown.
+    pub fn cleanup(&self, sink: &Sink) {
+        let mut slot = self.lock();
+        cleanup(&self.spec.name, &mut slot.guest, sink);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        // A plugin call never panics while holding the lock (traps are
+        // errors), so a poisoned lock still guards a usable instance.
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn forward_log_lines(&self, guest: &mut Guest, sink: &Sink) {
+        forward_log_lines(&self.spec.name, guest, sink);
+    }
+}
+
+/// What the plugin was sent, for `--trace`: the envelope, or the seed
+/// buffers one per line.
+fn trace_input(abi: Abi, hook: Hook, input: &HookInput) -> Vec<u8> {
+    match abi {
+        Abi::SingleInput => input.envelope(hook),
+        Abi::Seed => input.buffers(hook).join(&b'\n'),
+    }
+}
+
+fn forward_log_lines(name: &str, guest: &mut Guest, sink: &Sink) {
+    for printed in [guest.take_stdout(), guest.take_stderr()] {
+        for line in String::from_utf8_lossy(&printed).lines() {
+            sink.emit(Event::PluginLine {
+                plugin: name.to_string(),
+                line: line.to_string(),
+            });
+        }
+    }
+}
+
+fn cleanup(name: &str, guest: &mut Guest, sink: &Sink) {
+    if !guest.info().has_func("cleanup") {
+        return;
+    }
+    let status = guest.cleanup();
+    forward_log_lines(name, guest, sink);
+    match status {
+        Ok(0) => {}
+        Ok(status) => sink.emit(Event::Notice(format!(
+            "plugin `{name}`: cleanup returned {status}"
+        ))),
+        Err(error) => sink.emit(Event::Notice(format!("plugin `{name}`: {error}"))),
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Loads the file and runs `init` with the spec's config.
+fn instantiate(spec: &PluginSpec, sink: &Sink) -> Result<(Guest, Option<SystemTime>)> {
+    let modified = modified(&spec.path);
+    let mut guest = Guest::from_file(&spec.path, FreeMode::All)?;
+    if guest.abi().is_none() {
+        return Err(Error::UnknownAbi);
+    }
+    if guest.info().has_func("init") {
+        let status = guest.init(&spec.config);
+        forward_log_lines(&spec.name, &mut guest, sink);
+        match status? {
+            0 => {}
+            status => {
+                let reason = guest
+                    .init_failure_reason()
+                    .unwrap_or_else(|| "the plugin gave no reason".into());
+                return Err(Error::Init {
+                    status,
+                    message: reason,
+                });
+            }
+        }
+    }
+    Ok((guest, modified))
+}

@@ -1,0 +1,359 @@
+//! A chain of plugins run the way Bifrost runs them, one request at a time
+//! per [`Trip`], without HTTP: the server of `bifrost-plugin serve` drives it,
+//! and so can a test or a scenario.
+//!
+//! For one request: HTTP pre hooks in order ([`Pipeline::http_pre`]) → LLM
+//! pre hooks in order ([`Pipeline::llm_pre`]) → the provider (the caller's)
+//! → LLM post hooks in reverse ([`Pipeline::llm_post`]) → HTTP post hooks in
+//! reverse ([`Pipeline::http_post`]); when streaming, each chunk goes
+//! through the LLM post hooks and the stream chunk hooks, in reverse
+//! ([`Pipeline::chunk`]), instead of the HTTP post hooks. Plugins run in
+//! [`run_order`]: `pre_builtin` before `post_builtin`, then `order`, then
+//! file order. A pre hook that short-circuits stops the pre hooks, and only
+//! the plugins whose pre hook ran get their post hook. A hook's error is
+//! logged and the request goes on; a trap is logged, the plugin is
+//! instantiated again with its config, and the hook counts as a
+//! pass-through. One context per request, carried from hook to hook on the
+//! single-input ABI (seed outputs carry no context back).
+//!
+//! ```no_run
+//! use bifrost_plugin_host::pipeline::{Kind, LlmPre, Pipeline, PluginSpec, Reply, RequestShape, Sink};
+//! use serde_json::json;
+//! let specs = vec![PluginSpec::new("router", "build/examples/model-router-single-input.wasm")
+//!     .with_config(r#"{"routes":{"gpt-4":"gpt-4o-mini"}}"#)];
+//! let pipeline = Pipeline::load(specs, RequestShape::Flat, Sink::stderr())?;
+//! let mut trip = pipeline.trip("req-1", Kind::Chat, json!({"method": "POST", "path": "/v1/chat/completions"}));
+//! assert!(pipeline.http_pre(&mut trip).is_none());
+//! let request = json!({"provider": "openai", "model": "gpt-4", "input": [], "params": {}});
+//! let reply = match pipeline.llm_pre(&mut trip, request) {
+//!     LlmPre::Continue(request) => Reply::response(json!({"model": request["model"]})),
+//!     LlmPre::ShortCircuit(reply) => reply,
+//! };
+//! let reply = pipeline.llm_post(&mut trip, reply);
+//! println!("{:?} after {:?}", reply, trip.hooks());
+//! # Ok::<(), bifrost_plugin_host::pipeline::LoadError>(())
+//! ```
+
+mod events;
+mod member;
+mod order;
+mod shape;
+mod trip;
+
+use std::fmt;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use crate::abi::Abi;
+use crate::hook::{Hook, HookInput};
+use crate::output::HookOutput;
+use crate::typed::TypedOutput;
+
+pub use events::{Event, Sink};
+pub use member::PluginSpec;
+pub use order::{run_order, Placement};
+pub use shape::{bifrost_request, openai_request, split_model, variant, Kind, RequestShape};
+pub use trip::{HookTime, Reply, Trip};
+
+use member::Member;
+
+/// What the HTTP pre hooks decided.
+pub type HttpAnswer = Option<Value>;
+
+/// What the LLM pre hooks decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LlmPre {
+    /// Call the provider with this request (in the pipeline's shape).
+    Continue(Value),
+    /// A plugin answered: skip the provider.
+    ShortCircuit(Reply),
+}
+
+/// What becomes of a streamed chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChunkOutcome {
+    /// Send this chunk (flat, as the client gets it).
+    Send(Value),
+    /// A stream chunk hook dropped it.
+    Skip,
+    /// An LLM post hook turned it into this error: end the stream with it.
+    Error(Value),
+}
+
+/// A plugin of the config could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// Its configured name.
+    pub plugin: String,
+    /// Why (for a failed `init`, the plugin's own message).
+    pub error: crate::Error,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "plugin `{}`: {}", self.plugin, self.error)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A loaded chain of plugins, in the order they run. Shared by every
+/// request (`&self`); each plugin instance runs one call at a time.
+pub struct Pipeline {
+    members: Vec<Member>,
+    shape: RequestShape,
+    sink: Sink,
+}
+
+impl Pipeline {
+    /// Loads and initialises every plugin (stopping at the first that
+    /// fails), in run order.
+    pub fn load(
+        specs: Vec<PluginSpec>,
+        shape: RequestShape,
+        sink: Sink,
+    ) -> Result<Self, LoadError> {
+        let keys: Vec<_> = specs.iter().map(|s| (s.placement, s.order)).collect();
+        let mut specs: Vec<Option<PluginSpec>> = specs.into_iter().map(Some).collect();
+        let mut members = Vec::with_capacity(specs.len());
+        for index in run_order(&keys) {
+            let spec = specs[index].take().expect("each index once");
+            let plugin = spec.name.clone();
+            members.push(Member::load(spec, &sink).map_err(|error| LoadError { plugin, error })?);
+        }
+        Ok(Pipeline {
+            members,
+            shape,
+            sink,
+        })
+    }
+
+    /// The plugins in run order: name and ABI.
+    pub fn plugins(&self) -> Vec<(&str, Abi)> {
+        self.members
+            .iter()
+            .map(|m| (m.spec.name.as_str(), m.abi))
+            .collect()
+    }
+
+    /// The shape requests and responses are sent to plugins in.
+    pub fn shape(&self) -> RequestShape {
+        self.shape
+    }
+
+    /// Where events go.
+    pub fn sink(&self) -> &Sink {
+        &self.sink
+    }
+
+    /// Starts a request: its context holds `request_id`; `http_request` is
+    /// the HTTP request as the HTTP hooks see it (`{"method","path",
+    /// "headers","query","body"}`, body in base64).
+    pub fn trip(&self, request_id: &str, kind: Kind, http_request: Value) -> Trip {
+        Trip::new(request_id, kind, http_request)
+    }
+
+    /// Runs the HTTP pre hooks in order. `Some(response)`: a plugin
+    /// answered (an HTTP response `{"status_code","headers","body"}`), to be
+    /// sent to the client as it is. Otherwise the trip's HTTP request is what
+    /// the plugins left.
+    pub fn http_pre(&self, trip: &mut Trip) -> HttpAnswer {
+        for member in &self.members {
+            let input = HookInput::new()
+                .with_context(trip.context_json())
+                .with_request(json_bytes(&trip.http_request));
+            let Some(output) = self.call(member, Hook::HttpPreHook, &input, trip) else {
+                continue;
+            };
+            match output.typed() {
+                TypedOutput::SeedHttp(out) => {
+                    if let Some(response) = out.response.clone().filter(|r| !r.is_null()) {
+                        return Some(response);
+                    }
+                }
+                TypedOutput::HttpPre(out) => {
+                    if out.has_response {
+                        return Some(out.response.clone().unwrap_or(Value::Null));
+                    }
+                    if let Some(request) = out.request.clone().filter(Value::is_object) {
+                        trip.http_request = request;
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Runs the LLM pre hooks in order on `request` (a `BifrostRequest` in
+    /// the pipeline's shape) until one short-circuits.
+    pub fn llm_pre(&self, trip: &mut Trip, mut request: Value) -> LlmPre {
+        for (index, member) in self.members.iter().enumerate() {
+            trip.llm_ran = index + 1;
+            let input = HookInput::new()
+                .with_context(trip.context_json())
+                .with_request(json_bytes(&request));
+            let Some(output) = self.call(member, Hook::PreHook, &input, trip) else {
+                continue;
+            };
+            let (changed, short_circuit) = match output.typed() {
+                TypedOutput::SeedPre(out) => (out.request.clone(), out.short_circuit.clone()),
+                TypedOutput::Pre(out) => (
+                    out.request.clone(),
+                    out.short_circuit.clone().filter(|_| out.has_short_circuit),
+                ),
+                _ => (None, None),
+            };
+            if let Some(short_circuit) = short_circuit.filter(|s| !s.is_null()) {
+                return LlmPre::ShortCircuit(Reply::from_pair(
+                    short_circuit.get("response").cloned(),
+                    short_circuit.get("error").cloned(),
+                ));
+            }
+            if let Some(changed) = changed.filter(Value::is_object) {
+                request = changed;
+            }
+        }
+        LlmPre::Continue(request)
+    }
+
+    /// Runs the LLM post hooks of the plugins whose pre hook ran, in
+    /// reverse, on the provider's (or the short-circuit's) reply.
+    pub fn llm_post(&self, trip: &mut Trip, mut reply: Reply) -> Reply {
+        for member in self.members[..trip.llm_ran].iter().rev() {
+            let mut input = HookInput::new().with_context(trip.context_json());
+            if let Some(response) = &reply.response {
+                input = input.with_response(json_bytes(response));
+            }
+            if let Some(error) = &reply.error {
+                input = input.with_error(json_bytes(error));
+            }
+            let Some(output) = self.call(member, Hook::PostHook, &input, trip) else {
+                continue;
+            };
+            reply = match output.typed() {
+                TypedOutput::SeedPost(out) => {
+                    Reply::from_pair(out.response.clone(), out.bifrost_error.clone())
+                }
+                TypedOutput::Post(out) => Reply::from_pair(
+                    out.response.clone(),
+                    out.error.clone().filter(|_| out.has_error),
+                ),
+                _ => reply,
+            };
+        }
+        reply
+    }
+
+    /// Runs the HTTP post hooks in reverse with the HTTP response the
+    /// client gets (`{"status_code","headers","body"}`); they can change the
+    /// context, not the response.
+    pub fn http_post(&self, trip: &mut Trip, response: &Value) {
+        for member in self.members.iter().rev() {
+            let input = HookInput::new()
+                .with_context(trip.context_json())
+                .with_request(json_bytes(&trip.http_request))
+                .with_response(json_bytes(response));
+            self.call(member, Hook::HttpPostHook, &input, trip);
+        }
+    }
+
+    /// One streamed chunk (flat, as the provider sent it): through the LLM
+    /// post hooks of the plugins whose pre hook ran (wrapped in the
+    /// pipeline's shape), then every stream chunk hook, both in reverse.
+    pub fn chunk(&self, trip: &mut Trip, chunk: Value) -> ChunkOutcome {
+        let wrapped = self.shape.wrap_response(trip.kind, chunk);
+        let reply = self.llm_post(trip, Reply::response(wrapped));
+        let mut chunk = match reply {
+            Reply {
+                error: Some(error), ..
+            } => return ChunkOutcome::Error(error),
+            Reply {
+                response: Some(response),
+                ..
+            } => variant(response, "response"),
+            Reply { .. } => return ChunkOutcome::Skip,
+        };
+        for member in self.members.iter().rev() {
+            let input = HookInput::new()
+                .with_context(trip.context_json())
+                .with_request(json_bytes(&trip.http_request))
+                .with_chunk(json_bytes(&chunk));
+            let Some(output) = self.call(member, Hook::HttpStreamChunkHook, &input, trip) else {
+                continue;
+            };
+            if let TypedOutput::StreamChunk(out) = output.typed() {
+                if out.skip {
+                    return ChunkOutcome::Skip;
+                }
+                if let Some(changed) = out.chunk.clone().filter(|_| out.has_chunk) {
+                    chunk = changed;
+                }
+            }
+        }
+        ChunkOutcome::Send(chunk)
+    }
+
+    /// LLM pre hooks, `provider` unless a plugin short-circuited, LLM post
+    /// hooks: the non-streaming middle of a request.
+    pub fn complete(
+        &self,
+        trip: &mut Trip,
+        request: Value,
+        provider: impl FnOnce(&Value) -> Reply,
+    ) -> Reply {
+        let reply = match self.llm_pre(trip, request) {
+            LlmPre::Continue(request) => provider(&request),
+            LlmPre::ShortCircuit(reply) => reply,
+        };
+        self.llm_post(trip, reply)
+    }
+
+    /// Instantiates again each plugin whose file changed; returns the names
+    /// of those reloaded.
+    pub fn reload_changed(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .filter(|m| m.reload_if_changed(&self.sink))
+            .map(|m| m.spec.name.clone())
+            .collect()
+    }
+
+    /// Calls every plugin's `cleanup`, as Bifrost does at shutdown.
+    pub fn cleanup(&self) {
+        for member in &self.members {
+            member.cleanup(&self.sink);
+        }
+    }
+
+    /// Calls one hook, timing it and taking the context it sends back.
+    fn call(
+        &self,
+        member: &Member,
+        hook: Hook,
+        input: &HookInput,
+        trip: &mut Trip,
+    ) -> Option<HookOutput> {
+        if !member.has(hook) {
+            return None;
+        }
+        let started = Instant::now();
+        let output = member.call(hook, input, &self.sink);
+        trip.record(&member.spec.name, hook, started.elapsed());
+        let output = output?;
+        if let Some(context) = output.context() {
+            trip.context = context.clone();
+        }
+        Some(output)
+    }
+}
+
+fn json_bytes(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// The context as JSON text.
+fn context_json(context: &Map<String, Value>) -> Vec<u8> {
+    serde_json::to_vec(context).unwrap_or_default()
+}
