@@ -100,6 +100,24 @@ fn every_choice_of_a_response_is_redacted_on_both_abis() {
 }
 
 #[test]
+fn a_redaction_changes_that_text_only_on_both_abis() {
+    // Keys in no order, a seed beyond 64 bits, `1.50`: all go back as sent.
+    let response = r#"{"chat_response":{"zeta":1,"id":"x","seed":123456789012345678901234567890,"price":1.50,"choices":[{"index":0,"message":{"role":"assistant","content":"mail bob@example.com"}}],"alpha":{"b":1,"a":2}}}"#;
+    for features in ABIS {
+        let mut guest = redactor(features);
+        let input = HookInput::new().with_context("{}").with_response(response);
+        let output = guest.call_hook(Hook::PostHook, &input).unwrap();
+        assert_eq!(output.plugin_error(), None, "{features:?}");
+        let expected = response.replace("bob@example.com", "[redacted]");
+        assert!(
+            contains(&output, &expected),
+            "{features:?}: {}",
+            String::from_utf8_lossy(output.raw())
+        );
+    }
+}
+
+#[test]
 fn stream_chunks_are_redacted_and_clean_ones_echoed() {
     let mut guest = redactor(ABIS[1]);
     let chunk = r#"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"at bob@corp.io"}}]}"#;

@@ -8,6 +8,7 @@
 
 pub(crate) mod de;
 pub(crate) mod members;
+pub(crate) mod rewrite;
 pub(crate) mod validate;
 pub(crate) mod write;
 

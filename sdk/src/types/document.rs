@@ -125,14 +125,18 @@ impl TextEdit<'_> {
     }
 }
 
-type WriteObject = fn(&Map<String, Value>) -> Option<Vec<u8>>;
+/// Writes an edited object, over the host's text when there is one.
+type WriteObject = fn(Option<&[u8]>, &Map<String, Value>) -> Option<Vec<u8>>;
 
 /// Spare bytes after a copy of host text, for the fields an output writes
 /// around it (`{"context":…,"request":` before it, flags after it).
 pub(crate) const OUTPUT_ROOM: usize = 512;
 
-fn write_object(map: &Map<String, Value>) -> Option<Vec<u8>> {
-    serde_json::to_vec(map).ok()
+fn write_object(host: Option<&[u8]>, map: &Map<String, Value>) -> Option<Vec<u8>> {
+    match host {
+        Some(host) => Some(json::rewrite::write_over(host, map)),
+        None => serde_json::to_vec(map).ok(),
+    }
 }
 
 crate::global::global! {
@@ -251,11 +255,12 @@ impl Document {
     }
 
     /// The object's fields for writing: from now on the document is written
-    /// from the parsed object, not the original text.
+    /// from the parsed object, over the host's text (json/rewrite.rs: what
+    /// the plugin did not change keeps the host's bytes).
     pub(crate) fn map_mut(&mut self) -> &mut Map<String, Value> {
         self.map();
         if !self.opaque.get() {
-            self.host = None;
+            self.edited.set(true);
             self.members = None;
             self.write_edited = Some(write_object);
         }
@@ -344,9 +349,15 @@ impl Document {
     pub(crate) fn into_json(self) -> Option<Vec<u8>> {
         match self.echo() {
             Ok(Some(_)) => self.host.map(|(bytes, _)| bytes),
-            Ok(None) => (self.write_edited?)(self.parsed.get()?),
+            Ok(None) => self.write_edited_object(),
             Err(_) => None,
         }
+    }
+
+    /// The edited object written over the host's text (if any).
+    fn write_edited_object(&self) -> Option<Vec<u8>> {
+        let host = self.host.as_ref().map(|(bytes, _)| bytes.as_slice());
+        (self.write_edited?)(host, self.parsed.get()?)
     }
 
     /// The document as JSON text: the host's, or the edited object serialised.
@@ -355,10 +366,7 @@ impl Document {
     pub(crate) fn to_json(&self) -> Option<Cow<'_, [u8]>> {
         match self.echo() {
             Ok(Some(text)) => Some(Cow::Borrowed(text)),
-            Ok(None) => {
-                let write = self.write_edited?;
-                write(self.parsed.get()?).map(Cow::Owned)
-            }
+            Ok(None) => self.write_edited_object().map(Cow::Owned),
             Err(_) => None,
         }
     }
@@ -448,7 +456,15 @@ impl Serialize for Document {
                     RawValue::from_string(text.to_owned()).map_err(serde::ser::Error::custom)?;
                 raw.serialize(serializer)
             }
-            None => self.map().serialize(serializer),
+            None => match self.host.as_ref().and(self.write_edited_object()) {
+                // Written over the host's text, as the ABI layer writes it.
+                Some(text) => {
+                    let text = String::from_utf8(text).map_err(serde::ser::Error::custom)?;
+                    let raw = RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
+                    raw.serialize(serializer)
+                }
+                None => self.map().serialize(serializer),
+            },
         }
     }
 }
@@ -723,14 +739,15 @@ mod tests {
     }
 
     #[test]
-    fn an_edited_deferred_document_is_written_from_its_fields() {
-        let mut doc = Document::deferred(br#"{"b": 1, "a": 2}"#, "request").unwrap();
+    fn an_edited_deferred_document_is_written_over_the_host_text() {
+        let mut doc = Document::deferred(br#"{"b": 1.50, "a": 2}"#, "request").unwrap();
         doc.map_mut().insert("c".into(), 3.into());
         assert!(!doc.is_verbatim());
         assert_eq!(
             serde_json::to_string(&doc).unwrap(),
-            r#"{"a":2,"b":1,"c":3}"#
+            r#"{"b": 1.50, "a": 2,"c":3}"#
         );
+        assert_eq!(doc.to_json().unwrap(), &br#"{"b": 1.50, "a": 2,"c":3}"#[..]);
     }
 
     #[test]
