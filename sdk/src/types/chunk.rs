@@ -45,7 +45,8 @@ impl StreamChunk {
 
     /// Which kind of stream this chunk belongs to, from its `object`
     /// (`chat.completion.chunk`, `text_completion`), its Responses API event
-    /// `type` (`response.…`) or `extra_fields.request_type`.
+    /// `type` (`response.…`), `extra_fields.request_type`, or else its first
+    /// choice (a `delta` is chat, a `text` a text completion).
     ///
     /// ```
     /// use bifrost_plugin_sdk::{ResponseKind, StreamChunk};

@@ -173,8 +173,9 @@ pub(crate) fn flat_request_kind(inner: &Map<String, Value>) -> RequestKind {
 }
 
 /// The kind of a flat response or chunk, from OpenAI's `object` field
-/// (`chat.completion[.chunk]`, `text_completion`, `response`, `list`) or
-/// Bifrost's `extra_fields.request_type`.
+/// (`chat.completion[.chunk]`, `text_completion`, `response`, `list`),
+/// Bifrost's `extra_fields.request_type`, a Responses API event's `type`,
+/// or, when none of those is there, what its first choice holds.
 pub(crate) fn flat_response_kind(inner: &Map<String, Value>) -> ResponseKind {
     let object = inner.get("object").and_then(Value::as_str);
     let by_object = match object {
@@ -203,7 +204,25 @@ pub(crate) fn flat_response_kind(inner: &Map<String, Value>) -> ResponseKind {
         {
             ResponseKind::Responses
         }
-        None => ResponseKind::Other,
+        None => kind_by_choices(inner),
+    }
+}
+
+/// The kind a response's first choice shows: a `message` or a stream
+/// `delta` is chat, a `text` a text completion. Providers and hand-built
+/// responses often leave `object` out, and the choices still tell.
+fn kind_by_choices(inner: &Map<String, Value>) -> ResponseKind {
+    let first = inner
+        .get("choices")
+        .and_then(Value::as_array)
+        .and_then(|choices| choices.first())
+        .and_then(Value::as_object);
+    match first {
+        Some(choice) if choice.contains_key("message") || choice.contains_key("delta") => {
+            ResponseKind::Chat
+        }
+        Some(choice) if choice.contains_key("text") => ResponseKind::TextCompletion,
+        _ => ResponseKind::Other,
     }
 }
 
@@ -244,6 +263,39 @@ mod tests {
             ResponseKind::Responses
         );
         assert_eq!(ResponseKind::from_key("chat_response"), ResponseKind::Chat);
+    }
+
+    #[test]
+    fn a_flat_response_without_object_is_read_by_its_choices() {
+        for (text, kind) in [
+            (
+                r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Hi"}}]}"#,
+                ResponseKind::Chat,
+            ),
+            (
+                r#"{"id":"x","choices":[{"index":0,"delta":{}}]}"#,
+                ResponseKind::Chat,
+            ),
+            (
+                r#"{"choices":[{"index":0,"text":"done"}]}"#,
+                ResponseKind::TextCompletion,
+            ),
+            // `object` and `request_type` say more than the choices do.
+            (
+                r#"{"object":"text_completion","choices":[{"message":{}}]}"#,
+                ResponseKind::TextCompletion,
+            ),
+            (
+                r#"{"extra_fields":{"request_type":"embedding"},"choices":[{"message":{}}]}"#,
+                ResponseKind::Embedding,
+            ),
+            (r#"{"choices":[]}"#, ResponseKind::Other),
+            (r#"{"choices":[{"index":0}]}"#, ResponseKind::Other),
+            (r#"{"choices":"message"}"#, ResponseKind::Other),
+        ] {
+            let inner: Map<String, Value> = serde_json::from_str(text).unwrap();
+            assert_eq!(flat_response_kind(&inner), kind, "{text}");
+        }
     }
 
     #[test]

@@ -454,8 +454,9 @@ impl LlmResponse {
     /// Which kind of response this is: the union key that holds it
     /// (`chat_response`, `ResponsesStreamResponse`, …), or for the flat
     /// shape its `object` (`chat.completion`, `text_completion`,
-    /// `response`) or `extra_fields.request_type`; [`ResponseKind::Other`]
-    /// when none tells.
+    /// `response`), `extra_fields.request_type`, or else its first choice
+    /// (a `message` is chat, a `text` a text completion);
+    /// [`ResponseKind::Other`] when none tells.
     ///
     /// ```
     /// use bifrost_plugin_sdk::{LlmResponse, ResponseKind};
