@@ -76,6 +76,49 @@ impl LlmError {
         self
     }
 
+    /// Adds `key` with `value` inside `error`, next to its `message`, `type`
+    /// and `code` (replacing a member of that name): what a plugin's own
+    /// error says beyond them. The value is any of the types JSON values are
+    /// built from (`&str`, `String`, integers, floats, `bool`, a `Vec` of
+    /// them, …) and is written as given.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmError;
+    /// let err = LlmError::new("prompt rejected")
+    ///     .with_type("prompt_rejected")
+    ///     .with_error_field("pattern", "ignore previous instructions")
+    ///     .with_error_field("score", 0.93);
+    /// let json = serde_json::to_value(&err).unwrap();
+    /// assert_eq!(json["error"]["pattern"], "ignore previous instructions");
+    /// assert_eq!(json["error"]["score"], 0.93);
+    /// assert_eq!(json["error"]["type"], "prompt_rejected");
+    /// ```
+    #[must_use]
+    pub fn with_error_field(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.error_field_mut().insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds `key` with `value` at the top level of the error, next to
+    /// `status_code` and `error` (replacing a member of that name); the
+    /// value as in [`LlmError::with_error_field`].
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmError;
+    /// let err = LlmError::new("slow down")
+    ///     .with_status(429)
+    ///     .with_field("retry_after_seconds", 30)
+    ///     .with_field("limits", vec!["minute", "day"]);
+    /// assert_eq!(err.json()["retry_after_seconds"], 30);
+    /// let json = serde_json::to_string(&err).unwrap();
+    /// assert!(json.contains(r#""limits":["minute","day"]"#), "{json}");
+    /// ```
+    #[must_use]
+    pub fn with_field(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.doc.map_mut().insert(key.into(), value.into());
+        self
+    }
+
     /// The human-readable message (`error.message`).
     pub fn message(&self) -> Option<&str> {
         self.error_field()?.get("message")?.as_str()
@@ -159,6 +202,45 @@ mod tests {
         assert_eq!(err.status_code(), Some(503));
         assert!(err.is_bifrost_error());
         assert_eq!(serde_json::to_vec(&err).unwrap(), text);
+    }
+
+    #[test]
+    fn fields_of_its_own_are_written_as_given_at_the_top_and_inside_error() {
+        let err = LlmError::new("prompt rejected")
+            .with_status(403)
+            .with_type("prompt_rejected")
+            .with_error_field("pattern", "(?i)jailbreak")
+            .with_error_field("hits", 2u32)
+            .with_error_field("message", "replaced")
+            .with_field("blocked", true)
+            .with_field("phrases", vec!["a", "b"]);
+        let written: Value = serde_json::from_slice(&err.into_json().unwrap()).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({
+                "status_code": 403,
+                "is_bifrost_error": false,
+                "blocked": true,
+                "phrases": ["a", "b"],
+                "error": {"message": "replaced", "type": "prompt_rejected",
+                          "pattern": "(?i)jailbreak", "hits": 2}
+            })
+        );
+    }
+
+    #[test]
+    fn fields_added_to_a_host_error_keep_the_host_s_own() {
+        let text = br#"{"error":"not an object","status_code":500,"x":1}"#;
+        let err = LlmError::from_optional_bytes(text).unwrap().unwrap();
+        assert_eq!(err.json()["x"], 1);
+        let err = err
+            .with_error_field("reason", "upstream")
+            .with_field("x", 2);
+        let written: Value = serde_json::from_slice(&err.into_json().unwrap()).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({"error": {"reason": "upstream"}, "status_code": 500, "x": 2})
+        );
     }
 
     #[test]
