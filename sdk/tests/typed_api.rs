@@ -272,7 +272,7 @@ fn http_json_bodies_without_serde_json_in_the_plugin() {
     let err = req.body_json::<Body>().unwrap_err();
     assert_eq!(
         err.message(),
-        "body is not the expected JSON: `model`: invalid type: integer `7`, expected a string"
+        "body is not the expected JSON: `model`: invalid type: integer, expected a string"
     );
     let resp = HttpResponse::json_error(401, "bad \"key\"\n");
     assert_eq!(

@@ -154,7 +154,7 @@ mod tests {
             .unwrap();
         assert!(
             err.to_string()
-                .contains("`replacement`: invalid type: integer `5`, expected a string"),
+                .contains("`replacement`: invalid type: integer, expected a string"),
             "{err}"
         );
         let err = TestPlugin::<PiiRedactor>::init(r#"{"replace":"x"}"#)

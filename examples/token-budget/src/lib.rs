@@ -149,7 +149,7 @@ mod tests {
             ("", "config field `max_total_tokens` is missing"),
             (
                 r#"{"max_total_tokens":-5}"#,
-                "`max_total_tokens`: invalid value: integer `-5`, expected u64",
+                "`max_total_tokens`: invalid value: integer, expected u64",
             ),
             (
                 r#"{"max_total_tokens":"1k"}"#,

@@ -173,9 +173,12 @@ impl de::Error for Error {
         Error(message.to_string())
     }
 
-    // serde's default messages print the unexpected value with `Debug`
-    // escaping and float formatting, ~35 KB of .wasm in every plugin with a
-    // typed `Config`; these say the same without either.
+    // serde's default messages repeat the unexpected value (printed with
+    // `Debug` escaping and float formatting, ~35 KB of .wasm in every plugin
+    // with a typed `Config`). These name its type alone: a mistyped value
+    // may be a secret (an API key where a list of them was expected, or
+    // where a mode was), and this text reaches the host in every hook's
+    // `error`.
     fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
         Error(format!(
             "invalid type: {}, expected {expected}",
@@ -189,43 +192,62 @@ impl de::Error for Error {
             Unexpected(unexpected)
         ))
     }
+
+    fn unknown_variant(_variant: &str, expected: &'static [&'static str]) -> Self {
+        Error(format!(
+            "unknown variant: string, expected {}",
+            OneOf(expected)
+        ))
+    }
 }
 
-/// serde's `Unexpected`, described as serde does, except that a string's
-/// value is not repeated and a float that is not a whole number is not
-/// printed.
+/// The names a value may take, as serde lists them: "`a`", "`a` or `b`",
+/// "one of `a`, `b`, `c`".
+struct OneOf(&'static [&'static str]);
+
+impl fmt::Display for OneOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [] => f.write_str("there are no variants"),
+            [only] => write!(f, "`{only}`"),
+            [a, b] => write!(f, "`{a}` or `{b}`"),
+            names => {
+                f.write_str("one of ")?;
+                for (i, name) in names.iter().enumerate() {
+                    let comma = if i == 0 { "" } else { ", " };
+                    write!(f, "{comma}`{name}`")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The type of serde's `Unexpected`, in serde's words, without its value.
 struct Unexpected<'a>(de::Unexpected<'a>);
 
 impl fmt::Display for Unexpected<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use de::Unexpected as U;
-        match self.0 {
-            U::Bool(b) => write!(f, "boolean `{b}`"),
-            U::Unsigned(n) => write!(f, "integer `{n}`"),
-            U::Signed(n) => write!(f, "integer `{n}`"),
-            // A whole number prints exactly as an integer does.
-            U::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
-                write!(f, "floating point `{}.0`", x as i64)
-            }
-            U::Float(_) => f.write_str("floating point number"),
-            U::Char(c) => write!(f, "character `{c}`"),
-            // Never repeated: a mistyped value may be a secret (an API key
-            // where a list of them was expected), and this text reaches the
-            // host in every hook's `error`.
-            U::Str(_) => f.write_str("string"),
-            U::Bytes(_) => f.write_str("byte array"),
-            U::Unit => f.write_str("null"), // as serde_json says
-            U::Option => f.write_str("Option value"),
-            U::NewtypeStruct => f.write_str("newtype struct"),
-            U::Seq => f.write_str("sequence"),
-            U::Map => f.write_str("map"),
-            U::Enum => f.write_str("enum"),
-            U::UnitVariant => f.write_str("unit variant"),
-            U::NewtypeVariant => f.write_str("newtype variant"),
-            U::TupleVariant => f.write_str("tuple variant"),
-            U::StructVariant => f.write_str("struct variant"),
-            U::Other(other) => f.write_str(other),
-        }
+        f.write_str(match self.0 {
+            U::Bool(_) => "boolean",
+            U::Unsigned(_) | U::Signed(_) => "integer",
+            U::Float(_) => "floating point number",
+            U::Char(_) => "character",
+            U::Str(_) => "string",
+            U::Bytes(_) => "byte array",
+            U::Unit => "null", // as serde_json says
+            U::Option => "Option value",
+            U::NewtypeStruct => "newtype struct",
+            U::Seq => "sequence",
+            U::Map => "map",
+            U::Enum => "enum",
+            U::UnitVariant => "unit variant",
+            U::NewtypeVariant => "newtype variant",
+            U::TupleVariant => "tuple variant",
+            U::StructVariant => "struct variant",
+            U::Other(other) => other,
+        })
     }
 }
 
@@ -284,9 +306,12 @@ impl<'de> de::Deserializer<'de> for Value<'_> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if name == RAW_VALUE_TOKEN {
+            return visitor.visit_map(Raw(Some(self.0)));
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -411,6 +436,39 @@ impl<'de> de::MapAccess<'de> for Map<'_> {
         };
         seed.deserialize(Value(value))
             .map_err(|Error(message)| Error(format!("`{key}`: {message}")))
+    }
+}
+
+/// The name under which serde_json's `RawValue` asks a deserializer for a
+/// value's text, as a newtype struct. serde_json's own deserializers answer
+/// with a one-member map, `{TOKEN: "<the text>"}`, and so does this one
+/// ([`Raw`]): the SDK's request, response, chunk and error types keep the
+/// host's text through `RawValue`, so a plugin can read them from a body
+/// with [`HttpRequest::body_json`](crate::HttpRequest::body_json).
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// The one-member map that hands a value's text to `RawValue`.
+struct Raw<'a>(Option<&'a [u8]>);
+
+impl<'de> de::MapAccess<'de> for Raw<'_> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        match self.0 {
+            Some(_) => seed
+                .deserialize(de::value::BorrowedStrDeserializer::new(RAW_VALUE_TOKEN))
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        // Checked text is UTF-8.
+        let text = String::from_utf8_lossy(self.0.take().unwrap_or(b"null")).into_owned();
+        seed.deserialize(text.into_deserializer())
     }
 }
 
@@ -572,32 +630,159 @@ mod tests {
     }
 
     #[test]
-    fn type_errors_read_as_serde_json_s_without_escaping_or_float_printing() {
-        let message = |text: &str| {
-            (
-                from_checked::<(u8, String, bool)>(text.as_bytes())
-                    .unwrap_err()
-                    .to_string(),
-                serde_json::from_str::<(u8, String, bool)>(text)
-                    .unwrap_err()
-                    .to_string(),
-            )
-        };
+    fn type_errors_say_what_serde_json_says_but_the_value() {
         for text in [
             r#"["x","s",true]"#,
             r#"[-1,"s",true]"#,
             "[1,2,true]",
             r#"[1,"s",null]"#,
-            r#"[2.0,"s",true]"#,
+            r#"[2.5,"s",true]"#,
             r#"[1,{},true]"#,
+            "[256,\"s\",true]",
         ] {
-            let (ours, theirs) = message(text);
-            // serde repeats a string's value; ours does not.
-            let theirs = theirs.replace(r#"string "x""#, "string");
+            let ours = from_checked::<(u8, String, bool)>(text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            let theirs = serde_json::from_str::<(u8, String, bool)>(text)
+                .unwrap_err()
+                .to_string();
+            // serde_json's, with the value in backticks or quotes taken out.
+            let theirs = theirs
+                .replace(r#"string "x""#, "string")
+                .replace("integer `-1`", "integer")
+                .replace("integer `2`", "integer")
+                .replace("integer `256`", "integer")
+                .replace("floating point `2.5`", "floating point number");
             assert!(theirs.starts_with(&ours), "{text}: {ours} / {theirs}");
         }
-        let (ours, _) = message(r#"[2.5,"s",true]"#);
-        assert_eq!(ours, "invalid type: floating point number, expected u8");
+    }
+
+    /// Config errors never repeat the value they are about (it may be a
+    /// secret): they name the field, the type expected and the type found.
+    #[test]
+    fn config_errors_never_repeat_a_value_of_any_type() {
+        #[derive(Debug, Deserialize, Default)]
+        #[serde(default, deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Secrets {
+            key: String,
+            keys: Vec<String>,
+            limit: u8,
+            on: bool,
+            ratio: f32,
+            letter: Option<char>,
+            mode: Option<Mode>,
+            inner: Inner,
+        }
+        #[derive(Debug, Deserialize, Default)]
+        #[allow(dead_code)]
+        struct Inner {
+            count: u32,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Mode {
+            Block,
+            Tag,
+        }
+        for (text, message) in [
+            (
+                r#"{"limit":"sk-secret-key"}"#,
+                "`limit`: invalid type: string, expected u8",
+            ),
+            (
+                r#"{"key":12345678}"#,
+                "`key`: invalid type: integer, expected a string",
+            ),
+            (
+                r#"{"key":-12345678}"#,
+                "`key`: invalid type: integer, expected a string",
+            ),
+            (
+                r#"{"key":1234.5678}"#,
+                "`key`: invalid type: floating point number, expected a string",
+            ),
+            (
+                r#"{"key":12345678.0}"#,
+                "`key`: invalid type: floating point number, expected a string",
+            ),
+            (
+                r#"{"key":true}"#,
+                "`key`: invalid type: boolean, expected a string",
+            ),
+            (
+                r#"{"key":{"sk-secret-key":1}}"#,
+                "`key`: invalid type: map, expected a string",
+            ),
+            (
+                r#"{"keys":["a",12345678]}"#,
+                "`keys`: invalid type: integer, expected a string",
+            ),
+            (
+                r#"{"keys":"sk-secret-key"}"#,
+                "`keys`: invalid type: string, expected a sequence",
+            ),
+            (
+                r#"{"limit":12345678}"#,
+                "`limit`: invalid value: integer, expected u8",
+            ),
+            (
+                r#"{"limit":-12345678}"#,
+                "`limit`: invalid value: integer, expected u8",
+            ),
+            (
+                r#"{"on":"sk-secret-key"}"#,
+                "`on`: invalid type: string, expected a boolean",
+            ),
+            (
+                r#"{"ratio":"sk-secret-key"}"#,
+                "`ratio`: invalid type: string, expected f32",
+            ),
+            (
+                r#"{"letter":"sk-secret-key"}"#,
+                "`letter`: invalid value: string, expected a character",
+            ),
+            (
+                r#"{"mode":"sk-secret-key"}"#,
+                "`mode`: unknown variant: string, expected `block` or `tag`",
+            ),
+            (
+                r#"{"mode":{"sk-secret-key":1}}"#,
+                "`mode`: unknown variant: string, expected `block` or `tag`",
+            ),
+            (
+                r#"{"mode":12345678}"#,
+                "`mode`: expected an enum variant: a string or an object with one key",
+            ),
+            (
+                r#"{"inner":{"count":false}}"#,
+                "`inner`: `count`: invalid type: boolean, expected u32",
+            ),
+            (
+                r#"{"inner":{"count":12345678901234}}"#,
+                "`inner`: `count`: invalid value: integer, expected u32",
+            ),
+        ] {
+            let error = from_checked::<Secrets>(text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(error, message, "{text}");
+            for value in ["sk-secret-key", "1234", "true", "false"] {
+                assert!(!error.contains(value), "{text}: {error}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_names_a_value_may_take_are_listed_as_serde_lists_them() {
+        for (names, listed) in [
+            (&[][..], "there are no variants"),
+            (&["a"][..], "`a`"),
+            (&["a", "b"][..], "`a` or `b`"),
+            (&["a", "b", "c"][..], "one of `a`, `b`, `c`"),
+        ] {
+            assert_eq!(OneOf(names).to_string(), listed);
+        }
     }
 
     #[test]
