@@ -233,7 +233,15 @@ impl NewPlugin {
         for hook in &self.hooks {
             tests.push_str(host_test(*hook));
         }
-        self.fill(HOST_TESTS).replace("{tests}", &self.fill(&tests))
+        let (target, wasi) = if self.wasi {
+            ("WASIP1_TARGET", " --wasi")
+        } else {
+            ("WASM_TARGET", "")
+        };
+        self.fill(HOST_TESTS)
+            .replace("{TARGET}", target)
+            .replace("{wasi}", wasi)
+            .replace("{tests}", &self.fill(&tests))
     }
 
     fn scenario(&self) -> String {
@@ -407,12 +415,12 @@ fn host_test(hook: Hook) -> &'static str {
             r##"
 #[test]
 fn http_pre_hook_lets_the_request_go_on() {
-    for build in [Build::Seed, Build::SingleInput] {
-        let mut guest = load(build);
+    for abi in Abi::ALL {
+        let mut guest = load(abi);
         let input = HookInput::new().with_request(r#"{"method":"GET","path":"/v1/models"}"#);
         let output = guest.call_hook(Hook::HttpPreHook, &input).unwrap();
-        assert_eq!(output.plugin_error(), None, "{build:?}");
-        assert_eq!(output.json()["response"], Value::Null, "{build:?}: no answer of its own");
+        assert_eq!(output.plugin_error(), None, "{abi:?}");
+        assert_eq!(output.json()["response"], Value::Null, "{abi:?}: no answer of its own");
     }
 }
 "##
@@ -421,7 +429,7 @@ fn http_pre_hook_lets_the_request_go_on() {
             r##"
 #[test]
 fn http_post_hook_tags_the_context() {
-    let mut guest = load(Build::SingleInput);
+    let mut guest = load(Abi::SingleInput);
     let input = HookInput::new()
         .with_request(r#"{"method":"GET","path":"/"}"#)
         .with_response(r#"{"status_code":200}"#);
@@ -435,7 +443,7 @@ fn http_post_hook_tags_the_context() {
             r##"
 #[test]
 fn http_stream_chunk_hook_passes_chunks_on() {
-    let mut guest = load(Build::SingleInput);
+    let mut guest = load(Abi::SingleInput);
     let input = HookInput::new()
         .with_request(r#"{"method":"POST","path":"/"}"#)
         .with_chunk(r#"{"id":"c1"}"#);
@@ -449,14 +457,14 @@ fn http_stream_chunk_hook_passes_chunks_on() {
             r##"
 #[test]
 fn pre_hook_passes_the_request_on() {
-    for build in [Build::Seed, Build::SingleInput] {
-        let mut guest = load(build);
+    for abi in Abi::ALL {
+        let mut guest = load(abi);
         let input = HookInput::new()
             .with_context(r#"{"request_id":"r1"}"#)
             .with_request(r#"{"model":"gpt-4o-mini"}"#);
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
-        assert_eq!(output.plugin_error(), None, "{build:?}");
-        assert_eq!(output.json()["request"]["model"], "gpt-4o-mini", "{build:?}");
+        assert_eq!(output.plugin_error(), None, "{abi:?}");
+        assert_eq!(output.json()["request"]["model"], "gpt-4o-mini", "{abi:?}");
     }
 }
 "##
@@ -465,12 +473,12 @@ fn pre_hook_passes_the_request_on() {
             r##"
 #[test]
 fn post_hook_passes_the_response_on() {
-    for build in [Build::Seed, Build::SingleInput] {
-        let mut guest = load(build);
+    for abi in Abi::ALL {
+        let mut guest = load(abi);
         let input = HookInput::new().with_response(r#"{"id":"chatcmpl-1","choices":[]}"#);
         let output = guest.call_hook(Hook::PostHook, &input).unwrap();
-        assert_eq!(output.plugin_error(), None, "{build:?}");
-        assert_eq!(output.json()["response"]["id"], "chatcmpl-1", "{build:?}");
+        assert_eq!(output.plugin_error(), None, "{abi:?}");
+        assert_eq!(output.json()["response"]["id"], "chatcmpl-1", "{abi:?}");
     }
 }
 "##
@@ -630,37 +638,17 @@ const HOST_TESTS: &str = r##"//! The plugin built to .wasm and run in the local 
 //! as Bifrost calls it. `cargo test` builds the .wasm itself, once per ABI
 //! per run (the first run compiles the SDK for wasm32: a minute or so).
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput};
 #[allow(unused_imports)]
 use bifrost_plugin_sdk::serde_json::Value;
 
-#[derive(Debug, Clone, Copy)]
-#[allow(dead_code)]
-enum Build {
-    Seed,
-    SingleInput,
-}
+/// The target `bifrost-plugin build{wasi}` builds for.
+const TARGET: &str = build::{TARGET};
 
-fn wasm(build: Build) -> &'static PathBuf {
-    static SEED: OnceLock<PathBuf> = OnceLock::new();
-    static SINGLE_INPUT: OnceLock<PathBuf> = OnceLock::new();
-    let (cell, features): (_, &[&str]) = match build {
-        Build::Seed => (&SEED, &[]),
-        Build::SingleInput => (&SINGLE_INPUT, &["single-input-abi"]),
-    };
-    cell.get_or_init(|| build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap())
-}
-
-/// The plugin loaded, checked as `bifrost-plugin inspect` checks it, and
-/// initialised.
-#[allow(dead_code)]
-fn load(build: Build) -> Guest {
-    let mut guest = Guest::from_file(wasm(build), FreeMode::All).unwrap();
-    let abi = guest.abi().expect("the exports show the ABI");
-    assert_eq!(validate(guest.info(), abi), [], "{build:?}");
+/// The plugin for `abi`, checked as `bifrost-plugin inspect` checks it,
+/// and initialised.
+fn load(abi: Abi) -> Guest {
+    let mut guest = build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "{name}");
     assert_eq!(guest.init(br#"{"tag":"t"}"#).unwrap(), 0);
     guest
@@ -668,9 +656,9 @@ fn load(build: Build) -> Guest {
 
 #[test]
 fn both_builds_load_and_clean_up() {
-    for build in [Build::Seed, Build::SingleInput] {
-        let mut guest = load(build);
-        assert_eq!(guest.cleanup().unwrap(), 0, "{build:?}");
+    for abi in Abi::ALL {
+        let mut guest = load(abi);
+        assert_eq!(guest.cleanup().unwrap(), 0, "{abi:?}");
     }
 }
 {tests}"##;

@@ -1,11 +1,18 @@
 //! Builds a plugin crate's `.wasm` from a test, so a plugin author's
-//! `cargo test` needs no build step by hand:
+//! `cargo test` needs no build step by hand. [`load_plugin`] is what a host
+//! test wants: the crate's own plugin for an ABI and a target, built once per
+//! test run, loaded and checked:
 //!
 //! ```no_run
-//! use bifrost_plugin_host::{build, FreeMode, Guest};
-//! let wasm = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), &[]).unwrap();
-//! let mut guest = Guest::from_file(&wasm, FreeMode::All).unwrap();
+//! use bifrost_plugin_host::{build, Abi};
+//! for abi in Abi::ALL {
+//!     let mut guest = build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASM_TARGET)?;
+//!     assert_eq!(guest.init(b"{}")?, 0);
+//! }
+//! # Ok::<(), bifrost_plugin_host::Error>(())
 //! ```
+//!
+//! [`plugin_wasm`] and [`plugin_wasm_for`] give the built file itself.
 //!
 //! The nested `cargo build` gets its own target directory: a test runs while
 //! the outer `cargo test` holds the build lock of the usual one, and a cargo
@@ -16,7 +23,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+use crate::abi::Abi;
 use crate::error::{Error, Result};
+use crate::guest::{FreeMode, Guest};
+use crate::validate::validate;
 
 /// The default plugin target: imports nothing.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -102,6 +112,86 @@ pub fn plugin_wasm_for(
     Ok(copy)
 }
 
+/// The feature that selects the single-input ABI in a plugin crate (it
+/// forwards to the SDK's feature of the same name).
+pub const SINGLE_INPUT_FEATURE: &str = "single-input-abi";
+
+/// The plugin of the crate at `manifest_dir` (pass
+/// `env!("CARGO_MANIFEST_DIR")`) for `abi` and `target` ([`WASM_TARGET`] or
+/// [`WASIP1_TARGET`]), loaded as the host loads it (every buffer freed) and
+/// not yet initialised. The crate is built once per test process for each
+/// ABI and target ([`plugin_wasm_for`], with the feature
+/// [`SINGLE_INPUT_FEATURE`] for the single-input ABI); later calls load the
+/// same file. A build whose exports show another ABI, or that `inspect`
+/// would find anything wrong with, is an error: a host test must not pass
+/// on a plugin Bifrost would refuse.
+///
+/// ```no_run
+/// use bifrost_plugin_host::{build, Abi, Hook, HookInput};
+/// let mut guest = build::load_plugin(env!("CARGO_MANIFEST_DIR"), Abi::SingleInput, build::WASIP1_TARGET)?;
+/// assert_eq!(guest.init(b"{}")?, 0);
+/// let output = guest.call_hook(Hook::PreHook, &HookInput::new().with_request(r#"{"model":"m"}"#))?;
+/// assert_eq!(output.plugin_error(), None);
+/// println!("{:?}", guest.take_log_lines());
+/// # Ok::<(), bifrost_plugin_host::Error>(())
+/// ```
+pub fn load_plugin(manifest_dir: impl AsRef<Path>, abi: Abi, target: &str) -> Result<Guest> {
+    load_plugin_with_features(manifest_dir, abi, target, &[])
+}
+
+/// [`load_plugin`] with more of the crate's features (e.g. an allocator).
+pub fn load_plugin_with_features(
+    manifest_dir: impl AsRef<Path>,
+    abi: Abi,
+    target: &str,
+    features: &[&str],
+) -> Result<Guest> {
+    let mut all: Vec<&str> = features.to_vec();
+    if abi == Abi::SingleInput && !all.contains(&SINGLE_INPUT_FEATURE) {
+        all.push(SINGLE_INPUT_FEATURE);
+    }
+    let wasm = built_once(manifest_dir.as_ref(), target, &all)?;
+    let guest = Guest::from_file(&wasm, FreeMode::All)?;
+    if guest.abi() != Some(abi) {
+        let shown = guest.abi().map_or("neither".into(), |abi| abi.to_string());
+        return Err(Error::Build(format!(
+            "{} was built for the {abi} ABI, but its exports show {shown} \
+             (does the crate's feature `{SINGLE_INPUT_FEATURE}` enable the SDK's?)",
+            wasm.display()
+        )));
+    }
+    let problems = validate(guest.info(), abi);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(Error::Build(format!(
+            "{} ({abi} ABI) is not a plugin the host accepts:\n  {}",
+            wasm.display(),
+            list.join("\n  ")
+        )));
+    }
+    Ok(guest)
+}
+
+/// [`plugin_wasm_for`], once per process for each crate, target and
+/// feature set: every host test needs the same builds, and asking cargo
+/// again would only relink.
+fn built_once(manifest_dir: &Path, target: &str, features: &[&str]) -> Result<PathBuf> {
+    type Key = (PathBuf, String, Vec<String>);
+    static BUILT: Mutex<Vec<(Key, PathBuf)>> = Mutex::new(Vec::new());
+    let key: Key = (
+        manifest_dir.to_path_buf(),
+        target.to_string(),
+        features.iter().map(|f| f.to_string()).collect(),
+    );
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(k, _)| *k == key) {
+        return Ok(path.clone());
+    }
+    let path = plugin_wasm_for(target, manifest_dir, features)?;
+    built.push((key, path.clone()));
+    Ok(path)
+}
+
 /// `<target>/plugin-wasm`, where `<target>` is `CARGO_TARGET_DIR`, else the
 /// target directory the running test executable was built in (found by its
 /// `CACHEDIR.TAG`), else `<manifest_dir>/target`.
@@ -181,6 +271,21 @@ mod tests {
         assert_eq!(
             features_copy(dir, built, &["single-input-abi", "sdk/x"]),
             Path::new("/p/hello_world+single-input-abi+sdk_x.wasm")
+        );
+    }
+
+    #[test]
+    fn a_build_whose_exports_show_another_abi_is_refused() {
+        let hello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello-world");
+        let features = [SINGLE_INPUT_FEATURE];
+        let error = load_plugin_with_features(&hello, Abi::Seed, WASM_TARGET, &features)
+            .err()
+            .expect("a single-input build is not a seed plugin");
+        assert!(
+            error
+                .to_string()
+                .contains("was built for the seed ABI, but its exports show single-input"),
+            "{error}"
         );
     }
 

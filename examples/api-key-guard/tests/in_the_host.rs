@@ -1,44 +1,23 @@
 //! The guard built to `.wasm` and run in the local host on both ABIs, as
 //! Bifrost calls it (`cargo test` builds the `.wasm` itself).
 
-use std::path::PathBuf;
-use std::sync::Mutex;
-
-use bifrost_plugin_host::{build, validate, Abi, FreeMode, Guest, Hook, HookInput, HookOutput};
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput, HookOutput};
 use bifrost_plugin_sdk::serde_json;
 use bifrost_plugin_sdk::HttpResponse;
 
-/// The seed build and the single-input build.
-const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
-
 const CONFIG: &str = r#"{"keys":["key-one","key-two"]}"#;
 
-/// The `.wasm` built with `features`, built once per test run (every test
-/// needs both builds; building again would only relink).
-fn wasm(features: &'static [&'static str]) -> PathBuf {
-    static BUILT: Mutex<Vec<(&[&str], PathBuf)>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, path)) = built.iter().find(|(f, _)| *f == features) {
-        return path.clone();
-    }
-    let path = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
-    built.push((features, path.clone()));
-    path
-}
-
-fn load(features: &'static [&'static str], config: &str) -> (Guest, i32) {
-    let wasm = wasm(features);
-    let mut guest = Guest::from_file(&wasm, FreeMode::All).unwrap();
-    let abi = guest.abi().expect("the exports show the ABI");
-    assert_eq!(validate(guest.info(), abi), [], "{features:?}");
+fn load(abi: Abi, config: &str) -> (Guest, i32) {
+    let mut guest =
+        build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASM_TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "api-key-guard");
     let status = guest.init(config.as_bytes()).unwrap();
     (guest, status)
 }
 
-fn guard(features: &'static [&'static str]) -> Guest {
-    let (guest, status) = load(features, CONFIG);
-    assert_eq!(status, 0, "{features:?}");
+fn guard(abi: Abi) -> Guest {
+    let (guest, status) = load(abi, CONFIG);
+    assert_eq!(status, 0, "{abi:?}");
     guest
 }
 
@@ -68,15 +47,15 @@ fn response(output: &HookOutput) -> Option<HttpResponse> {
 
 #[test]
 fn a_known_key_is_let_through_on_both_abis() {
-    for features in ABIS {
-        let mut guest = guard(features);
+    for abi in Abi::ALL {
+        let mut guest = guard(abi);
         for key in ["key-one", "key-two"] {
             let headers = format!(r#"{{"X-API-Key":"{key}"}}"#);
             let output = guest
                 .call_hook(Hook::HttpPreHook, &request(&headers))
                 .unwrap();
-            assert_eq!(output.plugin_error(), None, "{features:?}");
-            assert_eq!(response(&output), None, "{features:?} {key}");
+            assert_eq!(output.plugin_error(), None, "{abi:?}");
+            assert_eq!(response(&output), None, "{abi:?} {key}");
         }
         assert_eq!(guest.cleanup().unwrap(), 0);
     }
@@ -84,8 +63,8 @@ fn a_known_key_is_let_through_on_both_abis() {
 
 #[test]
 fn a_missing_or_unknown_key_is_answered_401_without_repeating_it() {
-    for features in ABIS {
-        let mut guest = guard(features);
+    for abi in Abi::ALL {
+        let mut guest = guard(abi);
         let cases = [
             (r#"{}"#, "missing API key (header `x-api-key`)", ""),
             (
@@ -101,14 +80,14 @@ fn a_missing_or_unknown_key_is_answered_401_without_repeating_it() {
                 .unwrap();
             assert_eq!(output.plugin_error(), None);
             let resp = response(&output).expect("answered by the plugin");
-            assert_eq!(resp.status_code, 401, "{features:?} {headers}");
+            assert_eq!(resp.status_code, 401, "{abi:?} {headers}");
             assert_eq!(resp.header("content-type"), Some("application/json"));
             let body = String::from_utf8(resp.body.clone()).unwrap();
             assert_eq!(body, format!(r#"{{"error":"{message}"}}"#));
             let raw = String::from_utf8_lossy(output.raw());
             if !sent.is_empty() {
-                assert!(!raw.contains(sent), "{features:?}: {raw} repeats {sent}");
-                assert!(!body.contains(sent), "{features:?}: {body} repeats {sent}");
+                assert!(!raw.contains(sent), "{abi:?}: {raw} repeats {sent}");
+                assert!(!body.contains(sent), "{abi:?}: {body} repeats {sent}");
             }
             assert!(
                 !raw.contains("key-one") && !raw.contains("key-two"),
@@ -120,13 +99,13 @@ fn a_missing_or_unknown_key_is_answered_401_without_repeating_it() {
 
 #[test]
 fn the_configured_header_is_read_case_insensitively() {
-    for features in ABIS {
-        let (mut guest, status) = load(features, r#"{"header":"X-Team-Key","keys":["t"]}"#);
+    for abi in Abi::ALL {
+        let (mut guest, status) = load(abi, r#"{"header":"X-Team-Key","keys":["t"]}"#);
         assert_eq!(status, 0);
         let through = guest
             .call_hook(Hook::HttpPreHook, &request(r#"{"x-team-key":"t"}"#))
             .unwrap();
-        assert_eq!(response(&through), None, "{features:?}");
+        assert_eq!(response(&through), None, "{abi:?}");
         let refused = guest
             .call_hook(Hook::HttpPreHook, &request(r#"{"x-api-key":"t"}"#))
             .unwrap();
@@ -136,10 +115,10 @@ fn the_configured_header_is_read_case_insensitively() {
 
 #[test]
 fn init_fails_naming_keys_and_every_hook_then_says_why() {
-    for features in ABIS {
+    for abi in Abi::ALL {
         for config in ["{}", r#"{"keys":[]}"#] {
-            let (mut guest, status) = load(features, config);
-            assert_ne!(status, 0, "{features:?} {config}");
+            let (mut guest, status) = load(abi, config);
+            assert_ne!(status, 0, "{abi:?} {config}");
             let output = guest
                 .call_hook(Hook::HttpPreHook, &request(r#"{"x-api-key":"key-one"}"#))
                 .unwrap();
@@ -157,22 +136,19 @@ fn init_fails_naming_keys_and_every_hook_then_says_why() {
 
 #[test]
 fn a_misspelt_field_is_refused_by_name_not_ignored() {
-    for features in ABIS {
-        let (mut guest, status) = load(features, r#"{"key":["key-one"]}"#);
+    for abi in Abi::ALL {
+        let (mut guest, status) = load(abi, r#"{"key":["key-one"]}"#);
         assert_ne!(status, 0);
         let output = guest.call_hook(Hook::HttpPreHook, &request("{}")).unwrap();
         let error = output.plugin_error().unwrap_or_default();
-        assert!(
-            error.contains("unknown field `key`"),
-            "{features:?}: {error}"
-        );
+        assert!(error.contains("unknown field `key`"), "{abi:?}: {error}");
     }
 }
 
 #[test]
 fn malformed_requests_get_the_sdks_error_not_a_trap() {
-    for features in ABIS {
-        let mut guest = guard(features);
+    for abi in Abi::ALL {
+        let mut guest = guard(abi);
         let cases = [
             ("[1]", "http request must be a JSON object"),
             (
@@ -190,7 +166,7 @@ fn malformed_requests_get_the_sdks_error_not_a_trap() {
             let output: serde_json::Value =
                 serde_json::from_slice(&raw_call(&mut guest, &input)).unwrap();
             let error = output["error"].as_str().unwrap_or_default();
-            assert!(error.contains(expected), "{features:?} {req}: {error:?}");
+            assert!(error.contains(expected), "{abi:?} {req}: {error:?}");
             assert!(output["response"].is_null(), "{output}");
         }
         // Still serving afterwards.

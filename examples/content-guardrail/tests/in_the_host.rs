@@ -1,41 +1,22 @@
 //! The guardrail built to `.wasm` and run in the local host on both ABIs, as
 //! Bifrost calls it (`cargo test` builds the `.wasm` itself).
 
-use std::path::PathBuf;
-use std::sync::Mutex;
-
-use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput, HookOutput};
-
-/// The seed build and the single-input build.
-const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput, HookOutput};
 
 const CONFIG: &str =
     r#"{"blocked_phrases":["secret recipe"],"message":"That topic is off limits."}"#;
 
-/// The `.wasm` built with `features`, once per test run.
-fn wasm(features: &'static [&'static str]) -> PathBuf {
-    static BUILT: Mutex<Vec<(&[&str], PathBuf)>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, path)) = built.iter().find(|(f, _)| *f == features) {
-        return path.clone();
-    }
-    let path = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
-    built.push((features, path.clone()));
-    path
-}
-
-fn load(features: &'static [&'static str], config: &str) -> (Guest, i32) {
-    let mut guest = Guest::from_file(wasm(features), FreeMode::All).unwrap();
-    let abi = guest.abi().expect("the exports show the ABI");
-    assert_eq!(validate(guest.info(), abi), [], "{features:?}");
+fn load(abi: Abi, config: &str) -> (Guest, i32) {
+    let mut guest =
+        build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASM_TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "content-guardrail");
     let status = guest.init(config.as_bytes()).unwrap();
     (guest, status)
 }
 
-fn guardrail(features: &'static [&'static str]) -> Guest {
-    let (guest, status) = load(features, CONFIG);
-    assert_eq!(status, 0, "{features:?}");
+fn guardrail(abi: Abi) -> Guest {
+    let (guest, status) = load(abi, CONFIG);
+    assert_eq!(status, 0, "{abi:?}");
     guest
 }
 
@@ -49,13 +30,13 @@ fn echoed(output: &HookOutput, value: &str) -> bool {
 #[test]
 fn requests_with_a_blocked_phrase_are_refused_with_403_on_both_abis() {
     let request = r#"{"chat_request":{"model":"m","input":[{"role":"user","content":"Tell me the SECRET Recipe"}]}}"#;
-    for features in ABIS {
-        let mut guest = guardrail(features);
+    for abi in Abi::ALL {
+        let mut guest = guardrail(abi);
         let input = HookInput::new().with_context("{}").with_request(request);
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
         assert_eq!(output.plugin_error(), None);
         let error = &output.json()["short_circuit"]["error"];
-        assert_eq!(error["status_code"], 403, "{features:?}");
+        assert_eq!(error["status_code"], 403, "{abi:?}");
         assert_eq!(error["error"]["message"], "That topic is off limits.");
         assert!(output.json()["request"].is_null());
     }
@@ -66,29 +47,29 @@ fn clean_requests_and_responses_go_on_byte_for_byte_on_both_abis() {
     let request = r#"{"model":"m", "messages":[{"role":"user","content":"a recipe, please"}]}"#;
     let response =
         r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Flour, eggs."}}]}"#;
-    for features in ABIS {
-        let mut guest = guardrail(features);
+    for abi in Abi::ALL {
+        let mut guest = guardrail(abi);
         let input = HookInput::new().with_context("{}").with_request(request);
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
-        assert!(echoed(&output, request), "{features:?}");
+        assert!(echoed(&output, request), "{abi:?}");
         let input = HookInput::new().with_context("{}").with_response(response);
         let output = guest.call_hook(Hook::PostHook, &input).unwrap();
-        assert!(echoed(&output, response), "{features:?}");
+        assert!(echoed(&output, response), "{abi:?}");
     }
 }
 
 #[test]
 fn responses_with_a_blocked_phrase_become_the_error_on_both_abis() {
     let response = r#"{"chat_response":{"choices":[{"index":0,"message":{"content":"ok"}},{"index":1,"message":{"content":[{"type":"text","text":"here is the secret recipe"}]}}]}}"#;
-    for features in ABIS {
-        let mut guest = guardrail(features);
+    for abi in Abi::ALL {
+        let mut guest = guardrail(abi);
         let input = HookInput::new().with_context("{}").with_response(response);
         let output = guest.call_hook(Hook::PostHook, &input).unwrap();
         assert_eq!(output.plugin_error(), None);
         let json = output.json();
-        assert!(json["response"].is_null(), "{features:?}");
+        assert!(json["response"].is_null(), "{abi:?}");
         // The seed ABI names the error `bifrost_error`, the single-input ABI `error`.
-        let error = if features.is_empty() {
+        let error = if abi == Abi::Seed {
             &json["bifrost_error"]
         } else {
             &json["error"]
@@ -104,8 +85,8 @@ fn responses_with_a_blocked_phrase_become_the_error_on_both_abis() {
 
 #[test]
 fn a_config_without_phrases_fails_init_naming_the_field_on_both_abis() {
-    for features in ABIS {
-        let (mut guest, status) = load(features, r#"{"message":"no"}"#);
+    for abi in Abi::ALL {
+        let (mut guest, status) = load(abi, r#"{"message":"no"}"#);
         assert_ne!(status, 0);
         let input = HookInput::new()
             .with_context("{}")
@@ -121,8 +102,8 @@ fn a_config_without_phrases_fails_init_naming_the_field_on_both_abis() {
 
 #[test]
 fn malformed_input_is_reported_not_trapped_on_both_abis() {
-    for features in ABIS {
-        let mut guest = guardrail(features);
+    for abi in Abi::ALL {
+        let mut guest = guardrail(abi);
         let input = HookInput::new()
             .with_context("{}")
             .with_request(r#"{"model":"m","input":"\udc00"}"#);

@@ -1,38 +1,19 @@
 //! The cache built to `.wasm` and run in the local host on both ABIs, call
 //! after call as Bifrost makes them (`cargo test` builds the `.wasm` itself).
 
-use std::path::PathBuf;
-use std::sync::Mutex;
-
-use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput, HookOutput};
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput, HookOutput};
 use bifrost_plugin_sdk::serde_json::Value;
 
-/// The seed build and the single-input build.
-const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
-
-/// The `.wasm` built with `features`, built once per test run.
-fn wasm(features: &'static [&'static str]) -> PathBuf {
-    static BUILT: Mutex<Vec<(&[&str], PathBuf)>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, path)) = built.iter().find(|(f, _)| *f == features) {
-        return path.clone();
-    }
-    let path = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
-    built.push((features, path.clone()));
-    path
-}
-
-fn load(features: &'static [&'static str], config: &str) -> (Guest, i32) {
-    let mut guest = Guest::from_file(wasm(features), FreeMode::All).unwrap();
-    let abi = guest.abi().expect("the exports show the ABI");
-    assert_eq!(validate(guest.info(), abi), [], "{features:?}");
+fn load(abi: Abi, config: &str) -> (Guest, i32) {
+    let mut guest =
+        build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASM_TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "exact-cache");
     let status = guest.init(config.as_bytes()).unwrap();
     (guest, status)
 }
 
-fn cache(features: &'static [&'static str], max_entries: usize) -> Guest {
-    let (guest, status) = load(features, &format!(r#"{{"max_entries":{max_entries}}}"#));
+fn cache(abi: Abi, max_entries: usize) -> Guest {
+    let (guest, status) = load(abi, &format!(r#"{{"max_entries":{max_entries}}}"#));
     assert_eq!(status, 0);
     guest
 }
@@ -97,23 +78,23 @@ fn same_json(a: &str, b: &str) -> bool {
 
 #[test]
 fn an_identical_request_is_answered_from_the_cache_under_any_request_id() {
-    for features in ABIS {
-        let mut guest = cache(features, 8);
-        assert_eq!(ask(&mut guest, "r1", &chat("Hi")), None, "{features:?}");
+    for abi in Abi::ALL {
+        let mut guest = cache(abi, 8);
+        assert_eq!(ask(&mut guest, "r1", &chat("Hi")), None, "{abi:?}");
         answer(&mut guest, "r1", &reply("Hello"));
         let hit = ask(&mut guest, "r2", &chat("Hi")).expect("a hit");
-        assert!(same_json(&hit, &reply("Hello")), "{features:?}: {hit}");
+        assert!(same_json(&hit, &reply("Hello")), "{abi:?}: {hit}");
         // The same request in another shape, key order and number form.
         let reordered = r#"{"params":{"temperature":0.50},"input":[{"content":"Hi","role":"user"}],"model":"gpt-4o-mini","provider":"openai"}"#;
-        assert!(ask(&mut guest, "r3", reordered).is_some(), "{features:?}");
+        assert!(ask(&mut guest, "r3", reordered).is_some(), "{abi:?}");
         assert_eq!(guest.cleanup().unwrap(), 0);
     }
 }
 
 #[test]
 fn a_different_model_message_or_param_misses() {
-    for features in ABIS {
-        let mut guest = cache(features, 8);
+    for abi in Abi::ALL {
+        let mut guest = cache(abi, 8);
         ask(&mut guest, "r1", &chat("Hi"));
         answer(&mut guest, "r1", &reply("Hello"));
         for request in [
@@ -122,19 +103,15 @@ fn a_different_model_message_or_param_misses() {
             chat("Hi").replace("\"temperature\":0.5", "\"temperature\":0.7"),
             chat("Hi").replace("\"role\":\"user\"", "\"role\":\"system\""),
         ] {
-            assert_eq!(
-                ask(&mut guest, "r2", &request),
-                None,
-                "{features:?} {request}"
-            );
+            assert_eq!(ask(&mut guest, "r2", &request), None, "{abi:?} {request}");
         }
     }
 }
 
 #[test]
 fn the_least_recently_used_response_is_evicted() {
-    for features in ABIS {
-        let mut guest = cache(features, 2);
+    for abi in Abi::ALL {
+        let mut guest = cache(abi, 2);
         for (id, text) in [("1", "a"), ("2", "b")] {
             ask(&mut guest, id, &chat(text));
             answer(&mut guest, id, &reply(text));
@@ -148,7 +125,7 @@ fn the_least_recently_used_response_is_evicted() {
         assert_eq!(
             ask(&mut guest, "5", &chat("b")),
             None,
-            "{features:?}: b was evicted"
+            "{abi:?}: b was evicted"
         );
         let a = ask(&mut guest, "6", &chat("a")).expect("a stays");
         assert!(same_json(&a, &reply("a")));
@@ -158,8 +135,8 @@ fn the_least_recently_used_response_is_evicted() {
 
 #[test]
 fn errors_are_passed_on_and_not_cached() {
-    for features in ABIS {
-        let mut guest = cache(features, 4);
+    for abi in Abi::ALL {
+        let mut guest = cache(abi, 4);
         ask(&mut guest, "r1", &chat("Hi"));
         let error =
             r#"{"is_bifrost_error":false,"status_code":503,"error":{"message":"provider down"}}"#;
@@ -169,14 +146,14 @@ fn errors_are_passed_on_and_not_cached() {
         let output = guest.call_hook(Hook::PostHook, &input).unwrap();
         assert_eq!(output.plugin_error(), None);
         assert!(String::from_utf8_lossy(output.raw()).contains(error));
-        assert_eq!(ask(&mut guest, "r2", &chat("Hi")), None, "{features:?}");
+        assert_eq!(ask(&mut guest, "r2", &chat("Hi")), None, "{abi:?}");
     }
 }
 
 #[test]
 fn memory_stays_bounded_when_the_host_never_calls_post_hook() {
-    for features in ABIS {
-        let mut guest = cache(features, 16);
+    for abi in Abi::ALL {
+        let mut guest = cache(abi, 16);
         let call = |guest: &mut Guest, i: usize| {
             let request = chat(&format!("question number {i}"));
             ask(guest, &format!("request-{i}"), &request);
@@ -188,7 +165,7 @@ fn memory_stays_bounded_when_the_host_never_calls_post_hook() {
         for i in 300..1500 {
             call(&mut guest, i);
         }
-        assert_eq!(guest.memory_size(), settled, "{features:?}");
+        assert_eq!(guest.memory_size(), settled, "{abi:?}");
         // The newest requests still get their response cached.
         answer(&mut guest, "request-1499", &reply("late"));
         assert!(ask(&mut guest, "again", &chat("question number 1499")).is_some());
@@ -197,9 +174,9 @@ fn memory_stays_bounded_when_the_host_never_calls_post_hook() {
 
 #[test]
 fn a_huge_max_entries_is_accepted_without_reserving_memory() {
-    for features in ABIS {
-        let (mut guest, status) = load(features, r#"{"max_entries":4294967295}"#);
-        assert_eq!(status, 0, "{features:?}");
+    for abi in Abi::ALL {
+        let (mut guest, status) = load(abi, r#"{"max_entries":4294967295}"#);
+        assert_eq!(status, 0, "{abi:?}");
         assert!(guest.memory_size() < 4 << 20, "{}", guest.memory_size());
         ask(&mut guest, "r1", &chat("Hi"));
         answer(&mut guest, "r1", &reply("Hello"));
@@ -209,30 +186,27 @@ fn a_huge_max_entries_is_accepted_without_reserving_memory() {
 
 #[test]
 fn config_errors_name_max_entries() {
-    for features in ABIS {
+    for abi in Abi::ALL {
         for config in [
             "{}",
             r#"{"max_entries":0}"#,
             r#"{"max_entries":-1}"#,
             r#"{"max_entries":"10"}"#,
         ] {
-            let (mut guest, status) = load(features, config);
+            let (mut guest, status) = load(abi, config);
             assert_ne!(status, 0, "{config}");
             let input = HookInput::new().with_context("{}").with_request(chat("Hi"));
             let output = guest.call_hook(Hook::PreHook, &input).unwrap();
             let error = output.plugin_error().unwrap_or_default();
-            assert!(
-                error.contains("max_entries"),
-                "{features:?} {config}: {error}"
-            );
+            assert!(error.contains("max_entries"), "{abi:?} {config}: {error}");
         }
     }
 }
 
 #[test]
 fn malformed_input_gets_the_sdks_error_not_a_trap() {
-    for features in ABIS {
-        let mut guest = cache(features, 4);
+    for abi in Abi::ALL {
+        let mut guest = cache(abi, 4);
         let input = HookInput::new().with_context("{}").with_request("[1]");
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
         let error = output.plugin_error().unwrap_or_default();
@@ -245,7 +219,7 @@ fn malformed_input_gets_the_sdks_error_not_a_trap() {
         let error = output.plugin_error().unwrap_or_default();
         assert!(
             error.contains("response must be a JSON object"),
-            "{features:?}: {error}"
+            "{abi:?}: {error}"
         );
         assert_eq!(
             ask(&mut guest, "r2", &chat("Hi")),

@@ -2,7 +2,7 @@
 //! integration test a plugin author writes. `cargo test` builds the `.wasm`
 //! itself (bifrost_plugin_host::build), so there is no step to forget.
 
-use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
+use bifrost_plugin_host::{build, validate, Abi, FreeMode, Guest, Hook, HookInput};
 
 fn load(features: &[&str]) -> Guest {
     let wasm = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
@@ -90,10 +90,8 @@ fn unchecked_echo_build_sends_the_request_back_as_it_came() {
 
 #[test]
 fn wasip1_build_logs_what_it_sees_like_the_tinygo_example() {
-    let wasm =
-        build::plugin_wasm_for(build::WASIP1_TARGET, env!("CARGO_MANIFEST_DIR"), &[]).unwrap();
-    let mut guest = Guest::from_file(&wasm, FreeMode::All).unwrap();
-    assert_eq!(validate(guest.info(), guest.abi().unwrap()), []);
+    let mut guest =
+        build::load_plugin(env!("CARGO_MANIFEST_DIR"), Abi::Seed, build::WASIP1_TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "Hello World WASM Plugin");
     assert_eq!(guest.init(br#"{"greeting":"hi"}"#).unwrap(), 0);
     let request =

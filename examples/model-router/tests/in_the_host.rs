@@ -1,40 +1,21 @@
 //! The router built to `.wasm` and run in the local host on both ABIs, as
 //! Bifrost calls it (`cargo test` builds the `.wasm` itself).
 
-use std::path::PathBuf;
-use std::sync::Mutex;
-
-use bifrost_plugin_host::{build, validate, Abi, FreeMode, Guest, Hook, HookInput, HookOutput};
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput, HookOutput};
 use bifrost_plugin_sdk::serde_json::Value;
-
-/// The seed build and the single-input build.
-const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
 
 const CONFIG: &str = r#"{"routes":{"gpt-4":"gpt-4o-mini","claude-2":"claude-3-5-haiku"},"system_prompt":"Answer in one sentence."}"#;
 
-/// The `.wasm` built with `features`, built once per test run.
-fn wasm(features: &'static [&'static str]) -> PathBuf {
-    static BUILT: Mutex<Vec<(&[&str], PathBuf)>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, path)) = built.iter().find(|(f, _)| *f == features) {
-        return path.clone();
-    }
-    let path = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
-    built.push((features, path.clone()));
-    path
-}
-
-fn load(features: &'static [&'static str], config: &str) -> (Guest, i32) {
-    let mut guest = Guest::from_file(wasm(features), FreeMode::All).unwrap();
-    let abi = guest.abi().expect("the exports show the ABI");
-    assert_eq!(validate(guest.info(), abi), [], "{features:?}");
+fn load(abi: Abi, config: &str) -> (Guest, i32) {
+    let mut guest =
+        build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASM_TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "model-router");
     let status = guest.init(config.as_bytes()).unwrap();
     (guest, status)
 }
 
-fn router(features: &'static [&'static str]) -> Guest {
-    let (guest, status) = load(features, CONFIG);
+fn router(abi: Abi) -> Guest {
+    let (guest, status) = load(abi, CONFIG);
     assert_eq!(status, 0);
     guest
 }
@@ -59,15 +40,15 @@ fn chat(request: &Value) -> &Value {
 
 #[test]
 fn a_routed_request_gets_the_model_the_system_prompt_first_and_the_original_in_the_context() {
-    for features in ABIS {
-        let mut guest = router(features);
+    for abi in Abi::ALL {
+        let mut guest = router(abi);
         for shape in [
             r#"{"provider":"openai","model":"gpt-4","input":[{"role":"user","content":"Hi"}],"params":{"temperature":0.25}}"#,
             r#"{"chat_request":{"provider":"openai","model":"gpt-4","input":[{"role":"user","content":"Hi"}],"params":{"temperature":0.25}}}"#,
         ] {
             let output = pre_hook(&mut guest, shape);
             let request = chat(&output.json()["request"]);
-            assert_eq!(request["model"], "gpt-4o-mini", "{features:?} {shape}");
+            assert_eq!(request["model"], "gpt-4o-mini", "{abi:?} {shape}");
             assert_eq!(request["input"][0]["role"], "system");
             assert_eq!(request["input"][0]["content"], "Answer in one sentence.");
             assert_eq!(request["input"][1]["content"], "Hi");
@@ -85,8 +66,8 @@ fn a_routed_request_gets_the_model_the_system_prompt_first_and_the_original_in_t
 
 #[test]
 fn other_models_go_back_byte_for_byte() {
-    for features in ABIS {
-        let mut guest = router(features);
+    for abi in Abi::ALL {
+        let mut guest = router(abi);
         // Odd spacing, key order and number forms: only an untouched echo keeps them.
         for request in [
             r#"{ "model" : "gpt-4o", "input":[{"content":"Hi","role":"user"}], "params":{"temperature":1.0e0} }"#,
@@ -95,7 +76,7 @@ fn other_models_go_back_byte_for_byte() {
         ] {
             let output = pre_hook(&mut guest, request);
             let raw = String::from_utf8_lossy(output.raw());
-            assert!(raw.contains(request), "{features:?}: {raw}");
+            assert!(raw.contains(request), "{abi:?}: {raw}");
             if let Some(context) = output.context() {
                 assert!(!context.contains_key("original-model"));
             }
@@ -105,8 +86,8 @@ fn other_models_go_back_byte_for_byte() {
 
 #[test]
 fn a_routed_text_completion_gets_only_the_model() {
-    for features in ABIS {
-        let mut guest = router(features);
+    for abi in Abi::ALL {
+        let mut guest = router(abi);
         let output = pre_hook(
             &mut guest,
             r#"{"text_completion_request":{"model":"claude-2","prompt":"Once upon"}}"#,
@@ -120,9 +101,9 @@ fn a_routed_text_completion_gets_only_the_model() {
 
 #[test]
 fn an_empty_config_routes_nothing() {
-    for features in ABIS {
+    for abi in Abi::ALL {
         for config in ["{}", ""] {
-            let (mut guest, status) = load(features, config);
+            let (mut guest, status) = load(abi, config);
             assert_eq!(status, 0);
             let request = r#"{"model":"gpt-4","input":[]}"#;
             let output = pre_hook(&mut guest, request);
@@ -133,21 +114,21 @@ fn an_empty_config_routes_nothing() {
 
 #[test]
 fn config_errors_name_the_field() {
-    for features in ABIS {
+    for abi in Abi::ALL {
         for (config, field) in [
             (r#"{"routes":{"gpt-4":""}}"#, "`routes.gpt-4`"),
             (r#"{"routes":["gpt-4"]}"#, "routes"),
             (r#"{"system_prompt":7}"#, "system_prompt"),
             (r#"{"route":{}}"#, "unknown field `route`"),
         ] {
-            let (mut guest, status) = load(features, config);
+            let (mut guest, status) = load(abi, config);
             assert_ne!(status, 0, "{config}");
             let input = HookInput::new()
                 .with_context("{}")
                 .with_request(r#"{"model":"gpt-4"}"#);
             let output = guest.call_hook(Hook::PreHook, &input).unwrap();
             let error = output.plugin_error().unwrap_or_default();
-            assert!(error.contains(field), "{features:?} {config}: {error}");
+            assert!(error.contains(field), "{abi:?} {config}: {error}");
             // The SDK hands the request back as it came, not routed.
             let request = &output.json()["request"];
             assert!(
@@ -160,8 +141,8 @@ fn config_errors_name_the_field() {
 
 #[test]
 fn malformed_requests_get_the_sdks_error_not_a_trap() {
-    for features in ABIS {
-        let mut guest = router(features);
+    for abi in Abi::ALL {
+        let mut guest = router(abi);
         for (request, expected) in [
             ("[1]", "request must be a JSON object"),
             (r#"{"model":"gpt-4","input":"#, "JSON"),
@@ -170,10 +151,7 @@ fn malformed_requests_get_the_sdks_error_not_a_trap() {
             let input = HookInput::new().with_context("{}").with_request(request);
             let output = guest.call_hook(Hook::PreHook, &input).unwrap();
             let error = output.plugin_error().unwrap_or_default();
-            assert!(
-                error.contains(expected),
-                "{features:?} {request}: {error:?}"
-            );
+            assert!(error.contains(expected), "{abi:?} {request}: {error:?}");
         }
         pre_hook(&mut guest, r#"{"model":"gpt-4","input":[]}"#);
     }

@@ -1,38 +1,19 @@
 //! The redactor built to `.wasm` and run in the local host on both ABIs, as
 //! Bifrost calls it (`cargo test` builds the `.wasm` itself).
 
-use std::path::PathBuf;
-use std::sync::Mutex;
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput, HookOutput};
 
-use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput, HookOutput};
-
-/// The seed build and the single-input build.
-const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
-
-/// The `.wasm` built with `features`, once per test run.
-fn wasm(features: &'static [&'static str]) -> PathBuf {
-    static BUILT: Mutex<Vec<(&[&str], PathBuf)>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, path)) = built.iter().find(|(f, _)| *f == features) {
-        return path.clone();
-    }
-    let path = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
-    built.push((features, path.clone()));
-    path
-}
-
-fn load(features: &'static [&'static str], config: &str) -> (Guest, i32) {
-    let mut guest = Guest::from_file(wasm(features), FreeMode::All).unwrap();
-    let abi = guest.abi().expect("the exports show the ABI");
-    assert_eq!(validate(guest.info(), abi), [], "{features:?}");
+fn load(abi: Abi, config: &str) -> (Guest, i32) {
+    let mut guest =
+        build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASM_TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "pii-redactor");
     let status = guest.init(config.as_bytes()).unwrap();
     (guest, status)
 }
 
-fn redactor(features: &'static [&'static str]) -> Guest {
-    let (guest, status) = load(features, "{}");
-    assert_eq!(status, 0, "{features:?}");
+fn redactor(abi: Abi) -> Guest {
+    let (guest, status) = load(abi, "{}");
+    assert_eq!(status, 0, "{abi:?}");
     guest
 }
 
@@ -47,11 +28,11 @@ const REQUEST: &str = r#"{"chat_request":{"model":"m","input":[{"role":"user","c
 
 #[test]
 fn request_texts_are_redacted_in_place_on_both_abis() {
-    for features in ABIS {
-        let mut guest = redactor(features);
+    for abi in Abi::ALL {
+        let mut guest = redactor(abi);
         let input = HookInput::new().with_context("{}").with_request(REQUEST);
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
-        assert_eq!(output.plugin_error(), None, "{features:?}");
+        assert_eq!(output.plugin_error(), None, "{abi:?}");
         let content = &output.json()["request"]["chat_request"]["input"][0]["content"];
         assert_eq!(content[0]["text"], "mail [redacted] or call [redacted]");
         assert_eq!(
@@ -69,14 +50,14 @@ fn request_texts_are_redacted_in_place_on_both_abis() {
 fn values_with_nothing_to_redact_go_back_byte_for_byte_on_both_abis() {
     let request = r#"{"model":"m", "messages":[{"role":"user","content":"hello \u00e9"}],"params":{"top_p":1.0}}"#;
     let response = r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}], "usage":{"total_tokens":3}}"#;
-    for features in ABIS {
-        let mut guest = redactor(features);
+    for abi in Abi::ALL {
+        let mut guest = redactor(abi);
         let input = HookInput::new().with_context("{}").with_request(request);
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
-        assert!(contains(&output, request), "{features:?}");
+        assert!(contains(&output, request), "{abi:?}");
         let input = HookInput::new().with_context("{}").with_response(response);
         let output = guest.call_hook(Hook::PostHook, &input).unwrap();
-        assert!(contains(&output, response), "{features:?}");
+        assert!(contains(&output, response), "{abi:?}");
     }
 }
 
@@ -85,8 +66,8 @@ fn every_choice_of_a_response_is_redacted_on_both_abis() {
     let response = r#"{"chat_response":{"choices":[
         {"index":0,"message":{"role":"assistant","content":"fine"}},
         {"index":1,"message":{"role":"assistant","content":[{"type":"text","text":"card 4111-1111-1111-1111"}]}}]}}"#;
-    for features in ABIS {
-        let mut guest = redactor(features);
+    for abi in Abi::ALL {
+        let mut guest = redactor(abi);
         let input = HookInput::new().with_context("{}").with_response(response);
         let output = guest.call_hook(Hook::PostHook, &input).unwrap();
         assert_eq!(output.plugin_error(), None);
@@ -119,7 +100,7 @@ fn a_redaction_changes_that_text_only_on_both_abis() {
 
 #[test]
 fn stream_chunks_are_redacted_and_clean_ones_echoed() {
-    let mut guest = redactor(ABIS[1]);
+    let mut guest = redactor(Abi::SingleInput);
     let chunk = r#"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"at bob@corp.io"}}]}"#;
     let input = HookInput::new().with_context("{}").with_chunk(chunk);
     let output = guest.call_hook(Hook::HttpStreamChunkHook, &input).unwrap();
@@ -136,8 +117,8 @@ fn stream_chunks_are_redacted_and_clean_ones_echoed() {
 
 #[test]
 fn the_replacement_is_configurable_and_a_bad_config_names_the_field() {
-    for features in ABIS {
-        let (mut guest, status) = load(features, r#"{"replacement":"<pii>"}"#);
+    for abi in Abi::ALL {
+        let (mut guest, status) = load(abi, r#"{"replacement":"<pii>"}"#);
         assert_eq!(status, 0);
         let input = HookInput::new()
             .with_context("{}")
@@ -145,7 +126,7 @@ fn the_replacement_is_configurable_and_a_bad_config_names_the_field() {
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
         assert_eq!(output.json()["request"]["prompt"], "<pii>");
 
-        let (mut guest, status) = load(features, r#"{"replacement":["x"]}"#);
+        let (mut guest, status) = load(abi, r#"{"replacement":["x"]}"#);
         assert_ne!(status, 0);
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
         let error = output.plugin_error().unwrap_or_default();
@@ -158,8 +139,8 @@ fn the_replacement_is_configurable_and_a_bad_config_names_the_field() {
 
 #[test]
 fn malformed_input_is_reported_not_trapped_on_both_abis() {
-    for features in ABIS {
-        let mut guest = redactor(features);
+    for abi in Abi::ALL {
+        let mut guest = redactor(abi);
         let input = HookInput::new()
             .with_context("{}")
             .with_request(r#"{"model":"m","input":[{"content":"a@b.io"},]}"#);

@@ -3,33 +3,15 @@
 //! tested by moving time, not by waiting. The wasm32-unknown-unknown build
 //! of the same code is run too: there it has no clock, and says so.
 
-use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput};
 use bifrost_plugin_sdk::serde_json::Value;
 
-/// The seed build and the single-input build: every test runs on both.
-const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
-
-/// The `.wasm` for `target` and `features`, built once per test run.
-fn wasm(target: &'static str, features: &'static [&'static str]) -> PathBuf {
-    type Built = Vec<((&'static str, &'static [&'static str]), PathBuf)>;
-    static BUILT: Mutex<Built> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, path)) = built.iter().find(|(k, _)| *k == (target, features)) {
-        return path.clone();
-    }
-    let path = build::plugin_wasm_for(target, env!("CARGO_MANIFEST_DIR"), features).unwrap();
-    built.push(((target, features), path.clone()));
-    path
-}
-
 /// The wasip1 limiter with `config`, its clock fixed at a known time.
-fn limiter(features: &'static [&'static str], config: &str) -> Guest {
-    let mut guest = Guest::from_file(wasm(build::WASIP1_TARGET, features), FreeMode::All).unwrap();
-    assert_eq!(validate(guest.info(), guest.abi().unwrap()), []);
+fn limiter(abi: Abi, config: &str) -> Guest {
+    let mut guest =
+        build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASIP1_TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "rate-limiter");
     guest
         .clock()
@@ -73,8 +55,8 @@ fn assert_refused(refusal: Option<Value>, wait_seconds: u64) {
 
 #[test]
 fn the_third_request_within_a_minute_is_refused_until_the_first_ages_out() {
-    for features in ABIS {
-        let mut guest = limiter(features, r#"{"requests_per_minute": 2}"#);
+    for abi in Abi::ALL {
+        let mut guest = limiter(abi, r#"{"requests_per_minute": 2}"#);
         assert_eq!(pre_hook(&mut guest, "{}"), None);
         guest.clock().advance(Duration::from_secs(10));
         assert_eq!(pre_hook(&mut guest, "{}"), None);
@@ -102,8 +84,8 @@ fn the_third_request_within_a_minute_is_refused_until_the_first_ages_out() {
 
 #[test]
 fn a_context_key_gives_each_value_its_own_window() {
-    for features in ABIS {
-        let mut guest = limiter(features, r#"{"requests_per_minute": 2, "key": "user"}"#);
+    for abi in Abi::ALL {
+        let mut guest = limiter(abi, r#"{"requests_per_minute": 2, "key": "user"}"#);
         let alice = r#"{"request_id":"1","user":"alice"}"#;
         let bob = r#"{"request_id":"2","user":"bob"}"#;
         assert_eq!(pre_hook(&mut guest, alice), None);
@@ -119,9 +101,9 @@ fn a_context_key_gives_each_value_its_own_window() {
 
 #[test]
 fn a_header_key_is_counted_in_the_http_hook_and_answered_with_an_http_429() {
-    for features in ABIS {
+    for abi in Abi::ALL {
         let mut guest = limiter(
-            features,
+            abi,
             r#"{"requests_per_minute": 2, "key": "header:X-Api-Key"}"#,
         );
         let http = |guest: &mut Guest, key: &str| {
@@ -149,9 +131,9 @@ fn a_header_key_is_counted_in_the_http_hook_and_answered_with_an_http_429() {
 
 #[test]
 fn a_config_without_a_limit_fails_init_with_the_reason() {
-    for features in ABIS {
+    for abi in Abi::ALL {
         let mut guest =
-            Guest::from_file(wasm(build::WASIP1_TARGET, features), FreeMode::All).unwrap();
+            build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASIP1_TARGET).unwrap();
         assert_ne!(guest.init(br#"{"key": "user"}"#).unwrap(), 0);
         let output = guest.call_hook(Hook::PreHook, &llm_request("{}")).unwrap();
         assert_eq!(
@@ -166,9 +148,9 @@ fn a_config_without_a_limit_fails_init_with_the_reason() {
 
 #[test]
 fn without_a_clock_the_unknown_unknown_build_says_so_instead_of_trapping() {
-    for features in ABIS {
+    for abi in Abi::ALL {
         let mut guest =
-            Guest::from_file(wasm(build::WASM_TARGET, features), FreeMode::All).unwrap();
+            build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASM_TARGET).unwrap();
         assert_eq!(
             guest.import_count(),
             0,
@@ -191,8 +173,8 @@ fn without_a_clock_the_unknown_unknown_build_says_so_instead_of_trapping() {
 
 #[test]
 fn a_huge_key_is_logged_on_one_line_cut_with_a_marker() {
-    for features in ABIS {
-        let mut guest = limiter(features, r#"{"requests_per_minute": 2, "key": "user"}"#);
+    for abi in Abi::ALL {
+        let mut guest = limiter(abi, r#"{"requests_per_minute": 2, "key": "user"}"#);
         guest.take_stderr();
         // A client-chosen value of 10,000 bytes, with a line break in it.
         let user = format!("{}\\n{}", "a".repeat(5_000), "b".repeat(5_000));

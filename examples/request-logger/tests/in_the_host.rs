@@ -2,31 +2,12 @@
 //! holding the clock and reading the plugin's stderr: one line per request
 //! and per response, with the time between them.
 
-use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput};
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput};
 
-/// The seed build and the single-input build: every test runs on both.
-const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
-
-/// The `.wasm` for `target` and `features`, built once per test run.
-fn wasm(target: &'static str, features: &'static [&'static str]) -> PathBuf {
-    type Built = Vec<((&'static str, &'static [&'static str]), PathBuf)>;
-    static BUILT: Mutex<Built> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, path)) = built.iter().find(|(k, _)| *k == (target, features)) {
-        return path.clone();
-    }
-    let path = build::plugin_wasm_for(target, env!("CARGO_MANIFEST_DIR"), features).unwrap();
-    built.push(((target, features), path.clone()));
-    path
-}
-
-fn logger(target: &'static str, features: &'static [&'static str]) -> Guest {
-    let mut guest = Guest::from_file(wasm(target, features), FreeMode::All).unwrap();
-    assert_eq!(validate(guest.info(), guest.abi().unwrap()), []);
+fn logger(target: &'static str, abi: Abi) -> Guest {
+    let mut guest = build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, target).unwrap();
     assert_eq!(guest.name().unwrap(), "request-logger");
     assert_eq!(guest.init(b"").unwrap(), 0);
     guest
@@ -57,8 +38,8 @@ fn exchange(guest: &mut Guest, id: &str, between: Duration) {
 
 #[test]
 fn one_line_per_request_and_per_response_with_the_time_between() {
-    for features in ABIS {
-        let mut guest = logger(build::WASIP1_TARGET, features);
+    for abi in Abi::ALL {
+        let mut guest = logger(build::WASIP1_TARGET, abi);
         guest
             .clock()
             .set(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
@@ -76,8 +57,8 @@ fn one_line_per_request_and_per_response_with_the_time_between() {
 
 #[test]
 fn an_error_response_logs_the_error_and_an_unknown_request_no_time() {
-    for features in ABIS {
-        let mut guest = logger(build::WASIP1_TARGET, features);
+    for abi in Abi::ALL {
+        let mut guest = logger(build::WASIP1_TARGET, abi);
         let post = HookInput::new()
             .with_context(r#"{"request_id":"never-seen"}"#)
             .with_error(r#"{"status_code":502,"error":{"message":"upstream timeout"}}"#);
@@ -92,8 +73,8 @@ fn an_error_response_logs_the_error_and_an_unknown_request_no_time() {
 
 #[test]
 fn the_unknown_unknown_build_passes_everything_through_silently() {
-    for features in ABIS {
-        let mut guest = logger(build::WASM_TARGET, features);
+    for abi in Abi::ALL {
+        let mut guest = logger(build::WASM_TARGET, abi);
         assert_eq!(guest.import_count(), 0);
         exchange(&mut guest, "r1", Duration::ZERO);
     }

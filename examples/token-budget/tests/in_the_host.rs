@@ -2,30 +2,11 @@
 //! Bifrost calls it (`cargo test` builds the `.wasm` itself). State lives in
 //! the instance: one guest is one plugin, across calls.
 
-use std::path::PathBuf;
-use std::sync::Mutex;
+use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput, HookOutput};
 
-use bifrost_plugin_host::{build, validate, FreeMode, Guest, Hook, HookInput, HookOutput};
-
-/// The seed build and the single-input build.
-const ABIS: [&[&str]; 2] = [&[], &["single-input-abi"]];
-
-/// The `.wasm` built with `features`, once per test run.
-fn wasm(features: &'static [&'static str]) -> PathBuf {
-    static BUILT: Mutex<Vec<(&[&str], PathBuf)>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, path)) = built.iter().find(|(f, _)| *f == features) {
-        return path.clone();
-    }
-    let path = build::plugin_wasm(env!("CARGO_MANIFEST_DIR"), features).unwrap();
-    built.push((features, path.clone()));
-    path
-}
-
-fn load(features: &'static [&'static str], config: &str) -> (Guest, i32) {
-    let mut guest = Guest::from_file(wasm(features), FreeMode::All).unwrap();
-    let abi = guest.abi().expect("the exports show the ABI");
-    assert_eq!(validate(guest.info(), abi), [], "{features:?}");
+fn load(abi: Abi, config: &str) -> (Guest, i32) {
+    let mut guest =
+        build::load_plugin(env!("CARGO_MANIFEST_DIR"), abi, build::WASM_TARGET).unwrap();
     assert_eq!(guest.name().unwrap(), "token-budget");
     let status = guest.init(config.as_bytes()).unwrap();
     (guest, status)
@@ -55,13 +36,13 @@ fn usage(total: u64) -> String {
 
 #[test]
 fn the_budget_refuses_requests_with_429_once_exceeded_on_both_abis() {
-    for features in ABIS {
-        let (mut guest, status) = load(features, r#"{"max_total_tokens":10}"#);
+    for abi in Abi::ALL {
+        let (mut guest, status) = load(abi, r#"{"max_total_tokens":10}"#);
         assert_eq!(status, 0);
         for total in [4, 6] {
             let output = ask(&mut guest);
             assert_eq!(output.plugin_error(), None);
-            assert!(output.json()["short_circuit"].is_null(), "{features:?}");
+            assert!(output.json()["short_circuit"].is_null(), "{abi:?}");
             let response = usage(total);
             let output = answer(&mut guest, &response);
             assert_eq!(output.plugin_error(), None);
@@ -78,7 +59,7 @@ fn the_budget_refuses_requests_with_429_once_exceeded_on_both_abis() {
         answer(&mut guest, &usage(1));
         let output = ask(&mut guest);
         let error = &output.json()["short_circuit"]["error"];
-        assert_eq!(error["status_code"], 429, "{features:?}");
+        assert_eq!(error["status_code"], 429, "{abi:?}");
         assert_eq!(error["error"]["type"], "budget_exceeded");
         assert_eq!(
             output.json()["request"],
@@ -89,8 +70,8 @@ fn the_budget_refuses_requests_with_429_once_exceeded_on_both_abis() {
 
 #[test]
 fn a_missing_budget_fails_init_naming_the_field_on_both_abis() {
-    for features in ABIS {
-        let (mut guest, status) = load(features, "{}");
+    for abi in Abi::ALL {
+        let (mut guest, status) = load(abi, "{}");
         assert_ne!(status, 0);
         let output = ask(&mut guest);
         let error = output.plugin_error().unwrap_or_default();
@@ -103,8 +84,8 @@ fn a_missing_budget_fails_init_naming_the_field_on_both_abis() {
 
 #[test]
 fn malformed_responses_are_reported_not_counted_on_both_abis() {
-    for features in ABIS {
-        let (mut guest, status) = load(features, r#"{"max_total_tokens":0}"#);
+    for abi in Abi::ALL {
+        let (mut guest, status) = load(abi, r#"{"max_total_tokens":0}"#);
         assert_eq!(status, 0);
         let output = answer(&mut guest, r#"{"usage":{"total_tokens":"many"}}"#);
         assert_eq!(
