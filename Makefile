@@ -19,12 +19,23 @@ space := $(empty) $(empty)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 
-.PHONY: setup build build-test-plugins build-optimized examples scenarios package test test-new fuzz bench lint clean
+.PHONY: setup build build-test-plugins build-optimized examples scenarios package test test-new fuzz bench docs lint clean
 
-## setup: install the wasm targets and the lint tools (idempotent)
+# mdBook builds the guide (make docs). Debian has no package of it, so setup
+# builds it from crates.io, pinned, without its `serve`/`watch` features
+# (a web server and a file watcher the build does not need).
+MDBOOK_VERSION := 0.5.4
+MDBOOK ?= mdbook
+
+## setup: install the wasm targets, the lint tools and mdBook (idempotent)
 setup:
 	rustup target add $(TARGET) $(WASI_TARGET)
 	rustup component add clippy rustfmt
+	@if $(MDBOOK) --version 2>/dev/null | grep -q "v$(MDBOOK_VERSION)$$"; then \
+		echo "mdbook $(MDBOOK_VERSION) is installed"; \
+	else \
+		$(CARGO) install mdbook --locked --version $(MDBOOK_VERSION) --no-default-features --features search; \
+	fi
 
 ## build: the hello-world plugin, build/hello-world.wasm (seed ABI),
 ## build/hello-world-single-input.wasm and build/hello-world-wasi.wasm (seed
@@ -76,7 +87,8 @@ build-test-plugins:
 ## bench: in one run, ours against the public example's approach (both ABIs,
 ## wasmi and wasmtime, 1/20/200 KB), the stream chunk hook, peak memory of a
 ## pass-through at 1/16/64 MB, sizes, the allocators (memory after BENCH_CALLS
-## calls); writes build/bench.json and regenerates the README's tables from it
+## calls); writes build/bench.json and regenerates the tables of the guide's
+## performance chapter (docs/src/performance.md) from it
 BENCH_CALLS ?= 100000
 bench: build build-test-plugins
 	$(CARGO) build --release --target $(TARGET) -p bench-guest --features single-input-abi
@@ -88,7 +100,7 @@ bench: build build-test-plugins
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features unchecked-echo
 	cp $(WASM) build/test/hello-world-unchecked-echo.wasm
 	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS)
-	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --readme README.md
+	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --tables docs/src/performance.md
 
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed
 build-optimized: build
@@ -149,7 +161,8 @@ examples:
 		echo; \
 	done
 
-## test: build the plugin, run every test (unit, doc, real-runtime conformance), then lint
+## test: build the plugin, run every test (unit, doc, the guide's samples,
+## real-runtime conformance), build the guide, then lint
 ## (the examples are built once, without wasm-opt: sizes are not tested)
 test: OZ := 0
 test: build build-test-plugins examples
@@ -160,7 +173,15 @@ test: build build-test-plugins examples
 	$(RUN_SCENARIOS)
 	$(MAKE) package
 	$(MAKE) fuzz FUZZ_SECONDS=30
+	$(MAKE) docs
 	$(MAKE) lint
+
+## docs: the guide (docs/src/, mdBook) into build/docs/ (open
+## build/docs/index.html); its Rust samples are doc-tests of docs/lib.rs,
+## which `cargo test --workspace` runs
+docs:
+	@command -v $(MDBOOK) >/dev/null || { echo "mdbook is not installed: run make setup"; exit 1; }
+	$(MDBOOK) build docs
 
 ## fuzz: feed mutated and arbitrary bytes to every export of both builds
 ## (FUZZ_SECONDS, default 600; FUZZ_SEED to replay a run)
@@ -186,9 +207,10 @@ package:
 test-new:
 	$(CARGO) test -p bifrost-plugin-cli --test new_plugin -- --include-ignored
 
-## lint: clippy (native and wasm32) and rustdoc with warnings as errors, and rustfmt
+## lint: clippy (native and wasm32) and the API docs of the published crates
+## with warnings as errors (broken links, missing docs), and rustfmt
 lint:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p bifrost-plugin-sdk -p bifrost-plugin-sdk-macros
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps $(addprefix -p ,$(PUBLISHED))
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) -p panicking-plugin -p chain-probe -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) \

@@ -1,6 +1,6 @@
 //! `make bench`: what the SDK costs, as figures side by side from one run,
-//! printed and written to `build/bench.json` (from which `--readme` rewrites
-//! the README's tables).
+//! printed and written to `build/bench.json` (from which `--tables` rewrites
+//! the tables of the guide's performance chapter).
 //!
 //! - `.wasm` sizes, release and after `wasm-opt -Oz` (when installed);
 //! - ours against theirs: ns per call of hello-world (pass-through) and
@@ -17,7 +17,7 @@
 //!
 //! ```text
 //! bifrost-plugin-bench [--calls N] [--budget-ms MS] [--build-dir DIR] [--json FILE] [--only SECTIONS]
-//! bifrost-plugin-bench --readme README.md --json build/bench.json
+//! bifrost-plugin-bench --tables docs/src/performance.md --json build/bench.json
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -28,8 +28,8 @@ use serde_json::{json, Value};
 #[cfg(feature = "jit")]
 mod jit;
 mod measure;
-mod readme;
 mod runtime;
+mod tables;
 
 /// Command-line settings.
 pub struct Settings {
@@ -56,7 +56,7 @@ fn main() {
     };
     let mut json_path = root.join("build/bench.json");
     let mut json_named = false;
-    let mut readme_path = None;
+    let mut tables_path = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_default();
@@ -73,21 +73,21 @@ fn main() {
                 json_path = PathBuf::from(value);
                 json_named = true;
             }
-            "--readme" => readme_path = Some(PathBuf::from(value)),
+            "--tables" => tables_path = Some(PathBuf::from(value)),
             "--only" => settings.only = Some(value.split(',').map(str::to_owned).collect()),
             _ => fail(&format!(
                 "unknown flag {flag}; usage: bifrost-plugin-bench [--calls N] [--budget-ms MS] \
-                 [--build-dir DIR] [--json FILE] [--only SECTIONS] | --readme README.md [--json FILE]"
+                 [--build-dir DIR] [--json FILE] [--only SECTIONS] | --tables docs/src/performance.md [--json FILE]"
             )),
         }
     }
-    if let Some(readme) = readme_path {
+    if let Some(page) = tables_path {
         let report: Value = serde_json::from_slice(&read(&json_path))
             .unwrap_or_else(|e| fail(&format!("{}: {e}", json_path.display())));
-        readme::rewrite(&readme, &report).unwrap_or_else(|e| fail(&e));
+        tables::rewrite(&page, &report).unwrap_or_else(|e| fail(&e));
         println!(
             "{}: tables rewritten from {}",
-            readme.display(),
+            page.display(),
             json_path.display()
         );
         return;
@@ -141,5 +141,42 @@ pub fn machine() -> Value {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    json!({"cpu": cpu, "cores": cores})
+    json!({"cpu": cpu, "cores": cores, "date": today()})
+}
+
+/// Today's UTC date as `YYYY-MM-DD`, so a page of figures says when they
+/// were measured.
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_date(secs / 86_400);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`, for days on or after the epoch).
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + u64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_date;
+
+    #[test]
+    fn days_since_the_epoch_are_dated() {
+        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_date(59), (1970, 3, 1));
+        assert_eq!(civil_date(11_016), (2000, 2, 29));
+        assert_eq!(civil_date(20_791), (2026, 12, 4));
+    }
 }

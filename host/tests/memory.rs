@@ -370,7 +370,7 @@ fn the_dlmalloc_build_is_bounded_whichever_way_the_host_frees() {
 /// wee_alloc (sdk feature `wee_alloc`, kept only to measure it) keeps the
 /// rules of section 4 (every output exact, buffers reclaimed on time) but not
 /// its memory bound: with this SDK's allocation pattern it grows with every
-/// call whatever the host frees, as abi-spec 4.4 and the README say. If this
+/// call whatever the host frees, as abi-spec 4.4 and the guide say. If this
 /// ever stops growing, the caveat there is out of date.
 #[test]
 fn the_wee_alloc_build_keeps_the_rules_but_its_memory_grows() {

@@ -192,7 +192,7 @@ fn http_post_hook_returns_the_context_with_what_the_plugin_set() {
     );
 }
 
-/// README/abi-spec 1.4: context values and the unmodelled fields of an HTTP
+/// The guide/abi-spec 1.4: context values and the unmodelled fields of an HTTP
 /// request go back as the host's exact text, not re-printed.
 #[test]
 fn context_values_and_unmodelled_fields_go_back_as_the_hosts_text() {

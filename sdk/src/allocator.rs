@@ -3,7 +3,7 @@
 //! On wasm32 the SDK installs [talc](https://docs.rs/talc): `make bench`
 //! measured it ~7 KB smaller than Rust's own allocator (dlmalloc) with the
 //! same per-call cost and memory that stays flat under every host free
-//! behaviour (figures in the README). Feature `dlmalloc` keeps Rust's
+//! behaviour (figures in the guide, docs/src/performance.md). Feature `dlmalloc` keeps Rust's
 //! allocator instead (also the way to install a global allocator of your
 //! own). Feature `wee_alloc` swaps in [wee_alloc](https://docs.rs/wee_alloc),
 //! which is unmaintained

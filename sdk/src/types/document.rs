@@ -418,7 +418,7 @@ fn deeper_than(value: &Value, levels: usize) -> bool {
 /// fastest); with the feature `compact-reader` with the SDK's own reader,
 /// which builds the same values (a property test pins that) and spares a
 /// plugin that reads LLM values serde_json's parser (~85 KB of .wasm), at
-/// about 1.5x the time of a typed edit under wasmi (see the README).
+/// about 1.5x the time of a typed edit under wasmi (see the guide, docs/src/building.md).
 fn read_checked(bytes: &[u8]) -> Option<Map<String, Value>> {
     if cfg!(feature = "compact-reader") {
         match crate::json::de::value_from_checked(bytes) {
