@@ -1,6 +1,10 @@
 //! The command line: subcommands, their arguments, and `--help` texts with
 //! examples.
 
+// The doc comments below are the `--help` text clap prints, where
+// `build/<name>.wasm` is meant literally: rustdoc must not read it as HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::path::PathBuf;
 
 use bifrost_plugin_host::{Abi, FreeMode, Hook};

@@ -54,6 +54,23 @@ use crate::abi::{seed, single};
 use crate::Plugin;
 
 /// Which ABI's byte layer the hooks go through.
+///
+/// ```
+/// # use bifrost_plugin_sdk::prelude::*;
+/// # pub struct Echo;
+/// # #[bifrost_plugin(name = "echo")]
+/// # impl Plugin for Echo {
+/// #     type Config = serde_json::Value;
+/// #     fn init(_config: serde_json::Value) -> Result<Self, PluginError> { Ok(Echo) }
+/// # }
+/// use bifrost_plugin_sdk::testing::{Abi, TestPlugin};
+///
+/// let mut plugin = TestPlugin::<Echo>::init_with_abi(Abi::SingleInput, "{}").unwrap();
+/// assert_eq!(plugin.abi(), Abi::SingleInput);
+/// let output = plugin.pre_hook(r#"{"request_id":"r1"}"#, r#"{"model":"m"}"#);
+/// // only the single-input ABI's outputs carry the context back
+/// assert_eq!(output["context"]["request_id"], "r1");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Abi {
     /// The seed ABI: one buffer per input; outputs carry no context.
@@ -76,6 +93,22 @@ impl Abi {
 }
 
 /// `init` did not return 0.
+///
+/// ```
+/// # use bifrost_plugin_sdk::prelude::*;
+/// # pub struct Echo;
+/// # #[bifrost_plugin(name = "echo")]
+/// # impl Plugin for Echo {
+/// #     type Config = Vec<String>;
+/// #     fn init(_config: Vec<String>) -> Result<Self, PluginError> { Ok(Echo) }
+/// # }
+/// use bifrost_plugin_sdk::testing::TestPlugin;
+///
+/// // `Echo`'s `Config` is a list of strings
+/// let error = TestPlugin::<Echo>::init(r#"{"not":"a list"}"#).err().unwrap();
+/// assert_eq!(error.status, 1);
+/// assert!(error.message.starts_with("config is not valid"), "{error}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitError {
     /// What `init` returned to the host: 1 for a configuration that does not
@@ -96,6 +129,22 @@ impl std::error::Error for InitError {}
 
 /// A plugin of type `P`, initialised, whose hooks take the host's JSON text
 /// and return the output the host would read. See the [module](self) docs.
+///
+/// ```
+/// # use bifrost_plugin_sdk::prelude::*;
+/// # pub struct Echo;
+/// # #[bifrost_plugin(name = "echo")]
+/// # impl Plugin for Echo {
+/// #     type Config = serde_json::Value;
+/// #     fn init(_config: serde_json::Value) -> Result<Self, PluginError> { Ok(Echo) }
+/// # }
+/// use bifrost_plugin_sdk::testing::TestPlugin;
+///
+/// let mut plugin = TestPlugin::<Echo>::init("").unwrap();
+/// let output = plugin.post_hook("{}", r#"{"model":"m","choices":[]}"#, "null");
+/// assert_eq!(output.error(), None);
+/// assert_eq!(plugin.cleanup(), 0);
+/// ```
 pub struct TestPlugin<P: Plugin> {
     abi: Abi,
     // The state is per thread: keep the handle on the thread that made it.
@@ -292,6 +341,26 @@ fn envelope(fields: &[(&str, &[u8])], has_error: Option<bool>) -> Vec<u8> {
 
 /// A hook's output: the exact JSON text the host would read, and it parsed.
 /// Index it like a `serde_json::Value`: `output["request"]["model"]`.
+///
+/// ```
+/// # use bifrost_plugin_sdk::prelude::*;
+/// # pub struct Echo;
+/// # #[bifrost_plugin(name = "echo")]
+/// # impl Plugin for Echo {
+/// #     type Config = serde_json::Value;
+/// #     fn init(_config: serde_json::Value) -> Result<Self, PluginError> { Ok(Echo) }
+/// # }
+/// use bifrost_plugin_sdk::testing::TestPlugin;
+///
+/// let mut plugin = TestPlugin::<Echo>::init("").unwrap();
+/// let output = plugin.pre_hook("{}", r#"{"model": "m"}"#);
+/// assert_eq!(output["request"]["model"], "m");
+/// assert_eq!(output.json()["request"], serde_json::json!({"model": "m"}));
+/// assert!(output.text().contains(r#"{"model": "m"}"#)); // echoed byte for byte
+/// assert_eq!(output.error(), None);
+/// let output = plugin.pre_hook("{}", "[1]");
+/// assert!(output.error().unwrap().contains("must be a JSON object"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Output {
     text: String,
