@@ -67,6 +67,54 @@ mod tests {
         }
     }
 
+    /// The id mdBook (and GitHub) give a heading: lower case, spaces as
+    /// `-`, other punctuation dropped.
+    fn slug(heading: &str) -> String {
+        heading
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A link from one page to another (`[text](page.md#heading)`) must
+    /// find the page and, when it names one, the heading: the book is read
+    /// by following them.
+    #[test]
+    fn every_link_between_pages_finds_its_page_and_heading() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for page in TESTED {
+            let path = dir.join(page);
+            let text = std::fs::read_to_string(&path).unwrap();
+            for rest in text.split("](").skip(1) {
+                let Some((target, _)) = rest.split_once(')') else {
+                    continue;
+                };
+                if target.contains("://") || target.starts_with('#') {
+                    continue;
+                }
+                let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+                let linked = path.parent().unwrap().join(file);
+                let Ok(linked_text) = std::fs::read_to_string(&linked) else {
+                    panic!("{page}: link to {target}: no such file");
+                };
+                if anchor.is_empty() {
+                    continue;
+                }
+                let found = linked_text
+                    .lines()
+                    .filter_map(|line| line.strip_prefix('#'))
+                    .any(|heading| slug(heading.trim_start_matches('#')) == anchor);
+                assert!(found, "{page}: link to {target}: no such heading");
+            }
+        }
+    }
+
     /// Every code block says what it holds: a bare ``` block would be
     /// compiled as Rust, and a Rust block marked `ignore` would never run.
     #[test]
