@@ -42,6 +42,9 @@
 //!   [`HttpRequest`], [`LlmRequest`], …), which keep every field they do not
 //!   model.
 //! - [`hooks`]: what a hook decides ([`PreHook`], …).
+//! - [`per_request`]: state kept between a request's hooks, bounded
+//!   ([`RequestMap`]); [`time`] and [`random`]: the host's clocks and
+//!   randomness, without traps.
 //! - `testing` (native builds only): run hooks in a plain `cargo test`.
 
 #![warn(missing_docs)]
@@ -59,6 +62,7 @@ mod marker;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod memory;
 mod panic;
+pub mod per_request;
 mod plugin;
 pub mod random;
 mod runtime;
@@ -70,6 +74,7 @@ pub mod types;
 mod unavailable;
 
 pub use hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
+pub use per_request::RequestMap;
 pub use plugin::{Plugin, PluginError};
 pub use types::{
     ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest, LlmResponse,

@@ -1,12 +1,13 @@
-//! The wall clock, without traps.
+//! The wall clock and a monotonic clock, without traps.
 //!
-//! On `wasm32-unknown-unknown`, `std::time::SystemTime::now()` compiles but
-//! **traps** at run time ("time not implemented on this platform"), and the
-//! trap loses the plugin's state. Use [`now`] instead: it reads the host's
-//! clock on `wasm32-wasip1` (WASI `clock_time_get`) and returns
+//! On `wasm32-unknown-unknown`, `std::time::SystemTime::now()` and
+//! `Instant::now()` compile but **trap** at run time ("time not implemented
+//! on this platform"), and the trap loses the plugin's state. Use [`now`]
+//! (the time of day) and [`monotonic`] (for durations) instead: they read the
+//! host's clocks on `wasm32-wasip1` (WASI `clock_time_get`) and return
 //! [`Unavailable`] on `wasm32-unknown-unknown` (and when the host's clock
 //! fails), so the plugin decides what to do without a clock. Natively (unit
-//! tests) it is the system clock.
+//! tests) they are the system's clocks.
 //!
 //! ```
 //! use bifrost_plugin_sdk::time;
@@ -51,6 +52,49 @@ pub fn unix_time() -> Result<Duration, Unavailable> {
     }
 }
 
+/// The time since a fixed point of the host's choosing, from its monotonic
+/// clock: it never goes back, so the difference of two readings is the time
+/// between them (a latency), whatever happens to the time of day. Natively
+/// the fixed point is the first reading in the process.
+///
+/// ```
+/// use bifrost_plugin_sdk::time;
+///
+/// let start = time::monotonic();
+/// // … the work being timed …
+/// if let Ok(start) = start {
+///     let took = time::elapsed_since(start).unwrap_or_default();
+///     println!("took {} µs", took.as_micros());
+/// }
+/// ```
+pub fn monotonic() -> Result<Duration, Unavailable> {
+    #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+    {
+        // SAFETY: clock_time_get only writes its result, which the binding
+        // returns by value.
+        #[allow(unsafe_code)]
+        let nanos = unsafe { wasi::clock_time_get(wasi::CLOCKID_MONOTONIC, 1_000) };
+        nanos
+            .map(Duration::from_nanos)
+            .map_err(|errno| Unavailable::host_failed("monotonic clock", errno.raw()))
+    }
+    #[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
+    {
+        Err(Unavailable::on_this_target("monotonic clock"))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        Ok(ORIGIN.get_or_init(std::time::Instant::now).elapsed())
+    }
+}
+
+/// The time since `start`, an earlier [`monotonic`] reading (zero if
+/// `start` is later).
+pub fn elapsed_since(start: Duration) -> Result<Duration, Unavailable> {
+    Ok(monotonic()?.saturating_sub(start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +105,17 @@ mod tests {
         let now = now().unwrap();
         assert!(now >= before - Duration::from_secs(1), "{now:?}");
         assert!(unix_time().unwrap().as_secs() > 1_700_000_000);
+    }
+
+    #[test]
+    fn natively_the_monotonic_clock_never_goes_back() {
+        let first = monotonic().unwrap();
+        let second = monotonic().unwrap();
+        assert!(second >= first);
+        assert!(elapsed_since(second).unwrap() < Duration::from_secs(60));
+        assert_eq!(
+            elapsed_since(second + Duration::from_secs(60)).unwrap(),
+            Duration::ZERO
+        );
     }
 }

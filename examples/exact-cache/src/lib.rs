@@ -18,6 +18,7 @@ use std::num::NonZeroUsize;
 
 use bifrost_plugin_sdk::prelude::*;
 use bifrost_plugin_sdk::serde::Deserialize;
+use bifrost_plugin_sdk::RequestMap;
 use lru::LruCache;
 
 /// The plugin's configuration, as Bifrost passes it to `init`.
@@ -59,8 +60,9 @@ impl<V> Bounded<V> {
 pub struct ExactCache {
     /// Request identity → the response it got.
     responses: Bounded<LlmResponse>,
-    /// `request_id` → identity, for requests sent on to the provider.
-    pending: Bounded<String>,
+    /// `request_id` → identity, for requests sent on to the provider (the
+    /// oldest forgotten first).
+    pending: RequestMap<String>,
 }
 
 impl ExactCache {
@@ -76,7 +78,7 @@ impl ExactCache {
 
     /// How many requests wait for their response.
     pub fn pending(&self) -> usize {
-        self.pending.map.len()
+        self.pending.len()
     }
 }
 
@@ -108,7 +110,7 @@ impl Plugin for ExactCache {
         .map_err(PluginError::new)?;
         Ok(ExactCache {
             responses: Bounded::new(capacity),
-            pending: Bounded::new(capacity),
+            pending: RequestMap::new(capacity.get()),
         })
     }
 
@@ -122,7 +124,7 @@ impl Plugin for ExactCache {
         }
         // Without a request_id the response cannot be matched to it later.
         if let Some(id) = ctx.request_id() {
-            self.pending.put(id.to_string(), identity);
+            self.pending.insert(id, identity);
         }
         Ok(PreHook::Continue(req))
     }
@@ -133,7 +135,7 @@ impl Plugin for ExactCache {
         response: Option<LlmResponse>,
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
-        let identity = ctx.request_id().and_then(|id| self.pending.map.pop(id));
+        let identity = ctx.request_id().and_then(|id| self.pending.remove(id));
         if let (Some(identity), Some(response), None) = (identity, &response, &error) {
             self.responses.put(identity, response.clone());
         }

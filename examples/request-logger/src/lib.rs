@@ -8,7 +8,8 @@
 //! ```
 //!
 //! A value that is missing is `-`. `elapsed_ms` (the time since the request's
-//! `pre_hook`) is there when the clock allows and the request was seen;
+//! `pre_hook`, by the monotonic clock) is there when the clock allows and the
+//! request was seen (the last 10,000 requests, for 10 minutes at most);
 //! an error response logs `error="…"` instead of the token counts. Every
 //! request and response passes through unchanged. No configuration.
 //!
@@ -18,20 +19,23 @@
 // The SDK's generated exports are the only unsafe code, and they live in the SDK.
 #![deny(unsafe_code)]
 
-mod pending;
-
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use bifrost_plugin_sdk::log::info;
 use bifrost_plugin_sdk::prelude::*;
 use bifrost_plugin_sdk::serde::de::IgnoredAny;
-use bifrost_plugin_sdk::time;
+use bifrost_plugin_sdk::{time, RequestMap};
 
-pub use pending::{Pending, MAX_PENDING};
+/// Requests in flight remembered at most (the oldest are forgotten first).
+pub const MAX_PENDING: usize = 10_000;
+/// A request unanswered for this long is forgotten.
+pub const MAX_WAIT: Duration = Duration::from_secs(600);
 
-/// The logger: when each request in flight started.
+/// The logger: when each request in flight started, by the monotonic
+/// clock (a latency must not jump with the time of day).
 pub struct RequestLogger {
-    pending: Pending,
+    started: RequestMap<Duration>,
 }
 
 /// The line of a request.
@@ -74,15 +78,15 @@ impl Plugin for RequestLogger {
 
     fn init(_config: IgnoredAny) -> Result<Self, PluginError> {
         Ok(RequestLogger {
-            pending: Pending::default(),
+            started: RequestMap::new(MAX_PENDING).with_max_age(MAX_WAIT),
         })
     }
 
     fn pre_hook(&mut self, ctx: &mut Context, req: LlmRequest) -> Result<PreHook, PluginError> {
         let id = ctx.request_id().unwrap_or("-");
         info!("{}", request_line(id, &req));
-        if let (Some(id), Ok(now)) = (ctx.request_id(), time::unix_time()) {
-            self.pending.start(id, now);
+        if let (Some(id), Ok(now)) = (ctx.request_id(), time::monotonic()) {
+            self.started.insert_at(id, now, now);
         }
         Ok(PreHook::Continue(req))
     }
@@ -94,9 +98,10 @@ impl Plugin for RequestLogger {
         error: Option<LlmError>,
     ) -> Result<PostHook, PluginError> {
         let id = ctx.request_id().unwrap_or("-");
-        let elapsed = time::unix_time()
-            .ok()
-            .and_then(|now| self.pending.finish(id, now));
+        let elapsed = self
+            .started
+            .remove(id)
+            .and_then(|start| time::elapsed_since(start).ok());
         info!(
             "{}",
             response_line(id, response.as_ref(), error.as_ref(), elapsed)

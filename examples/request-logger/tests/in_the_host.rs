@@ -79,3 +79,30 @@ fn the_unknown_unknown_build_passes_everything_through_silently() {
         exchange(&mut guest, "r1", Duration::ZERO);
     }
 }
+
+#[test]
+fn a_request_unanswered_for_ten_minutes_is_forgotten() {
+    for abi in Abi::ALL {
+        let mut guest = logger(build::WASIP1_TARGET, abi);
+        let pre = |guest: &mut Guest, id: &str| {
+            let input = HookInput::new()
+                .with_context(format!(r#"{{"request_id":"{id}"}}"#))
+                .with_request(REQUEST);
+            let output = guest.call_hook(Hook::PreHook, &input).unwrap();
+            assert_eq!(output.plugin_error(), None);
+        };
+        pre(&mut guest, "slow");
+        guest.clock().advance(Duration::from_secs(601));
+        pre(&mut guest, "next"); // remembering it drops what is too old
+        let post = HookInput::new()
+            .with_context(r#"{"request_id":"slow"}"#)
+            .with_response(RESPONSE);
+        guest.call_hook(Hook::PostHook, &post).unwrap();
+        let lines = guest.take_log_lines();
+        assert!(
+            lines[2].starts_with("INFO request-logger: response id=slow ")
+                && !lines[2].contains("elapsed_ms"),
+            "{abi:?}: {lines:?}"
+        );
+    }
+}
