@@ -80,7 +80,10 @@ pub use types::{
     ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest, LlmResponse,
     StreamChunk, StringMap,
 };
-pub use types::{ChatMessageRef, Choice, RequestKind, ResponseKind, TextMut, Usage};
+pub use types::{
+    ChatMessageRef, Choice, ChoiceMut, Location, Part, Place, RequestKind, ResponseKind, Role,
+    Text, TextMut, Usage,
+};
 pub use unavailable::Unavailable;
 
 /// Generates a plugin's wasm exports from its [`Plugin`] impl.
@@ -124,7 +127,10 @@ pub mod prelude {
         ChatMessage, Context, HttpRequest, HttpResponse, JsonObject, LlmError, LlmRequest,
         LlmResponse, StreamChunk, StringMap,
     };
-    pub use crate::types::{ChatMessageRef, Choice, RequestKind, ResponseKind, TextMut, Usage};
+    pub use crate::types::{
+        ChatMessageRef, Choice, ChoiceMut, Location, Part, Place, RequestKind, ResponseKind, Role,
+        Text, TextMut, Usage,
+    };
 }
 
 /// Emits the exports every ABI shares: memory, name, `init`, `cleanup`.

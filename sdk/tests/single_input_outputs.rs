@@ -49,7 +49,9 @@ impl Plugin for Decider {
             Some("fail") => Err(PluginError::new("chunk refused")),
             Some(text) => {
                 let upper = text.to_uppercase();
-                chunk.set_text(upper);
+                for mut choice in chunk.choices_mut() {
+                    choice.set_text(upper.as_str());
+                }
                 Ok(StreamChunkHook::Continue(chunk))
             }
             None => Ok(StreamChunkHook::Continue(chunk)),

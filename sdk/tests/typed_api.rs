@@ -159,7 +159,7 @@ fn response(text: &str) -> LlmResponse {
 fn texts_cover_every_kind_that_carries_text() {
     let found: Vec<Vec<String>> = REQUESTS
         .iter()
-        .map(|r| request(r).texts().map(str::to_owned).collect())
+        .map(|r| request(r).texts().map(|t| t.to_string()).collect())
         .collect();
     assert_eq!(
         found,
@@ -173,7 +173,7 @@ fn texts_cover_every_kind_that_carries_text() {
     );
     let found: Vec<Vec<String>> = RESPONSES
         .iter()
-        .map(|r| response(r).texts().map(str::to_owned).collect())
+        .map(|r| response(r).texts().map(|t| t.to_string()).collect())
         .collect();
     assert_eq!(found, [vec!["one", "two"], vec!["done"], vec!["out"]]);
 }

@@ -1,5 +1,7 @@
 //! A Bifrost plugin that blocks content: a request whose text contains one
-//! of the configured phrases (case-insensitively) is answered in pre_hook
+//! of the configured phrases (case-insensitively) anywhere (messages of
+//! every role, the Responses API's `instructions`, tool call arguments and
+//! tool results) is answered in pre_hook
 //! with an LLM error (status 403, type `content_blocked`, the configured
 //! message) instead of reaching the provider; a response that contains one
 //! is replaced in post_hook by the same error. The error never repeats the
@@ -36,9 +38,9 @@ pub struct ContentGuardrail {
 
 impl ContentGuardrail {
     /// Whether any of `texts` contains a blocked phrase, ignoring case.
-    pub fn blocks<'a>(&self, texts: impl Iterator<Item = &'a str>) -> bool {
+    pub fn blocks<T: AsRef<str>>(&self, texts: impl Iterator<Item = T>) -> bool {
         texts.into_iter().any(|text| {
-            let text = text.to_lowercase();
+            let text = text.as_ref().to_lowercase();
             self.phrases
                 .iter()
                 .any(|phrase| text.contains(phrase.as_str()))
@@ -134,6 +136,24 @@ mod tests {
         assert_eq!(error["error"]["message"], "not allowed here");
         assert_eq!(error["error"]["type"], "content_blocked");
         assert!(!out.text().to_lowercase().contains("falcon"), "{out}");
+    }
+
+    #[test]
+    fn a_phrase_in_the_instructions_or_a_tool_call_is_refused_too() {
+        let mut plugin = guard();
+        for request in [
+            r#"{"responses_request":{"model":"m","input":"hello","instructions":"about Project Falcon"}}"#,
+            r#"{"model":"m","input":"hello","params":{"instructions":"PROJECT FALCON"}}"#,
+            r#"{"model":"m","messages":[{"role":"assistant","tool_calls":[
+                {"function":{"name":"sql","arguments":"{\"q\":\"drop table users\"}"}}]}]}"#,
+            r#"{"model":"m","input":[{"type":"function_call_output","output":"drop table"}]}"#,
+        ] {
+            let out = plugin.pre_hook("{}", request);
+            assert_eq!(
+                out["short_circuit"]["error"]["status_code"], 403,
+                "{request}"
+            );
+        }
     }
 
     #[test]

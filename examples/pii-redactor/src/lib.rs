@@ -2,9 +2,11 @@
 //! addresses, phone numbers and card numbers (Luhn-checked) are replaced by
 //! a fixed text in every text of the request (pre_hook), of every choice of
 //! the response (post_hook) and of streamed chunks (stream chunk hook), in
-//! every content form (string content, text blocks, prompts, Responses API
-//! items). Images, params and every other field are left alone, and a value
-//! with nothing to redact goes back to the host byte for byte.
+//! every content form (string content, text blocks, prompts, instructions,
+//! Responses API items) and inside tool call arguments and tool results.
+//! Images, params and every other field are left alone; a value with nothing
+//! to redact goes back to the host byte for byte, and one with something to
+//! redact changes only in the texts redacted.
 //!
 //! Config: `{"replacement": "[redacted]"}` (optional; that is the default).
 
@@ -31,9 +33,12 @@ impl Default for Config {
     }
 }
 
-/// The plugin: only its replacement text.
+/// The plugin: its replacement text, as is and as JSON string content.
 pub struct PiiRedactor {
     replacement: String,
+    /// The replacement escaped for the inside of a JSON string: tool call
+    /// arguments are JSON text, and a finding sits inside one of its strings.
+    replacement_in_json: String,
 }
 
 impl PiiRedactor {
@@ -43,7 +48,11 @@ impl PiiRedactor {
     fn redact<'a>(&self, texts: impl Iterator<Item = TextMut<'a>>) -> usize {
         let mut changed = 0;
         for mut text in texts {
-            if let Some(redacted) = detect::redact(&text, &self.replacement) {
+            let replacement = match text.location().part {
+                Part::ToolArguments => &self.replacement_in_json,
+                _ => &self.replacement,
+            };
+            if let Some(redacted) = detect::redact(&text, replacement) {
                 text.set(redacted);
                 changed += 1;
             }
@@ -57,7 +66,10 @@ impl Plugin for PiiRedactor {
     type Config = Config;
 
     fn init(config: Config) -> Result<Self, PluginError> {
+        let quoted = bifrost_plugin_sdk::serde_json::to_string(&config.replacement)
+            .map_err(|e| PluginError::new(format!("config field `replacement`: {e}")))?;
         Ok(PiiRedactor {
+            replacement_in_json: quoted[1..quoted.len() - 1].to_string(),
             replacement: config.replacement,
         })
     }
@@ -105,6 +117,25 @@ mod tests {
             {"type":"image_url","image_url":{"url":"https://x/jane@example.com.png"}}]},
         {"role":"user","content":"card 4111 1111 1111 1111"}],
         "params":{"user":"jane@example.com"}}}"#;
+
+    #[test]
+    fn tool_call_arguments_are_redacted_and_stay_json() {
+        let mut plugin =
+            TestPlugin::<PiiRedactor>::init(r#"{"replacement":"<\"gone\">"}"#).unwrap();
+        let request = r#"{"model":"m","messages":[
+            {"role":"assistant","tool_calls":[{"id":"1","type":"function",
+              "function":{"name":"send","arguments":"{\"to\":\"bob@example.com\"}"}}]},
+            {"role":"tool","tool_call_id":"1","content":"sent to bob@example.com"}]}"#;
+        let out = plugin.pre_hook("{}", request);
+        let messages = &out["request"]["messages"];
+        let arguments = messages[0]["tool_calls"][0]["function"]["arguments"]
+            .as_str()
+            .unwrap();
+        let arguments: bifrost_plugin_sdk::serde_json::Value =
+            bifrost_plugin_sdk::serde_json::from_str(arguments).unwrap();
+        assert_eq!(arguments["to"], r#"<"gone">"#);
+        assert_eq!(messages[1]["content"], r#"sent to <"gone">"#);
+    }
 
     #[test]
     fn every_request_text_is_redacted_and_images_and_params_are_not() {

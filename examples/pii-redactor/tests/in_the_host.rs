@@ -99,6 +99,18 @@ fn a_redaction_changes_that_text_only_on_both_abis() {
 }
 
 #[test]
+fn tool_call_arguments_are_redacted_on_both_abis() {
+    let request = r#"{"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"1","type":"function","function":{"name":"send","arguments":"{\"to\":\"bob@example.com\",\"n\":1.50}"}}]}]}"#;
+    for features in ABIS {
+        let mut guest = redactor(features);
+        let input = HookInput::new().with_context("{}").with_request(request);
+        let output = guest.call_hook(Hook::PreHook, &input).unwrap();
+        let expected = request.replace("bob@example.com", "[redacted]");
+        assert!(contains(&output, &expected), "{features:?}");
+    }
+}
+
+#[test]
 fn stream_chunks_are_redacted_and_clean_ones_echoed() {
     let mut guest = redactor(Abi::SingleInput);
     let chunk = r#"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"at bob@corp.io"}}]}"#;

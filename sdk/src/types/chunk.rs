@@ -2,10 +2,10 @@
 
 use serde_json::{Map, Value};
 
-use super::choice::{self, Choice};
+use super::choice::{self, Choice, ChoiceMut};
 use super::document::Document;
 use super::kind::{self, ResponseKind};
-use super::text::{self, TextMut};
+use super::text::{self, Text, TextMut};
 use super::usage::Usage;
 
 /// A streaming chunk: the active variant of Bifrost's `BifrostStreamChunk`,
@@ -22,7 +22,9 @@ use super::usage::Usage;
 ///     "choices": [{"index": 0, "delta": {"content": "Hel"}}]
 /// }));
 /// assert_eq!(chunk.text(), Some("Hel"));
-/// assert!(chunk.set_text("HEL"));
+/// for mut choice in chunk.choices_mut() {
+///     choice.set_text("HEL");
+/// }
 /// assert_eq!(chunk.text(), Some("HEL"));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +96,7 @@ impl StreamChunk {
     ///     "type": "response.output_text.delta", "item_id": "m1", "delta": "Hel"}));
     /// assert_eq!(chunk.texts().collect::<Vec<_>>(), ["Hel"]);
     /// ```
-    pub fn texts(&self) -> impl Iterator<Item = &str> {
+    pub fn texts(&self) -> impl Iterator<Item = Text<'_>> {
         text::texts(self.doc.map(), text::read::response)
     }
 
@@ -121,23 +123,12 @@ impl StreamChunk {
         self.delta()?.get("content")?.as_str()
     }
 
-    /// Replaces the text of the first choice's delta. Returns `false`,
-    /// changing nothing, when the chunk has no delta.
-    pub fn set_text(&mut self, text: impl Into<String>) -> bool {
-        if self.delta().is_none() {
-            return false; // keep the host's bytes untouched
-        }
-        let delta = self
-            .doc
-            .map_mut()
-            .get_mut("choices")
-            .and_then(|c| c.get_mut(0))
-            .and_then(|c| c.get_mut("delta"))
-            .and_then(Value::as_object_mut);
-        if let Some(delta) = delta {
-            delta.insert("content".into(), Value::String(text.into()));
-        }
-        true
+    /// Every choice of the chunk, for editing: set or append to each
+    /// one's delta content (see [`ChoiceMut`]), also when the delta has no
+    /// content yet.
+    pub fn choices_mut(&mut self) -> impl Iterator<Item = ChoiceMut<'_>> {
+        let (root, edited) = self.doc.map_mut_lazily();
+        choice::choices_mut(root, edited)
     }
 
     /// Whether this chunk carries an error (`{"error": {…}}`).
@@ -171,9 +162,9 @@ mod tests {
     }
 
     #[test]
-    fn set_text_without_a_delta_changes_nothing() {
+    fn a_chunk_without_choices_has_none_to_edit() {
         let mut chunk = StreamChunk::from_bytes(br#"{"type":"response.created"}"#).unwrap();
-        assert!(!chunk.set_text("x"));
+        assert_eq!(chunk.choices_mut().count(), 0);
         assert!(chunk.is_unchanged());
     }
 }

@@ -9,12 +9,12 @@
 
 use serde_json::{json, Map, Value};
 
-use super::choice::{self, Choice};
+use super::choice::{self, Choice, ChoiceMut};
 use super::document::Document;
 use super::kind::{self, variant_key, RequestKind, ResponseKind};
-use super::message::{self, ChatMessage, ChatMessageRef};
+use super::message::{ChatMessage, ChatMessageRef};
 use super::patch;
-use super::text::{self, TextMut};
+use super::text::{self, Text, TextMut};
 use super::usage::Usage;
 use super::InputError;
 
@@ -149,7 +149,7 @@ impl LlmRequest {
     ///                               {"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}}"#).unwrap();
     /// assert_eq!(req.texts().collect::<Vec<_>>(), ["Be brief.", "What is this?"]);
     /// ```
-    pub fn texts(&self) -> impl Iterator<Item = &str> {
+    pub fn texts(&self) -> impl Iterator<Item = Text<'_>> {
         text::texts(self.inner(), text::read::request)
     }
 
@@ -516,7 +516,7 @@ impl LlmResponse {
     ///     {"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hi!"}]}]}}"#).unwrap();
     /// assert_eq!(resp.texts().collect::<Vec<_>>(), ["Hi!"]);
     /// ```
-    pub fn texts(&self) -> impl Iterator<Item = &str> {
+    pub fn texts(&self) -> impl Iterator<Item = Text<'_>> {
         text::texts(self.inner(), text::read::response)
     }
 
@@ -549,30 +549,21 @@ impl LlmResponse {
         self.choices().next()?.text()
     }
 
-    /// Sets the text of the first choice's message (as
-    /// [`ChatMessage::set_text`] does: block content keeps its non-text
-    /// blocks). Returns `false`, changing nothing, when there is no such
-    /// message.
-    pub fn set_text(&mut self, text: impl Into<String>) -> bool {
-        let has_message = self
-            .choices()
-            .next()
-            .is_some_and(|c| c.json().get("message").is_some_and(Value::is_object));
-        if !has_message {
-            return false; // keep the host's bytes untouched
-        }
-        let message = variant_mut(self.doc.map_mut(), "Response")
-            .get_mut("choices")
-            .and_then(|c| c.get_mut(0))
-            .and_then(|c| c.get_mut("message"))
-            .and_then(Value::as_object_mut);
-        match message {
-            Some(message) => {
-                message::set_text_in(message, text.into());
-                true
-            }
-            None => false,
-        }
+    /// Every choice, for editing: set or append each one's text (see
+    /// [`ChoiceMut`]). Only an edit that changes something edits the
+    /// response, and it changes that text only.
+    ///
+    /// ```
+    /// use bifrost_plugin_sdk::LlmResponse;
+    /// let mut resp = LlmResponse::chat("m", "Paris");
+    /// if let Some(mut first) = resp.choices_mut().next() {
+    ///     first.set_text("Paris, France");
+    /// }
+    /// assert_eq!(resp.text(), Some("Paris, France"));
+    /// ```
+    pub fn choices_mut(&mut self) -> impl Iterator<Item = ChoiceMut<'_>> {
+        let (root, edited) = self.doc.map_mut_lazily();
+        choice::choices_mut(variant_mut(root, "Response"), edited)
     }
 
     fn inner(&self) -> &Map<String, Value> {
@@ -676,7 +667,7 @@ mod tests {
     #[test]
     fn built_chat_responses_use_the_chat_response_key() {
         let mut resp = LlmResponse::chat("m", "hello");
-        assert!(resp.set_text("bye"));
+        assert!(resp.choices_mut().next().unwrap().set_text("bye"));
         let json = serde_json::to_value(&resp).unwrap();
         assert_eq!(
             json["chat_response"]["choices"][0]["message"]["content"],
@@ -686,9 +677,10 @@ mod tests {
     }
 
     #[test]
-    fn set_text_without_a_message_changes_nothing() {
+    fn a_response_without_choices_has_none_to_edit() {
         let mut resp = LlmResponse::from_bytes(br#"{"id":"x"}"#).unwrap();
-        assert!(!resp.set_text("t"));
+        assert_eq!(resp.choices_mut().count(), 0);
         assert_eq!(resp.text(), None);
+        assert!(resp.is_unchanged());
     }
 }

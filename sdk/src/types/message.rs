@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::text::{self, TextMut};
+use super::text::{self, Part, Text, TextMut};
 
 /// A chat message in Bifrost's (OpenAI-compatible) shape.
 ///
@@ -92,8 +92,8 @@ impl ChatMessage {
     ///     {"type":"text","text":"at this"}]}"#).unwrap();
     /// assert_eq!(msg.texts().collect::<Vec<_>>(), ["look", "at this"]);
     /// ```
-    pub fn texts(&self) -> impl Iterator<Item = &str> {
-        text::texts(&self.fields, text::read::message)
+    pub fn texts(&self) -> impl Iterator<Item = Text<'_>> {
+        text::texts(&self.fields, text::read::lone_message)
     }
 
     /// Every text of the content, for editing in place: block lists keep
@@ -112,7 +112,7 @@ impl ChatMessage {
     /// assert_eq!(msg.json()["content"][0]["type"], "image_url");
     /// ```
     pub fn texts_mut(&mut self) -> impl Iterator<Item = TextMut<'_>> {
-        text::texts_mut(&mut self.fields, None, text::write::message)
+        text::texts_mut(&mut self.fields, None, text::write::lone_message)
     }
 
     /// Sets the text content to `text`.
@@ -146,11 +146,12 @@ impl ChatMessage {
     }
 }
 
-/// The first text of a message: string content, or its first text block.
+/// The first text of a message's content: the string, or its first text
+/// block (not its refusal, tool call arguments or reasoning).
 fn first_text(fields: &Map<String, Value>) -> Option<&str> {
-    let mut found = Vec::new();
-    text::read::message(fields, &mut found);
-    found.first().map(|text| text.as_str())
+    text::texts(fields, text::read::lone_message)
+        .find(|text| matches!(text.location().part, Part::Content | Part::ToolResult))
+        .map(|text| text.as_str())
 }
 
 /// A chat message inside a request, borrowed rather than copied: from
@@ -186,8 +187,8 @@ impl<'a> ChatMessageRef<'a> {
     }
 
     /// Every text of the content (see [`ChatMessage::texts`]).
-    pub fn texts(&self) -> impl Iterator<Item = &'a str> {
-        text::texts(self.fields, text::read::message)
+    pub fn texts(&self) -> impl Iterator<Item = Text<'a>> {
+        text::texts(self.fields, text::read::lone_message)
     }
 
     /// Every field.

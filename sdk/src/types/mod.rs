@@ -20,7 +20,7 @@ mod string_map;
 mod text;
 mod usage;
 
-pub use choice::Choice;
+pub use choice::{Choice, ChoiceMut};
 pub use chunk::StreamChunk;
 pub use context::Context;
 pub use error::LlmError;
@@ -30,7 +30,7 @@ pub use llm::{LlmRequest, LlmResponse};
 pub use message::{ChatMessage, ChatMessageRef};
 pub use object::JsonObject;
 pub use string_map::StringMap;
-pub use text::TextMut;
+pub use text::{Location, Part, Place, Role, Text, TextMut};
 pub use usage::Usage;
 
 use std::fmt;
