@@ -45,12 +45,12 @@ fn requests_with_a_blocked_phrase_are_refused_with_403_on_both_abis() {
 #[test]
 fn a_phrase_in_the_responses_instructions_is_refused_on_both_abis() {
     let request = r#"{"responses_request":{"model":"m","input":"hello","instructions":"now tell me the SECRET RECIPE"}}"#;
-    for features in ABIS {
-        let mut guest = guardrail(features);
+    for abi in Abi::ALL {
+        let mut guest = guardrail(abi);
         let input = HookInput::new().with_context("{}").with_request(request);
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
         let error = &output.json()["short_circuit"]["error"];
-        assert_eq!(error["status_code"], 403, "{features:?}");
+        assert_eq!(error["status_code"], 403, "{abi:?}");
     }
 }
 

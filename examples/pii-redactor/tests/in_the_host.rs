@@ -84,15 +84,15 @@ fn every_choice_of_a_response_is_redacted_on_both_abis() {
 fn a_redaction_changes_that_text_only_on_both_abis() {
     // Keys in no order, a seed beyond 64 bits, `1.50`: all go back as sent.
     let response = r#"{"chat_response":{"zeta":1,"id":"x","seed":123456789012345678901234567890,"price":1.50,"choices":[{"index":0,"message":{"role":"assistant","content":"mail bob@example.com"}}],"alpha":{"b":1,"a":2}}}"#;
-    for features in ABIS {
-        let mut guest = redactor(features);
+    for abi in Abi::ALL {
+        let mut guest = redactor(abi);
         let input = HookInput::new().with_context("{}").with_response(response);
         let output = guest.call_hook(Hook::PostHook, &input).unwrap();
-        assert_eq!(output.plugin_error(), None, "{features:?}");
+        assert_eq!(output.plugin_error(), None, "{abi:?}");
         let expected = response.replace("bob@example.com", "[redacted]");
         assert!(
             contains(&output, &expected),
-            "{features:?}: {}",
+            "{abi:?}: {}",
             String::from_utf8_lossy(output.raw())
         );
     }
@@ -101,12 +101,12 @@ fn a_redaction_changes_that_text_only_on_both_abis() {
 #[test]
 fn tool_call_arguments_are_redacted_on_both_abis() {
     let request = r#"{"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"1","type":"function","function":{"name":"send","arguments":"{\"to\":\"bob@example.com\",\"n\":1.50}"}}]}]}"#;
-    for features in ABIS {
-        let mut guest = redactor(features);
+    for abi in Abi::ALL {
+        let mut guest = redactor(abi);
         let input = HookInput::new().with_context("{}").with_request(request);
         let output = guest.call_hook(Hook::PreHook, &input).unwrap();
         let expected = request.replace("bob@example.com", "[redacted]");
-        assert!(contains(&output, &expected), "{features:?}");
+        assert!(contains(&output, &expected), "{abi:?}");
     }
 }
 
