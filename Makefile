@@ -19,7 +19,7 @@ space := $(empty) $(empty)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 
-.PHONY: setup build build-test-plugins build-optimized examples scenarios package test test-new fuzz bench docs lint clean
+.PHONY: setup build build-test-plugins build-optimized examples scenarios package test test-new fuzz bench docs lint clean serve
 
 # mdBook builds the guide (make docs). Debian has no package of it, so setup
 # builds it from crates.io, pinned, without its `serve`/`watch` features
@@ -219,6 +219,13 @@ lint:
 	$(CARGO) clippy --target $(WASI_TARGET) -p bifrost-plugin-sdk -p hello-world $(addprefix -p ,$(WASI_EXAMPLES)) \
 		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,hello-world $(WASI_EXAMPLES))) -- -D warnings
 	$(CARGO) fmt --all --check
+
+## serve: the gallery's plugins (examples/serve/config.json) behind an
+## OpenAI-compatible endpoint on SERVE_LISTEN, with the mock provider (for
+## development and testing, not production)
+SERVE_LISTEN ?= 127.0.0.1:8080
+serve: examples
+	$(CARGO) run -q -p bifrost-plugin-cli -- serve --config examples/serve/config.json --listen $(SERVE_LISTEN)
 
 clean:
 	$(CARGO) clean

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use bifrost_plugin_host::pipeline::RequestShape;
 use bifrost_plugin_host::{Abi, FreeMode, Hook};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -127,6 +128,30 @@ Prints ok/FAIL per step with each difference as `/json/pointer: expected …,
 got …`. Exits 1 if a step failed or a file is malformed (the error names the
 step and the field).";
 
+const SERVE_EXAMPLES: &str = "\
+For development and testing, not production: one instance of each plugin,
+no authentication, no TLS, a mock provider by default.
+
+Examples:
+  bifrost-plugin serve --config examples/serve/config.json
+  bifrost-plugin serve --config config.json --listen 127.0.0.1:0 --trace
+  bifrost-plugin serve --config config.json --upstream https://api.openai.com/v1
+
+Then, for instance:
+  curl -s localhost:8080/v1/chat/completions -H 'content-type: application/json' \\
+    -d '{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'
+
+Endpoints: POST /v1/chat/completions (stream, stream_options.include_usage, n),
+/v1/completions, /v1/embeddings, /v1/responses, the same under /openai/v1, GET
+/v1/models, GET /health. Plugins run in Bifrost's order (placement, order, file
+order): HTTP pre hooks, LLM pre hooks, the provider, LLM post hooks in reverse,
+HTTP post hooks in reverse (for a stream: each chunk through the LLM post and
+stream chunk hooks). The mock answers with the last user message's text, usage
+counted in words. Prints `listening on http://HOST:PORT` on stdout once it
+accepts connections, one line per request on stderr; Ctrl-C or SIGTERM stops it
+and calls each plugin's cleanup. Exits 1 before listening if the config, a
+plugin file or a plugin's init fails.";
+
 /// Inspect, run and benchmark a Bifrost WebAssembly plugin without Bifrost.
 ///
 /// Loads the plugin into a local host that calls it as Bifrost does, for
@@ -162,6 +187,57 @@ pub enum Command {
     /// build/<name>-single-input.wasm), then check it as inspect does.
     #[command(after_help = BUILD_EXAMPLES)]
     Build(BuildArgs),
+    /// Run a chain of plugins as Bifrost does, behind an OpenAI-compatible
+    /// HTTP endpoint (for development and testing, not production).
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Bifrost's config.json: its `plugins` list is loaded (paths relative
+    /// to the file's folder), every other section ignored.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Where to listen; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Forward to this OpenAI-compatible server instead of the mock
+    /// provider (URL/chat/completions, …), with the client's Authorization.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// Print every hook's input and output on stderr.
+    #[arg(long)]
+    pub trace: bool,
+    /// Instantiate a plugin again when its .wasm file changes.
+    #[arg(long)]
+    pub watch: bool,
+    /// The JSON shape of the BifrostRequest/BifrostResponse plugins are sent
+    /// (abi-spec 3.5; Bifrost's own is not public).
+    #[arg(long, value_enum, default_value_t = ShapeArg::Flat)]
+    pub request_shape: ShapeArg,
+}
+
+/// `--request-shape`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShapeArg {
+    /// The documentation's: {"provider","model","input","params"}.
+    Flat,
+    /// {"chat_request":{…}}, {"chat_response":{…}}.
+    Snake,
+    /// Go's untagged union: {"RequestType":…,"ChatRequest":{…}}.
+    Go,
+}
+
+impl From<ShapeArg> for RequestShape {
+    fn from(shape: ShapeArg) -> RequestShape {
+        match shape {
+            ShapeArg::Flat => RequestShape::Flat,
+            ShapeArg::Snake => RequestShape::Snake,
+            ShapeArg::Go => RequestShape::Go,
+        }
+    }
 }
 
 /// `new`.

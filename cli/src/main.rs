@@ -14,6 +14,7 @@ mod pretty;
 mod run;
 mod scenario;
 mod scenario_body;
+mod serve;
 mod test_scenarios;
 
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test_scenarios::test(args),
         Command::New(args) => new::new(args),
         Command::Build(args) => build::build(args),
+        Command::Serve(args) => serve::serve(args),
     };
     outcome.unwrap_or_else(|failure| failure.report())
 }
