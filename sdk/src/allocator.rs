@@ -80,6 +80,18 @@ pub(crate) fn check_heap() -> Result<(), String> {
     }
 }
 
+/// `(start, next, end)` of a `size`-byte block aligned to `align` at or
+/// after `next`, if it ends by `end`: `None` rather than a wrapped sum.
+#[cfg_attr(
+    any(not(target_arch = "wasm32"), feature = "dlmalloc"),
+    allow(dead_code)
+)]
+fn fit(next: usize, end: usize, size: usize, align: usize) -> Option<(usize, usize, usize)> {
+    let start = next.checked_next_multiple_of(align)?;
+    let stop = start.checked_add(size)?;
+    (stop <= end).then_some((start, stop, end))
+}
+
 /// The SDK's global allocator: `A`, with the note described in the module
 /// docs and the fallback for after a stop inside `A`.
 #[cfg_attr(
@@ -93,11 +105,15 @@ mod guarded {
     use std::alloc::{GlobalAlloc, Layout};
     use std::cell::Cell;
 
-    use super::{Guarded, BROKEN, FALLBACK_LIMIT, INSIDE};
+    use super::{fit, Guarded, BROKEN, FALLBACK_LIMIT, INSIDE};
 
     crate::global::global! {
-        /// The fallback's next free address and the end of its pages.
-        static BUMP: Cell<(usize, usize)> = Cell::new((0, 0));
+        /// The fallback's next free address.
+        static NEXT: Cell<usize> = Cell::new(0);
+    }
+    crate::global::global! {
+        /// The end of the fallback's pages: `[NEXT, END)` is unused.
+        static END: Cell<usize> = Cell::new(0);
     }
     crate::global::global! {
         /// Bytes the fallback has handed out.
@@ -105,25 +121,42 @@ mod guarded {
     }
 
     /// `layout.size()` bytes from pages grown for the fallback, never reused;
-    /// null past [`FALLBACK_LIMIT`] or when memory cannot grow.
+    /// null past [`FALLBACK_LIMIT`], when memory cannot grow, or when an
+    /// address would pass the end of the 32-bit address space (a host may
+    /// have grown memory to 4 GiB itself). Every sum is checked: a wrapped
+    /// one would hand out low memory (the stack, static data) as new.
     fn bump(layout: Layout) -> *mut u8 {
-        let size = layout.size().max(1);
-        if BUMPED.with(Cell::get) + size > FALLBACK_LIMIT {
+        let (size, align) = (layout.size().max(1), layout.align());
+        let Some(total) = BUMPED
+            .with(Cell::get)
+            .checked_add(size)
+            .filter(|&total| total <= FALLBACK_LIMIT)
+        else {
             return std::ptr::null_mut();
-        }
-        let (mut next, mut end) = BUMP.with(Cell::get);
-        let mut start = next.next_multiple_of(layout.align());
-        if start + size > end {
-            let pages = (size + layout.align()).div_ceil(65536);
+        };
+        // Counted before memory grows: a call stopped after this point
+        // spends budget it did not use, never uses budget it did not count.
+        BUMPED.with(|b| b.set(total));
+        let block = fit(NEXT.with(Cell::get), END.with(Cell::get), size, align).or_else(|| {
+            let pages = size.checked_add(align)?.div_ceil(65536);
             let old = core::arch::wasm32::memory_grow(0, pages);
             if old == usize::MAX {
-                return std::ptr::null_mut();
+                return None;
             }
-            (next, end) = (old * 65536, (old + pages) * 65536);
-            start = next.next_multiple_of(layout.align());
-        }
-        BUMP.with(|b| b.set((start + size, end)));
-        BUMPED.with(|b| b.set(b.get() + size));
+            // The grow succeeded, so `old + pages` is at most 65,536 and
+            // the product overflows only when memory is now exactly 4 GiB,
+            // whose end is one past `usize::MAX`: that last byte is not used.
+            let end = old.checked_add(pages)?.saturating_mul(65536);
+            fit(old.checked_mul(65536)?, end, size, align)
+        });
+        let Some((start, stop, end)) = block else {
+            return std::ptr::null_mut();
+        };
+        // Two stores, each whole, in this order: a stop between them leaves
+        // `NEXT` past the old `END` (an empty range), never a range over
+        // pages between the old and the new ones, which are not ours.
+        NEXT.with(|n| n.set(stop));
+        END.with(|e| e.set(end));
         start as *mut u8
     }
 
@@ -180,5 +213,22 @@ mod guarded {
             }
             new
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn a_block_that_would_pass_the_end_of_the_address_space_does_not_fit() {
+        let top = usize::MAX - 0xFFFF;
+        assert_eq!(
+            fit(top, usize::MAX, 16, 8),
+            Some((top, top + 16, usize::MAX))
+        );
+        assert_eq!(fit(top + 1, usize::MAX, 0x20000, 1), None, "the end wraps");
+        assert_eq!(fit(usize::MAX, usize::MAX, 1, 16), None, "the start wraps");
+        assert_eq!(fit(0x1000, 0x2000, 0x1001, 1), None, "past the pages");
     }
 }

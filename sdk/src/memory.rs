@@ -131,12 +131,11 @@ impl BufferTable {
     /// Whether `[address, address + len)` lies inside one live buffer, i.e.
     /// memory the plugin will not reuse before the call ends.
     pub fn covers(&self, address: usize, len: usize) -> bool {
+        // Differences, not sums: nothing here can wrap.
         self.live.iter().any(|b| {
-            let start = b.address();
-            address >= start
-                && address
-                    .checked_add(len)
-                    .is_some_and(|end| end <= start + b.size)
+            address
+                .checked_sub(b.address())
+                .is_some_and(|offset| offset <= b.size && len <= b.size - offset)
         })
     }
 
