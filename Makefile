@@ -19,7 +19,7 @@ space := $(empty) $(empty)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 
-.PHONY: setup build build-test-plugins build-optimized examples scenarios package test test-new fuzz bench docs lint clean serve
+.PHONY: venv test-python setup build build-test-plugins build-optimized examples scenarios package test test-new fuzz bench docs lint clean serve
 
 # mdBook builds the guide (make docs). Debian has no package of it, so setup
 # builds it from crates.io, pinned, without its `serve`/`watch` features
@@ -36,6 +36,27 @@ setup:
 	else \
 		$(CARGO) install mdbook --locked --version $(MDBOOK_VERSION) --no-default-features --features search; \
 	fi
+	$(MAKE) venv
+
+## venv: a project-local Python environment, .venv/, with the official OpenAI
+## client for the serve tests (a fresh Debian lacks python3-venv: installed
+## with apt-get when run as root)
+VENV := .venv
+PYTHON_REQUIREMENTS := cli/tests/python/requirements.txt
+venv:
+	@if ! $(VENV)/bin/python -c 'import openai' 2>/dev/null; then \
+		rm -rf $(VENV); \
+		if ! python3 -m venv $(VENV) 2>/dev/null; then \
+			rm -rf $(VENV); \
+			if [ "$$(id -u)" = 0 ]; then \
+				apt-get update -q && apt-get install -y -q python3 python3-venv; \
+			else \
+				echo "python3 -m venv failed: install python3-venv (sudo apt-get install python3-venv)"; exit 1; \
+			fi; \
+			python3 -m venv $(VENV); \
+		fi; \
+	fi
+	$(VENV)/bin/pip install -q -r $(PYTHON_REQUIREMENTS)
 
 ## build: the hello-world plugin, build/hello-world.wasm (seed ABI),
 ## build/hello-world-single-input.wasm and build/hello-world-wasi.wasm (seed
@@ -167,6 +188,7 @@ examples:
 test: OZ := 0
 test: build build-test-plugins examples
 	$(CARGO) test --workspace
+	$(MAKE) test-python
 	# The workspace run unifies the examples' sdk feature compact-reader;
 	# the SDK's own tests run once more with its default (serde_json) reader.
 	$(CARGO) test -p bifrost-plugin-sdk --lib --tests
@@ -182,6 +204,13 @@ test: build build-test-plugins examples
 docs:
 	@command -v $(MDBOOK) >/dev/null || { echo "mdbook is not installed: run make setup"; exit 1; }
 	$(MDBOOK) build docs
+
+## test-python: `serve` driven by the official OpenAI Python client (.venv from
+## make setup; the binary and the plugins built by make test)
+test-python:
+	@test -x $(VENV)/bin/python || { echo "no $(VENV): run make setup (or make venv)"; exit 1; }
+	$(CARGO) build -q -p bifrost-plugin-cli
+	BIFROST_PLUGIN=target/debug/bifrost-plugin $(VENV)/bin/python -m unittest discover -s cli/tests/python -v
 
 ## fuzz: feed mutated and arbitrary bytes to every export of both builds
 ## (FUZZ_SECONDS, default 600; FUZZ_SEED to replay a run)
