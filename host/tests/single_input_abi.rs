@@ -247,7 +247,7 @@ fn bad_input_is_reported_and_echoed_never_trapped() {
         (
             "invalid UTF-8",
             b"{\"context\":{\"a\":\"\xff\"}}".to_vec(),
-            "input is not valid UTF-8",
+            "context is not valid UTF-8: invalid byte at 6",
         ),
         (
             "an array",

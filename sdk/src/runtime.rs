@@ -94,6 +94,26 @@ pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R
     result.ok_or_else(|| "plugin state has an unexpected type".into())
 }
 
+/// Why the plugin is unavailable, if it is (building it from the default
+/// configuration if `init` was never called), else `error`: what a hook
+/// that failed reports, so that a failed `init` comes before anything wrong
+/// with the hook's input.
+pub(crate) fn unavailable_or<P: Plugin>(error: String) -> String {
+    crate::logger::install::<P>();
+    first_reason(error, build_default::<P>)
+}
+
+/// [`unavailable_or`], not generic: one copy for every hook.
+fn first_reason(error: String, build: fn() -> Result<Box<dyn Any>, PluginError>) -> String {
+    match take_plugin(build) {
+        Ok(plugin) => {
+            put_back(plugin);
+            error
+        }
+        Err(reason) => reason,
+    }
+}
+
 /// Returns the plugin to its slot after a hook. One shared copy, not one
 /// per hook: the slot's old value (`InUse`) is dropped here.
 #[inline(never)]

@@ -47,6 +47,14 @@ pub(crate) fn required<'a>(input: Input<'a>, what: &str) -> Result<&'a [u8], Str
     Ok(bytes)
 }
 
+/// The reason a failed hook reports: the plugin's unavailability (a failed
+/// `init`, a cleanup, a lost state), whatever its input, else `error`.
+/// Asked once the hook has failed, so a call that succeeds asks nothing
+/// more.
+pub(crate) fn first_reason<P: Plugin>(error: String) -> String {
+    runtime::unavailable_or::<P>(error)
+}
+
 /// Runs a hook on the plugin. "Plugin unavailable", the hook's own `Err`,
 /// and an input the plugin read that turned out not to be valid (so the
 /// hook saw an empty view of it) all become the output's error text.

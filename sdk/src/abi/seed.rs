@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::{required, run, short_circuit, Input, UNWRITABLE};
+use super::{first_reason, required, run, short_circuit, Input, UNWRITABLE};
 use crate::hooks::{HttpPreHook, PostHook, PreHook};
 use crate::json::write::ObjectWriter;
 use crate::types::{Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse};
@@ -83,7 +83,7 @@ pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Ve
     match outcome {
         Ok(HttpPreHook::Respond(response)) => intercept_output(Some(&response), ""),
         Ok(HttpPreHook::Continue(_)) => intercept_output(None, ""),
-        Err(error) => intercept_output(None, &error),
+        Err(error) => intercept_output(None, &first_reason::<P>(error)),
     }
 }
 
@@ -100,7 +100,7 @@ pub fn pre_hook<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
     })();
     match outcome {
         Ok(decision) => pre_hook_output(Ok(decision)),
-        Err(error) => pre_hook_output(Err(&error)),
+        Err(error) => pre_hook_output(Err(&first_reason::<P>(error))),
     }
 }
 
@@ -122,6 +122,6 @@ pub fn post_hook<P: Plugin>(ctx: Input<'_>, resp: Input<'_>, err: Input<'_>) -> 
     })();
     match outcome {
         Ok(result) => post_hook_output(Ok(result)),
-        Err(error) => post_hook_output(Err(&error)),
+        Err(error) => post_hook_output(Err(&first_reason::<P>(error))),
     }
 }

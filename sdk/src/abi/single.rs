@@ -13,11 +13,11 @@
 
 use std::borrow::Cow;
 
-use super::{required, run, short_circuit, Input, UNWRITABLE};
+use super::{first_reason, required, run, short_circuit, Input, UNWRITABLE};
 use crate::base64;
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
 use crate::json::members::{decode_string, members};
-use crate::json::validate::{validate_nested_members, Member};
+use crate::json::validate::{member_at_fault, validate_nested_members, Member};
 use crate::json::write::ObjectWriter;
 use crate::json::{Invalid, Kind, MAX_DEPTH};
 use crate::types::document::{check_object, check_value};
@@ -50,8 +50,8 @@ struct Envelope<'a> {
 /// nothing); one that is an object but breaks the envelope's own rules (a
 /// key read here given twice, a `has_error` that is not a boolean) gives
 /// every value it holds once, so the failure output still echoes them.
-fn envelope(input: Input<'_>) -> (Envelope<'_>, Result<(), String>) {
-    match parse_envelope(input) {
+fn envelope(input: Input<'_>, http: bool) -> (Envelope<'_>, Result<(), String>) {
+    match parse_envelope(input, http) {
         Ok((env, None)) => (env, Ok(())),
         Ok((env, Some(reason))) => (env, Err(reason)),
         Err(reason) => (Envelope::default(), Err(reason)),
@@ -64,20 +64,23 @@ fn envelope(input: Input<'_>) -> (Envelope<'_>, Result<(), String>) {
 /// cannot take (a lone surrogate escape, a number beyond `f64`, deep
 /// nesting) is still read: that value fails when used, and the rest (the
 /// context above all) is echoed.
-fn parse_envelope(input: Input<'_>) -> Result<(Envelope<'_>, Option<String>), String> {
+fn parse_envelope(input: Input<'_>, http: bool) -> Result<(Envelope<'_>, Option<String>), String> {
     let bytes = required(input, "input")?;
     let scanned = match validate_nested_members(bytes, MAX_DEPTH + 1, false, true) {
         Ok((kind, members, nested)) => Ok((kind, members, nested, true)),
         Err(Invalid::Surrogate(_) | Invalid::NumberOutOfRange(_) | Invalid::TooDeep(_)) => {
             validate_nested_members(bytes, MAX_DEPTH + 1, true, false)
                 .map(|(kind, m, _)| (kind, m, Vec::new(), false))
+                .map_err(|invalid| (invalid, true))
         }
-        Err(invalid) => Err(invalid),
+        Err(invalid) => Err((invalid, false)),
     };
     let (members, nested, checked) = match scanned {
         Ok((Kind::Object, members, nested, checked)) => (members, nested, checked),
         Ok((kind, ..)) => return Err(InputError::wrong_kind("input", kind).into()),
-        Err(invalid) => return Err(InputError::invalid("input", invalid).into()),
+        Err((invalid, syntax_only)) => {
+            return Err(invalid_input(bytes, invalid, syntax_only, http))
+        }
     };
     let mut env = Envelope {
         checked,
@@ -95,18 +98,8 @@ fn parse_envelope(input: Input<'_>) -> Result<(Envelope<'_>, Option<String>), St
     let mut twice = [false; 6];
     let mut problem = None;
     for (key, value) in members {
-        let token = &bytes[key];
-        // A key written with escapes is decoded; a plain one (every key a
-        // host writes) is compared as it is.
-        let decoded;
-        let key = match token.contains(&b'\\') {
-            true => {
-                decoded = decode_string(token);
-                decoded.as_bytes()
-            }
-            false => &token[1..token.len() - 1],
-        };
-        let Some(i) = KEYS.iter().position(|k| k.as_bytes() == key) else {
+        let key = key_text(&bytes[key]);
+        let Some(i) = KEYS.iter().position(|k| k.as_bytes() == &*key) else {
             continue;
         };
         if std::mem::replace(&mut seen[i], true) {
@@ -169,6 +162,42 @@ fn parse_envelope(input: Input<'_>) -> Result<(Envelope<'_>, Option<String>), St
         env.has_error = None;
     }
     Ok((env, problem))
+}
+
+/// A key token's text: decoded when written with escapes; a plain one
+/// (every key a host writes) as it is.
+fn key_text(token: &[u8]) -> Cow<'_, [u8]> {
+    match token.contains(&b'\\') {
+        true => Cow::Owned(decode_string(token).into_bytes()),
+        false => Cow::Borrowed(&token[1..token.len() - 1]),
+    }
+}
+
+/// Why the input is not JSON the SDK takes. A problem inside one of the
+/// values a hook reads is reported as the seed ABI reports it in that
+/// value's own buffer: named by it, at an offset counted from its start
+/// (`request is not valid JSON: expected `:` at byte 5`); any other, by the
+/// input.
+fn invalid_input(bytes: &[u8], invalid: Invalid, syntax_only: bool, http: bool) -> String {
+    let member = member_at_fault(bytes, MAX_DEPTH + 1, syntax_only, invalid);
+    let what = member.and_then(|(key, start)| {
+        let what = match &*key_text(&bytes[key]) {
+            b"context" => "context",
+            b"request" if http => "http request",
+            b"request" => "request",
+            b"response" if http => "http response",
+            b"response" => "response",
+            b"error" => "error",
+            b"chunk" => "chunk",
+            _ => return None,
+        };
+        Some((what, start))
+    });
+    match what {
+        Some((what, start)) => InputError::invalid(what, invalid.within(start)),
+        None => InputError::invalid("input", invalid),
+    }
+    .into()
 }
 
 fn raw(value: Option<&[u8]>) -> &[u8] {
@@ -262,13 +291,15 @@ fn http_pre_output(
 
 /// `http_pre_hook` / `http_intercept`: runs [`Plugin::http_pre_hook`].
 pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let (env, parsed) = envelope(input);
-    let outcome = parsed.and_then(|()| {
-        let mut ctx = context(&env)?;
-        let req = http_request(&env, true)?;
-        let decision = run::<P, _>(|plugin| plugin.http_pre_hook(&mut ctx, req))?;
-        Ok((ctx, decision))
-    });
+    let (env, parsed) = envelope(input, true);
+    let outcome = parsed
+        .and_then(|()| {
+            let mut ctx = context(&env)?;
+            let req = http_request(&env, true)?;
+            let decision = run::<P, _>(|plugin| plugin.http_pre_hook(&mut ctx, req))?;
+            Ok((ctx, decision))
+        })
+        .map_err(first_reason::<P>);
     match outcome {
         Ok((ctx, HttpPreHook::Continue(request))) => {
             // A body passed on unchanged is written from the host's base64
@@ -304,15 +335,18 @@ fn http_post_output(context: &[u8], error: &str) -> Vec<u8> {
 
 /// `http_post_hook`: runs [`Plugin::http_post_hook`].
 pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let (env, parsed) = envelope(input);
-    let outcome = parsed.and_then(|()| {
-        let env = &env;
-        let mut ctx = context(env)?;
-        let req = http_request(env, false)?;
-        let resp = HttpResponse::from_optional_bytes(raw(env.response)).map_err(String::from)?;
-        run::<P, _>(|plugin| plugin.http_post_hook(&mut ctx, &req, &resp))?;
-        Ok(ctx)
-    });
+    let (env, parsed) = envelope(input, true);
+    let outcome = parsed
+        .and_then(|()| {
+            let env = &env;
+            let mut ctx = context(env)?;
+            let req = http_request(env, false)?;
+            let resp =
+                HttpResponse::from_optional_bytes(raw(env.response)).map_err(String::from)?;
+            run::<P, _>(|plugin| plugin.http_post_hook(&mut ctx, &req, &resp))?;
+            Ok(ctx)
+        })
+        .map_err(first_reason::<P>);
     match outcome {
         Ok(ctx) => http_post_output(&ctx.to_json(), ""),
         Err(error) => http_post_output(env.echo_context(), &error),
@@ -332,16 +366,19 @@ fn chunk_output(context: &[u8], chunk: Option<&[u8]>, skip: bool, error: &str) -
 
 /// `http_stream_chunk_hook`: runs [`Plugin::http_stream_chunk_hook`].
 pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let (env, parsed) = envelope(input);
-    let outcome = parsed.and_then(|()| {
-        let env = &env;
-        let mut ctx = context(env)?;
-        let req = HttpRequest::from_optional_input(raw(env.request), env.checked)
-            .map_err(String::from)?;
-        let chunk = env.chunk()?;
-        let decision = run::<P, _>(|plugin| plugin.http_stream_chunk_hook(&mut ctx, &req, chunk))?;
-        Ok((ctx, decision))
-    });
+    let (env, parsed) = envelope(input, true);
+    let outcome = parsed
+        .and_then(|()| {
+            let env = &env;
+            let mut ctx = context(env)?;
+            let req = HttpRequest::from_optional_input(raw(env.request), env.checked)
+                .map_err(String::from)?;
+            let chunk = env.chunk()?;
+            let decision =
+                run::<P, _>(|plugin| plugin.http_stream_chunk_hook(&mut ctx, &req, chunk))?;
+            Ok((ctx, decision))
+        })
+        .map_err(first_reason::<P>);
     match &outcome {
         Ok((ctx, StreamChunkHook::Continue(chunk))) => match chunk.to_json() {
             Some(json) => chunk_output(&ctx.to_json(), Some(&json), false, ""),
@@ -380,17 +417,19 @@ fn pre_output(
 
 /// `pre_hook`: runs [`Plugin::pre_hook`].
 pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let (env, parsed) = envelope(input);
-    let outcome = parsed.and_then(|()| {
-        let env = &env;
-        let mut ctx = context(env)?;
-        let req = env.llm_request()?;
-        let decision = run::<P, _>(|plugin| plugin.pre_hook(&mut ctx, req))?;
-        if let PreHook::Continue(request) = &decision {
-            request.ensure_valid().map_err(String::from)?;
-        }
-        Ok((ctx, decision))
-    });
+    let (env, parsed) = envelope(input, false);
+    let outcome = parsed
+        .and_then(|()| {
+            let env = &env;
+            let mut ctx = context(env)?;
+            let req = env.llm_request()?;
+            let decision = run::<P, _>(|plugin| plugin.pre_hook(&mut ctx, req))?;
+            if let PreHook::Continue(request) = &decision {
+                request.ensure_valid().map_err(String::from)?;
+            }
+            Ok((ctx, decision))
+        })
+        .map_err(first_reason::<P>);
     let failed = |error: &str| {
         let request = env.echo(env.request).map(Cow::Borrowed);
         pre_output(env.echo_context(), request, None, error)
@@ -435,24 +474,27 @@ fn post_output(
 /// `post_hook`: runs [`Plugin::post_hook`]. `has_error: false` means no
 /// error whatever `error` holds; `null`, absent and `{}` errors are no error.
 pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
-    let (env, parsed) = envelope(input);
-    let outcome = parsed.and_then(|()| {
-        let env = &env;
-        let mut ctx = context(env)?;
-        let response = LlmResponse::from_optional_bytes(raw(env.response)).map_err(String::from)?;
-        let error = match env.has_error {
-            Some(false) => None,
-            _ => LlmError::from_optional_bytes(raw(env.error)).map_err(String::from)?,
-        };
-        let result = run::<P, _>(|plugin| plugin.post_hook(&mut ctx, response, error))?;
-        if let Some(response) = &result.response {
-            response.ensure_valid().map_err(String::from)?;
-        }
-        if let Some(error) = &result.error {
-            error.ensure_valid().map_err(String::from)?;
-        }
-        Ok((ctx, result))
-    });
+    let (env, parsed) = envelope(input, false);
+    let outcome = parsed
+        .and_then(|()| {
+            let env = &env;
+            let mut ctx = context(env)?;
+            let response =
+                LlmResponse::from_optional_bytes(raw(env.response)).map_err(String::from)?;
+            let error = match env.has_error {
+                Some(false) => None,
+                _ => LlmError::from_optional_bytes(raw(env.error)).map_err(String::from)?,
+            };
+            let result = run::<P, _>(|plugin| plugin.post_hook(&mut ctx, response, error))?;
+            if let Some(response) = &result.response {
+                response.ensure_valid().map_err(String::from)?;
+            }
+            if let Some(error) = &result.error {
+                error.ensure_valid().map_err(String::from)?;
+            }
+            Ok((ctx, result))
+        })
+        .map_err(first_reason::<P>);
     let failed = |hook_error: &str| {
         let error = match env.has_error {
             Some(false) => None,

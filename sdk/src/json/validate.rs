@@ -66,6 +66,39 @@ impl fmt::Display for Invalid {
     }
 }
 
+impl Invalid {
+    /// The problem as seen from a value that starts `start` bytes into the
+    /// text it was found in: its offset counted from that value instead.
+    pub(crate) fn within(self, start: usize) -> Invalid {
+        let from = |at: usize| at.saturating_sub(start);
+        match self {
+            Invalid::Utf8(at) => Invalid::Utf8(from(at)),
+            Invalid::Unexpected { at, expected } => Invalid::Unexpected {
+                at: from(at),
+                expected,
+            },
+            Invalid::Trailing(at) => Invalid::Trailing(from(at)),
+            Invalid::ControlCharacter(at) => Invalid::ControlCharacter(from(at)),
+            Invalid::Surrogate(at) => Invalid::Surrogate(from(at)),
+            Invalid::NumberOutOfRange(at) => Invalid::NumberOutOfRange(from(at)),
+            Invalid::Truncated { .. } | Invalid::TooDeep(_) => self,
+        }
+    }
+
+    /// The byte the problem is at, when it has one.
+    fn offset(self) -> Option<usize> {
+        match self {
+            Invalid::Utf8(at)
+            | Invalid::Unexpected { at, .. }
+            | Invalid::Trailing(at)
+            | Invalid::ControlCharacter(at)
+            | Invalid::Surrogate(at)
+            | Invalid::NumberOutOfRange(at) => Some(at),
+            Invalid::Truncated { .. } | Invalid::TooDeep(_) => None,
+        }
+    }
+}
+
 /// The kind of the top-level value, for "must be an object, got …" errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -167,6 +200,51 @@ pub(crate) fn validate_nested_members(
     };
     let kind = scan.document::<true>()?;
     Ok((kind, members, inner))
+}
+
+/// The top-level member whose value holds `invalid`, the problem
+/// [`validate_nested_members`] found in `bytes` with these `max_depth` and
+/// `syntax_only`: its key token and where its value starts. `None` when the
+/// problem lies outside every member's value (in a key, between members,
+/// after the object) or has no offset (the text ends too early). Scans the
+/// text again: only a failed check calls it.
+pub(crate) fn member_at_fault(
+    bytes: &[u8],
+    max_depth: usize,
+    syntax_only: bool,
+    invalid: Invalid,
+) -> Option<(Range<usize>, usize)> {
+    let fault = invalid.offset()?;
+    let max_depth = if syntax_only { 128 } else { max_depth.min(128) };
+    let mut members = Vec::new();
+    // The same problem again, with the members before it recorded.
+    let _ = Scanner {
+        bytes,
+        at: 0,
+        max_depth,
+        syntax_only,
+        members: Some(&mut members),
+        nested: None,
+    }
+    .document::<true>();
+    // The member after the last whole one: `{` or `,`, then its key.
+    let mut scan = Scanner {
+        bytes,
+        at: members.last().map_or(0, |(_, value)| value.end),
+        max_depth,
+        syntax_only,
+        members: None,
+        nested: None,
+    };
+    scan.skip_whitespace();
+    match scan.next_byte("").ok()? {
+        b'{' if members.is_empty() => {}
+        b',' if !members.is_empty() => {}
+        _ => return None,
+    }
+    let key = scan.key().ok()?;
+    scan.skip_whitespace();
+    (scan.at <= fault).then_some((key, scan.at))
 }
 
 struct Scanner<'a> {
@@ -997,6 +1075,36 @@ mod tests {
             for nested in [false, true] {
                 let recorded = validate_nested_members(&bytes, depth, false, nested).map(|_| ());
                 proptest::prop_assert_eq!(recorded, plain, "{}", String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A problem inside a member's value is found in that member, at
+        /// the offset a check of the value alone finds it; a problem
+        /// elsewhere in no member. Never a panic, whatever the bytes.
+        #[test]
+        fn the_member_at_fault_holds_the_problem_where_the_value_alone_has_it(
+            value in soup(),
+            syntax_only in proptest::prelude::any::<bool>(),
+        ) {
+            let text = [&b"{\"a\":1, \"k\": "[..], &value, b"}"].concat();
+            let Err(invalid) = validate_members(&text, MAX_DEPTH, syntax_only) else {
+                return Ok(());
+            };
+            let fault = member_at_fault(&text, MAX_DEPTH, syntax_only, invalid);
+            // The value's own text starts after the whitespace before it.
+            let value = value.trim_ascii_start();
+            if let Some((key, start)) = &fault {
+                proptest::prop_assert_eq!(&text[key.clone()], b"\"k\"");
+                proptest::prop_assert_eq!(*start, text.len() - 1 - value.len());
+            }
+            let alone = validate_members(value, MAX_DEPTH - 1, syntax_only);
+            if let Err(Invalid::Unexpected { .. } | Invalid::Utf8(_) | Invalid::ControlCharacter(_)
+                | Invalid::Surrogate(_) | Invalid::NumberOutOfRange(_)) = alone
+            {
+                proptest::prop_assert_eq!(fault.map(|(_, start)| invalid.within(start)), alone.err(),
+                    "{}", String::from_utf8_lossy(&text));
             }
         }
     }
