@@ -91,7 +91,15 @@ pub(crate) fn with_plugin<P: Plugin, R>(f: impl FnOnce(&mut P) -> R) -> Result<R
     // The slot holds only values of the one `P` the exports were generated for.
     let result = plugin.downcast_mut::<P>().map(f);
     put_back(plugin);
-    result.ok_or_else(|| "plugin state has an unexpected type".into())
+    result.ok_or_else(unexpected_type)
+}
+
+/// Why a hook could not run on a plugin value of another type (which the
+/// exports never store): one copy, not one per hook.
+#[cold]
+#[inline(never)]
+fn unexpected_type() -> String {
+    "plugin state has an unexpected type".into()
 }
 
 /// Why the plugin is unavailable, if it is (building it from the default
