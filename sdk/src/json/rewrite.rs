@@ -37,7 +37,8 @@ pub(crate) fn write_over(host: &[u8], value: &Map<String, Value>) -> Vec<u8> {
     if host.get(start) == Some(&b'{') {
         object(host, start..end, value, &mut out);
     } else {
-        write_new(&Value::Object(value.clone()), &mut out);
+        // Not an object (never so for a document's checked text).
+        let _ = serde_json::to_writer(&mut out, value);
     }
     out.extend_from_slice(&host[end..]);
     out
@@ -122,9 +123,7 @@ fn write_slots(
 fn object(host: &[u8], range: Range<usize>, map: &Map<String, Value>, out: &mut Vec<u8>) {
     let members: Vec<(Range<usize>, Range<usize>)> = member_ranges(host, range.start).collect();
     let keys: Vec<Cow<'_, str>> = members.iter().map(|(key, _)| key_of(host, key)).collect();
-    let mut sorted: Vec<&str> = keys.iter().map(|key| key.as_ref()).collect();
-    sorted.sort_unstable();
-    let repeated = sorted.windows(2).any(|pair| pair[0] == pair[1]);
+    let (sorted, repeated) = sorted_keys(keys.iter().map(|key| key.as_ref()));
     let mut slots = Vec::with_capacity(map.len());
     for (index, key) in keys.iter().enumerate() {
         // A repeated key is written where the text gives it last.
@@ -136,7 +135,6 @@ fn object(host: &[u8], range: Range<usize>, map: &Map<String, Value>, out: &mut 
         }
     }
     if slots.len() < map.len() {
-        sorted.dedup();
         for (key, new) in map {
             if sorted.binary_search(&key.as_str()).is_err() {
                 slots.push(Slot::New(Some(key), new));
@@ -202,9 +200,8 @@ fn same(host: &[u8], range: Range<usize>, new: &Value) -> bool {
                     _ => return false,
                 }
             }
-            keys.sort_unstable();
-            keys.dedup();
-            keys.len() == map.len()
+            let (distinct, repeated) = sorted_keys(keys.iter().map(|key| key.as_ref()));
+            !repeated && distinct.len() == map.len()
         }
         (b'[', Value::Array(items)) => {
             let mut host_items = element_ranges(host, range.start);
@@ -216,6 +213,21 @@ fn same(host: &[u8], range: Range<usize>, new: &Value) -> bool {
         (b'{' | b'[', _) => false,
         _ => scalar_same(&host[range], new),
     }
+}
+
+/// `keys` in sorted order, each once, and whether one was given twice.
+/// Built by binary-search insertion rather than a sort: the slice sorts
+/// would add ~10 KB of .wasm to every plugin that edits a value.
+fn sorted_keys<'k>(keys: impl Iterator<Item = &'k str>) -> (Vec<&'k str>, bool) {
+    let mut sorted: Vec<&str> = Vec::new();
+    let mut repeated = false;
+    for key in keys {
+        match sorted.binary_search(&key) {
+            Ok(_) => repeated = true,
+            Err(at) => sorted.insert(at, key),
+        }
+    }
+    (sorted, repeated)
 }
 
 /// Whether the scalar token `token` reads as `new`.

@@ -132,11 +132,19 @@ type WriteObject = fn(Option<&[u8]>, &Map<String, Value>) -> Option<Vec<u8>>;
 /// around it (`{"context":…,"request":` before it, flags after it).
 pub(crate) const OUTPUT_ROOM: usize = 512;
 
+/// Writes an object the plugin edited: over the host's text when there is
+/// one.
 fn write_object(host: Option<&[u8]>, map: &Map<String, Value>) -> Option<Vec<u8>> {
     match host {
         Some(host) => Some(json::rewrite::write_over(host, map)),
-        None => serde_json::to_vec(map).ok(),
+        None => write_built(None, map),
     }
+}
+
+/// Writes an object the plugin built (no host text): a plugin that only
+/// builds values does not carry the writer over host text.
+fn write_built(_: Option<&[u8]>, map: &Map<String, Value>) -> Option<Vec<u8>> {
+    serde_json::to_vec(map).ok()
 }
 
 crate::global::global! {
@@ -225,7 +233,7 @@ impl Document {
             checked: Cell::new(true),
             parsed: OnceCell::from(map),
             opaque: Cell::new(false),
-            write_edited: Some(write_object),
+            write_edited: Some(write_built),
             edited: Cell::new(false),
             members: None,
             spliced: false,
