@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bifrost_plugin_host::Hook;
+use bifrost_plugin_host::{Abi, Hook};
 
 use crate::args::NewArgs;
 use crate::failure::{Failure, Outcome};
@@ -45,12 +45,26 @@ impl SdkSource {
     }
 }
 
-/// The checkout this binary was built from, if it is still there.
+/// The checkout this binary was built from, if it is still there: the
+/// directory above its crate's, or else one above the binary itself (a
+/// build from the packaged `.crate`, as `make package` verifies, still sits
+/// in the checkout's `target/`).
 pub fn this_checkout() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
-    let is_checkout =
-        root.join("sdk/Cargo.toml").is_file() && root.join("host/Cargo.toml").is_file();
-    is_checkout.then(|| root.canonicalize().unwrap_or_else(|_| root.to_path_buf()))
+    let is_checkout = |root: &Path| {
+        root.join("sdk/Cargo.toml").is_file() && root.join("host/Cargo.toml").is_file()
+    };
+    let from_source = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
+    let from_binary = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .skip(1)
+            .find(|dir| is_checkout(dir))
+            .map(Path::to_path_buf)
+    });
+    let root = from_source
+        .filter(|root| is_checkout(root))
+        .map(Path::to_path_buf)
+        .or(from_binary)?;
+    Some(root.canonicalize().unwrap_or(root))
 }
 
 /// Creates the crate.
@@ -143,12 +157,20 @@ pub fn new(args: &NewArgs) -> Outcome {
         SdkSource::Git(url) => format!("the SDK from {url}"),
     };
     println!("created {dir}: plugin \"{}\" ({sdk})", plugin.name);
-    println!("next:\n  cd {dir}\n  cargo test              # native tests, then the .wasm in the local host");
+    println!("next:");
+    if plugin.wasi {
+        println!("  rustup target add wasm32-wasip1   # once");
+    }
+    println!("  cd {dir}");
     println!(
-        "  bifrost-plugin build{}    # build/{}.wasm and build/{}-single-input.wasm, checked",
-        if plugin.wasi { " --wasi" } else { "" },
-        plugin.name,
-        plugin.name
+        "  {:28}# native tests, then the .wasm in the local host ({})",
+        "cargo test",
+        plugin.target()
+    );
+    let build = format!("bifrost-plugin build{}", plugin.build_flag());
+    println!(
+        "  {build:28}# {}, checked",
+        plugin.wasm_files().join(" and ")
     );
     println!("  bifrost-plugin test scenarios/*.json");
     Ok(ExitCode::SUCCESS)
@@ -191,6 +213,34 @@ struct NewPlugin {
 }
 
 impl NewPlugin {
+    /// The target the plugin is built for.
+    fn target(&self) -> &'static str {
+        if self.wasi {
+            "wasm32-wasip1"
+        } else {
+            "wasm32-unknown-unknown"
+        }
+    }
+
+    /// ` --wasi` or nothing: what `bifrost-plugin build` needs.
+    fn build_flag(&self) -> &'static str {
+        if self.wasi {
+            " --wasi"
+        } else {
+            ""
+        }
+    }
+
+    /// The files `bifrost-plugin build` writes, seed ABI first, as
+    /// `build/<name>[-single-input][-wasi].wasm`.
+    fn wasm_files(&self) -> [String; 2] {
+        let wasi = if self.wasi { "-wasi" } else { "" };
+        [
+            format!("build/{}{wasi}.wasm", self.name),
+            format!("build/{}-single-input{wasi}.wasm", self.name),
+        ]
+    }
+
     fn files(&self) -> Vec<(&'static str, String)> {
         vec![
             ("Cargo.toml", self.cargo_toml()),
@@ -203,9 +253,21 @@ impl NewPlugin {
     }
 
     fn fill(&self, template: &str) -> String {
+        let [seed, single_input] = self.wasm_files();
         template
             .replace("{name}", &self.name)
             .replace("{Type}", &self.type_name)
+            .replace("{target}", self.target())
+            .replace(
+                "{build_command}",
+                &format!(
+                    "{:27}",
+                    format!("bifrost-plugin build{}", self.build_flag())
+                ),
+            )
+            .replace("{wasi}", self.build_flag())
+            .replace("{seed_file}", &seed)
+            .replace("{single_input_file}", &single_input)
     }
 
     fn cargo_toml(&self) -> String {
@@ -223,7 +285,14 @@ impl NewPlugin {
             hooks.push_str(code);
             tests.push_str(test);
         }
+        let (uses, log_and_clock) = if self.wasi {
+            (WASI_USES, WASI_TAG)
+        } else {
+            ("", "")
+        };
         self.fill(LIB_RS)
+            .replace("{uses}", uses)
+            .replace("{log_and_clock}", &self.fill(log_and_clock))
             .replace("{hooks}", &self.fill(&hooks))
             .replace("{tests}", &self.fill(&tests))
     }
@@ -233,19 +302,45 @@ impl NewPlugin {
         for hook in &self.hooks {
             tests.push_str(host_test(*hook));
         }
-        let (target, wasi) = if self.wasi {
-            ("WASIP1_TARGET", " --wasi")
+        if self.wasi {
+            let hook = self.hooks[0];
+            let calls = if hook.exports(Abi::Seed).is_empty() {
+                "logs_a_line_with_the_hosts_time(Abi::SingleInput);"
+            } else {
+                "for abi in Abi::ALL {\n        logs_a_line_with_the_hosts_time(abi);\n    }"
+            };
+            let (input, _) = hook_inputs(hook);
+            tests.push_str(
+                &WASI_HOST_TEST
+                    .replace("{calls}", calls)
+                    .replace("{input}", input)
+                    .replace("{Hook}", &format!("{hook:?}")),
+            );
+        }
+        let (target, uses) = if self.wasi {
+            ("WASIP1_TARGET", WASI_HOST_USES)
         } else {
             ("WASM_TARGET", "")
         };
         self.fill(HOST_TESTS)
             .replace("{TARGET}", target)
-            .replace("{wasi}", wasi)
+            .replace("{uses}", uses)
             .replace("{tests}", &self.fill(&tests))
     }
 
     fn scenario(&self) -> String {
         let mut steps = vec![r#"    { "init": { "tag": "t" } }"#.to_string()];
+        if self.wasi {
+            let hook = self.hooks[0];
+            let (_, inputs) = hook_inputs(hook);
+            steps.push(r#"    { "set_clock": "2026-01-01T00:00:00Z" }"#.into());
+            steps.push(format!(
+                "    {{ \"name\": \"each call logs a line with the host's time\",\n      \
+                 \"{}\": {inputs},\n      \
+                 \"expect_log\": [\"INFO {{name}}: request r0 at 1767225600\"] }}",
+                hook.name()
+            ));
+        }
         for hook in &self.hooks {
             steps.push(scenario_step(*hook).to_string());
         }
@@ -258,20 +353,21 @@ impl NewPlugin {
         let mut out = String::new();
         let _ = write!(
             out,
-            "{{\n  \"description\": \"{name} (single-input build): each hook passes its input on and tags the context\",\n  \
-             \"plugin\": \"../build/{name}-single-input.wasm\",\n  \"steps\": [\n{}\n  ]\n}}\n",
+            "{{\n  \"description\": \"{name} (single-input build{wasi}): each hook passes its input on and tags the context\",\n  \
+             \"plugin\": \"../{file}\",\n  \"steps\": [\n{}\n  ]\n}}\n",
             self.fill(&steps.join(",\n")),
-            name = self.name
+            name = self.name,
+            wasi = if self.wasi { ", wasm32-wasip1" } else { "" },
+            file = self.wasm_files()[1]
         );
         out
     }
 
     fn readme(&self) -> String {
         let hooks: Vec<&str> = self.hooks.iter().map(|h| h.name()).collect();
-        let wasi = if self.wasi { " --wasi" } else { "" };
-        self.fill(README)
+        let wasi = if self.wasi { WASI_README } else { "" };
+        self.fill(&README.replace("{wasi_note}", wasi))
             .replace("{hooks}", &hooks.join(", "))
-            .replace("{wasi}", wasi)
     }
 }
 
@@ -564,12 +660,12 @@ const LIB_RS: &str = r##"//! {name}: a Bifrost plugin written with bifrost-plugi
 //!
 //! `cargo test` runs the native tests below (the hooks through the same
 //! byte layer the .wasm exports use) and tests/in_the_host.rs (the .wasm in
-//! a local host); `bifrost-plugin build` writes build/{name}.wasm (seed ABI)
-//! and build/{name}-single-input.wasm.
+//! a local host); `bifrost-plugin build{wasi}` writes {seed_file} (seed ABI)
+//! and {single_input_file}, for {target}.
 
 #![deny(unsafe_code)]
 
-use bifrost_plugin_sdk::prelude::*;
+{uses}use bifrost_plugin_sdk::prelude::*;
 use serde::Deserialize;
 
 /// The configuration the host passes to `init`, as JSON. A misspelt field
@@ -597,7 +693,7 @@ impl {Type} {
     fn tag(&self, ctx: &mut Context) {
         if let Some(tag) = &self.tag {
             ctx.set("{name}-tag", tag.as_str());
-        }
+        }{log_and_clock}
     }
 }
 
@@ -638,7 +734,7 @@ const HOST_TESTS: &str = r##"//! The plugin built to .wasm and run in the local 
 //! as Bifrost calls it. `cargo test` builds the .wasm itself, once per ABI
 //! per run (the first run compiles the SDK for wasm32: a minute or so).
 
-use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput};
+{uses}use bifrost_plugin_host::{build, Abi, Guest, Hook, HookInput};
 #[allow(unused_imports)]
 use bifrost_plugin_sdk::serde_json::Value;
 
@@ -670,17 +766,102 @@ with bifrost-plugin-sdk. Hooks: {hooks}.
 
 ```sh
 cargo test                  # native tests (src/lib.rs), then the .wasm in a local host (tests/)
-bifrost-plugin build{wasi}    # build/{name}.wasm (seed ABI) and build/{name}-single-input.wasm, checked
+{build_command} # {seed_file} (seed ABI) and {single_input_file}, checked
 ```
 
 `bifrost-plugin test scenarios/*.json` runs the scenario files (a sequence of
 calls on one instance, each output checked) against the build;
-`bifrost-plugin run build/{name}.wasm pre-hook --request '{"model":"m"}'`
-calls one hook. `bifrost-plugin build --optimize` also runs `wasm-opt -Oz`
+`bifrost-plugin run {seed_file} pre-hook --request '{"model":"m"}'`
+calls one hook. `bifrost-plugin build{wasi} --optimize` also runs `wasm-opt -Oz`
 (binaryen) on the result.
-
-Needs the wasm target once: `rustup target add wasm32-unknown-unknown`.
+{wasi_note}
+Needs the wasm target once: `rustup target add {target}`.
 "##;
+
+/// The README's words on the WASI build.
+const WASI_README: &str = r##"
+Built for `wasm32-wasip1`, the plugin can log (`log::info!` and friends: one
+line `INFO {name}: …` on stderr, which the host collects) and read the
+host's clocks (`bifrost_plugin_sdk::time`). The host tests and the scenario
+fix the clock and check the log lines.
+"##;
+
+/// The WASI template's imports.
+const WASI_USES: &str = "use bifrost_plugin_sdk::log::info;\nuse bifrost_plugin_sdk::time;\n";
+
+/// The WASI template's log line and clock read, in `tag` (every hook).
+const WASI_TAG: &str = r##"
+        // The host's clock (WASI); a build without one gets `Unavailable`
+        // instead of a trap, here shown as 0.
+        let now = time::unix_time().map_or(0, |since_epoch| since_epoch.as_secs());
+        // One line on stderr, which the host collects: `INFO {name}: …`.
+        info!("request {} at {now}", ctx.request_id().unwrap_or("-"));"##;
+
+/// The WASI host test's imports.
+const WASI_HOST_USES: &str = "use std::time::{Duration, SystemTime};\n\n";
+
+/// The WASI host test: the log line and the clock, through the first hook.
+const WASI_HOST_TEST: &str = r##"
+#[test]
+fn each_call_logs_a_line_with_the_hosts_time() {
+    {calls}
+}
+
+fn logs_a_line_with_the_hosts_time(abi: Abi) {
+    let mut guest = load(abi);
+    guest.take_log_lines();
+    guest
+        .clock()
+        .set(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    let input = {input};
+    let output = guest.call_hook(Hook::{Hook}, &input).unwrap();
+    assert_eq!(output.plugin_error(), None, "{abi:?}");
+    assert_eq!(
+        guest.take_log_lines(),
+        ["INFO {name}: request r0 at 1700000000"],
+        "{abi:?}"
+    );
+}
+"##;
+
+/// A hook's inputs with request id `r0`: as Rust (`HookInput`) and as a
+/// scenario's JSON.
+fn hook_inputs(hook: Hook) -> (&'static str, &'static str) {
+    match hook {
+        Hook::HttpPreHook => (
+            r##"HookInput::new()
+        .with_context(r#"{"request_id":"r0"}"#)
+        .with_request(r#"{"method":"GET","path":"/v1/models"}"#)"##,
+            r#"{ "context": { "request_id": "r0" }, "request": { "method": "GET", "path": "/v1/models" } }"#,
+        ),
+        Hook::HttpPostHook => (
+            r##"HookInput::new()
+        .with_context(r#"{"request_id":"r0"}"#)
+        .with_request(r#"{"method":"GET","path":"/"}"#)
+        .with_response(r#"{"status_code":200}"#)"##,
+            r#"{ "context": { "request_id": "r0" }, "request": { "method": "GET", "path": "/" }, "response": { "status_code": 200 } }"#,
+        ),
+        Hook::HttpStreamChunkHook => (
+            r##"HookInput::new()
+        .with_context(r#"{"request_id":"r0"}"#)
+        .with_request(r#"{"method":"POST","path":"/"}"#)
+        .with_chunk(r#"{"id":"c1"}"#)"##,
+            r#"{ "context": { "request_id": "r0" }, "request": { "method": "POST", "path": "/" }, "chunk": { "id": "c1" } }"#,
+        ),
+        Hook::PreHook => (
+            r##"HookInput::new()
+        .with_context(r#"{"request_id":"r0"}"#)
+        .with_request(r#"{"model":"gpt-4o-mini"}"#)"##,
+            r#"{ "context": { "request_id": "r0" }, "request": { "model": "gpt-4o-mini" } }"#,
+        ),
+        Hook::PostHook => (
+            r##"HookInput::new()
+        .with_context(r#"{"request_id":"r0"}"#)
+        .with_response(r#"{"id":"chatcmpl-1","choices":[]}"#)"##,
+            r#"{ "context": { "request_id": "r0" }, "response": { "id": "chatcmpl-1", "choices": [] } }"#,
+        ),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -44,18 +44,68 @@ fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_bifrost-plugin"))
 }
 
+/// Which target a generated crate is for.
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    Unknown,
+    Wasi,
+}
+
 /// `new` with `hooks`, then the crate's `cargo test`, `build` and `test`.
-fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str) {
+fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str, target: Target) {
     let dir = target_dir().join("crates").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let wasi: &[&str] = if target == Target::Wasi {
+        &["--wasi"]
+    } else {
+        &[]
+    };
+    let suffix = if target == Target::Wasi { "-wasi" } else { "" };
     let created = run(
-        cli().arg("new").arg(&dir).args(["--hooks", hooks]),
+        cli()
+            .arg("new")
+            .arg(&dir)
+            .args(["--hooks", hooks])
+            .args(wasi),
         "bifrost-plugin new",
     );
     assert!(
         created.starts_with(&format!("created {}: plugin \"{name}\"", dir.display())),
         "{created}"
+    );
+    // Every file the crate names is the one `build` writes.
+    let files = [
+        format!("build/{name}{suffix}.wasm"),
+        format!("build/{name}-single-input{suffix}.wasm"),
+    ];
+    let build_line = format!(
+        "  bifrost-plugin build{} # {} and {}, checked",
+        wasi.first()
+            .map_or("       ".to_string(), |flag| format!(" {flag}")),
+        files[0],
+        files[1]
+    );
+    assert!(created.contains(&build_line), "{created}");
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let scenario = std::fs::read_to_string(dir.join("scenarios/basic.json")).unwrap();
+    assert!(readme.contains(&files[1]), "{readme}");
+    assert!(
+        scenario.contains(&format!("\"../{}\"", files[1])),
+        "{scenario}"
+    );
+    let rust_target = match target {
+        Target::Unknown => "wasm32-unknown-unknown",
+        Target::Wasi => "wasm32-wasip1",
+    };
+    assert!(
+        readme.contains(&format!("rustup target add {rust_target}")),
+        "{readme}"
+    );
+    let manifest_text = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest_text.contains("bifrost-plugin-sdk = { path = "),
+        "the SDK of this checkout, even from a packaged build of the CLI: {manifest_text}"
     );
     run(
         Command::new("rustfmt")
@@ -87,11 +137,12 @@ fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str) {
     let built = run(
         cli()
             .args(["build", "--optimize", "--manifest-path"])
-            .arg(&manifest),
+            .arg(&manifest)
+            .args(wasi),
         "bifrost-plugin build",
     );
-    for file in [format!("{name}.wasm"), format!("{name}-single-input.wasm")] {
-        let path = dir.join("build").join(&file);
+    for file in &files {
+        let path = dir.join(file);
         assert!(path.is_file(), "no {}:\n{built}", path.display());
         assert!(
             built.contains(&format!("{}: ", path.display())),
@@ -111,6 +162,13 @@ fn new_crate_tests_builds_and_passes_its_scenario(name: &str, hooks: &str) {
     let scenario = dir.join("scenarios/basic.json");
     let passed = run(cli().arg("test").arg(&scenario), "bifrost-plugin test");
     assert!(passed.contains(" passed, 0 failed"), "{passed}");
+    if target == Target::Wasi {
+        assert!(
+            passed.contains("  ok    step 3 ")
+                && passed.contains("logs a line with the host's time"),
+            "{passed}"
+        );
+    }
 }
 
 #[test]
@@ -118,6 +176,16 @@ fn a_new_crate_with_every_hook_tests_builds_and_passes_its_scenario() {
     new_crate_tests_builds_and_passes_its_scenario(
         "every-hook",
         "pre-hook,post-hook,http-pre-hook,http-post-hook,http-stream-chunk-hook",
+        Target::Unknown,
+    );
+}
+
+#[test]
+fn a_new_wasi_crate_logs_reads_the_clock_tests_builds_and_passes_its_scenario() {
+    new_crate_tests_builds_and_passes_its_scenario(
+        "wasi-plugin",
+        "pre-hook,post-hook",
+        Target::Wasi,
     );
 }
 
@@ -130,8 +198,14 @@ fn new_crates_for_each_hook_set() {
         ("http-in", "http_pre_hook"),
         ("http-out", "http_post_hook,http_stream_chunk_hook"),
     ] {
-        new_crate_tests_builds_and_passes_its_scenario(name, hooks);
+        new_crate_tests_builds_and_passes_its_scenario(name, hooks, Target::Unknown);
     }
+    // A WASI crate whose first hook only the single-input ABI has.
+    new_crate_tests_builds_and_passes_its_scenario(
+        "wasi-http-out",
+        "http_stream_chunk_hook,http_pre_hook",
+        Target::Wasi,
+    );
 }
 
 #[test]
