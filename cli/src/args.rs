@@ -197,9 +197,10 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Bifrost's config.json: its `plugins` list is loaded (paths relative
-    /// to the file's folder), every other section ignored.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    /// to the file's folder), every other section ignored. A file (`@FILE`,
+    /// or a path that is not JSON), inline JSON, or `-` for stdin.
+    #[arg(long, value_name = "FILE|@FILE|JSON")]
+    pub config: String,
     /// Where to listen; port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,

@@ -35,6 +35,11 @@ impl Failure {
         }
     }
 
+    /// The message, without `error: `.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// Prints `error: …` to stderr and gives the exit code.
     pub fn report(self) -> ExitCode {
         eprintln!("error: {}", self.message);

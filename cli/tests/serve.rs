@@ -369,7 +369,7 @@ fn failures_before_listening_exit_1_with_the_reason() {
         .err()
         .unwrap();
     assert!(
-        missing.stderr.contains("cannot read the config"),
+        missing.stderr.contains("cannot read --config file "),
         "{}",
         missing.stderr
     );

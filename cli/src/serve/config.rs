@@ -10,6 +10,8 @@ use bifrost_plugin_host::pipeline::{Placement, PluginSpec};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::arg_value::{self, Source};
+
 /// What `serve` takes from the config.
 #[derive(Debug)]
 pub struct Loaded {
@@ -40,12 +42,20 @@ fn yes() -> bool {
     true
 }
 
-/// Reads and checks the config file.
-pub fn load(file: &Path) -> Result<Loaded, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read the config {}: {e}", file.display()))?;
-    let folder = file.parent().unwrap_or(Path::new("."));
-    parse(&text, folder).map_err(|e| format!("{}: {e}", file.display()))
+/// Reads and checks `--config`: a file (`@path`, or a path that is not
+/// JSON), inline JSON (plugin paths then relative to the current folder) or
+/// `-` for stdin, as every command reads it; stderr says which.
+pub fn load(value: &str) -> Result<Loaded, String> {
+    let config = arg_value::read("config", value).map_err(|e| e.message().to_string())?;
+    eprintln!("config: {}", config.describe());
+    let text = String::from_utf8(config.bytes).map_err(|e| format!("config: {e}"))?;
+    match &config.source {
+        Source::File(file) => {
+            let folder = file.parent().unwrap_or(Path::new("."));
+            parse(&text, folder).map_err(|e| format!("{}: {e}", file.display()))
+        }
+        _ => parse(&text, Path::new(".")).map_err(|e| format!("--config: {e}")),
+    }
 }
 
 /// Reads a config's text; relative plugin paths are taken from `folder`.
@@ -140,6 +150,26 @@ mod tests {
         assert_eq!(loaded.notices.len(), 2, "{:?}", loaded.notices);
         assert!(loaded.notices[0].contains("`client`, `providers`"));
         assert!(loaded.notices[1].contains("`b` is disabled"));
+    }
+
+    #[test]
+    fn the_config_is_a_file_or_inline_json_as_for_every_command() {
+        let inline = load(r#"{"plugins": [{"path": "p/a.wasm"}]}"#).unwrap();
+        assert_eq!(inline.plugins, [PluginSpec::new("a", "./p/a.wasm")]);
+        let dir = std::env::temp_dir().join(format!("serve-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("config.json");
+        std::fs::write(&file, r#"{"plugins": [{"path": "a.wasm"}]}"#).unwrap();
+        for value in [file.display().to_string(), format!("@{}", file.display())] {
+            let loaded = load(&value).unwrap();
+            assert_eq!(loaded.plugins, [PluginSpec::new("a", dir.join("a.wasm"))]);
+        }
+        let missing = load("@no-such-config.json").unwrap_err();
+        assert!(
+            missing.starts_with("cannot read --config file no-such-config.json"),
+            "{missing}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
