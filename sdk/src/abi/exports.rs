@@ -325,7 +325,15 @@ mod tests {
 
     #[test]
     fn decimal_writes_every_u64_as_core_does() {
-        for n in [0, 7, 10, 65_536, u32::MAX as u64 + 1, 8_589_934_590, u64::MAX] {
+        for n in [
+            0,
+            7,
+            10,
+            65_536,
+            u32::MAX as u64 + 1,
+            8_589_934_590,
+            u64::MAX,
+        ] {
             assert_eq!(Decimal(n).to_string(), n.to_string());
         }
     }

@@ -152,7 +152,7 @@ fn number_value(text: &[u8]) -> serde_json::Value {
         }
     }
     // Checked text is a number within f64's range.
-    let n = text.parse::<f64>().unwrap_or(0.0);
+    let n = super::float::parse_f64(text.as_bytes());
     serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into)
 }
 
@@ -273,8 +273,8 @@ impl Value<'_> {
                 Err(_) => {}
             }
         }
-        // Checked text is a finite number in range, so this parses.
-        visitor.visit_f64(text.parse::<f64>().map_err(de::Error::custom)?)
+        // Checked text is a finite number in range.
+        visitor.visit_f64(super::float::parse_f64(text.as_bytes()))
     }
 }
 

@@ -7,6 +7,7 @@
 //! tree built.
 
 pub(crate) mod de;
+pub(crate) mod float;
 pub(crate) mod members;
 pub(crate) mod rewrite;
 pub(crate) mod validate;

@@ -312,16 +312,14 @@ impl LlmRequest {
     pub fn identity(&self) -> String {
         let mut out = String::from(self.kind().as_str());
         let inner = self.inner();
-        let mut keys: Vec<&String> = inner
-            .keys()
-            .filter(|k| !matches!(k.as_str(), "fallbacks" | "id" | "request_id"))
-            .collect();
-        keys.sort();
-        for key in keys {
+        let members = inner
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "fallbacks" | "id" | "request_id"));
+        for (key, value) in by_key(members) {
             out.push('\n');
             canonical(&Value::String(key.clone()), &mut out);
             out.push('=');
-            canonical(&inner[key.as_str()], &mut out);
+            canonical(value, &mut out);
         }
         out
     }
@@ -335,15 +333,28 @@ impl LlmRequest {
     }
 }
 
+/// `members` in key order, by binary-search insertion rather than a sort:
+/// the slice sorts would add ~10 KB of .wasm to a plugin that asks for an
+/// identity. (A map's members come in key order unless serde_json's
+/// `preserve_order` is on, and then each insertion only moves pointers.)
+fn by_key<'a>(
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+) -> Vec<(&'a String, &'a Value)> {
+    let mut sorted: Vec<(&String, &Value)> = Vec::new();
+    for (key, value) in members {
+        let at = sorted.partition_point(|(k, _)| *k < key);
+        sorted.insert(at, (key, value));
+    }
+    sorted
+}
+
 /// Writes `value` as JSON with object keys sorted, whatever the map's own
 /// order (serde_json's `preserve_order` feature may be on in a plugin).
 fn canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
             out.push('{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
+            for (i, (key, value)) in by_key(map.iter()).into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
