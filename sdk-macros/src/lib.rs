@@ -4,6 +4,8 @@
 //! and validates. All generated code is one call of the SDK's export macro,
 //! whose functions live (and are tested) in the SDK.
 
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
 use syn::parse_macro_input;
 
@@ -12,6 +14,9 @@ mod expand;
 mod hooks;
 
 /// Generates a Bifrost plugin's wasm exports from its `impl Plugin` block.
+///
+/// (Not a doc-test here: this crate cannot depend on the SDK that re-exports
+/// it. The SDK's documentation of `bifrost_plugin` has the tested example.)
 ///
 /// ```ignore
 /// #[bifrost_plugin(name = "Hello World WASM Plugin")]
