@@ -29,7 +29,36 @@ pub struct Config {
     pub message: Option<String>,
 }
 
-/// The plugin: the phrases, lower-cased once, and the message.
+/// `text` with the capital letters of the Latin (ASCII, Latin-1, Latin
+/// Extended-A), Greek and Cyrillic alphabets in lower case, one character
+/// for one, the rest as it is. Not `str::to_lowercase`: its tables of every
+/// script would add ~20 KB to the plugin.
+pub fn fold_case(text: &str) -> String {
+    text.chars().map(fold_char).collect()
+}
+
+fn fold_char(c: char) -> char {
+    let code = c as u32;
+    let lower = match code {
+        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE => code + 32,
+        // Latin Extended-A: a capital, then its small letter.
+        0x100..=0x12F | 0x132..=0x137 | 0x14A..=0x177 if code % 2 == 0 => code + 1,
+        0x139..=0x148 | 0x179..=0x17E if code % 2 == 1 => code + 1,
+        0x178 => 0xFF,
+        // Greek (no capital final sigma at 0x3A2) and Cyrillic.
+        0x391..=0x3A1 | 0x3A3..=0x3AB | 0x410..=0x42F => code + 32,
+        0x400..=0x40F => code + 80,
+        // Greek capitals with an accent.
+        0x386 => 0x3AC,
+        0x388..=0x38A => code + 37,
+        0x38C => 0x3CC,
+        0x38E..=0x38F => code + 63,
+        _ => code,
+    };
+    char::from_u32(lower).unwrap_or(c)
+}
+
+/// The plugin: the phrases, case-folded once, and the message.
 #[derive(Debug)]
 pub struct ContentGuardrail {
     phrases: Vec<String>,
@@ -40,10 +69,14 @@ impl ContentGuardrail {
     /// Whether any of `texts` contains a blocked phrase, ignoring case.
     pub fn blocks<T: AsRef<str>>(&self, texts: impl Iterator<Item = T>) -> bool {
         texts.into_iter().any(|text| {
-            let text = text.as_ref().to_lowercase();
-            self.phrases
-                .iter()
-                .any(|phrase| text.contains(phrase.as_str()))
+            let text = fold_case(text.as_ref());
+            // Bytes compared window by window: `str::contains` would bring
+            // its panic messages and their Unicode tables (~4 KB).
+            self.phrases.iter().any(|phrase| {
+                text.as_bytes()
+                    .windows(phrase.len())
+                    .any(|window| window == phrase.as_bytes())
+            })
         })
     }
 
@@ -85,7 +118,7 @@ impl Plugin for ContentGuardrail {
             phrases: config
                 .blocked_phrases
                 .iter()
-                .map(|p| p.to_lowercase())
+                .map(|p| fold_case(p))
                 .collect(),
             message,
         })
@@ -114,6 +147,27 @@ impl Plugin for ContentGuardrail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_case_lowers_latin_greek_and_cyrillic_capitals_as_unicode_does() {
+        for c in (0..0x500).filter_map(char::from_u32) {
+            let unicode: Vec<char> = c.to_lowercase().collect();
+            let covered = matches!(c as u32, 0..=0x17F | 0x370..=0x3FF | 0x400..=0x4FF);
+            if unicode.len() == 1 && fold_char(c) != c {
+                assert_eq!(fold_char(c), unicode[0], "{c} U+{:04X}", c as u32);
+            }
+            // Every letter of those alphabets that Unicode lower-cases to
+            // one other letter is folded (but the rare ones below).
+            let rare = matches!(c as u32, 0x370..=0x37F | 0x3CF..=0x3FF | 0x460..=0x4FF);
+            if covered && !rare && unicode.len() == 1 && unicode[0] != c {
+                assert_eq!(fold_char(c), unicode[0], "{c} U+{:04X}", c as u32);
+            }
+        }
+        assert_eq!(
+            fold_case("PROJECT Falcon ÉTÉ Ωμέγα ПРИВЕТ"),
+            "project falcon été ωμέγα привет"
+        );
+    }
     use bifrost_plugin_sdk::testing::TestPlugin;
 
     const CONFIG: &str =

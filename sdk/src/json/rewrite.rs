@@ -38,7 +38,7 @@ pub(crate) fn write_over(host: &[u8], value: &Map<String, Value>) -> Vec<u8> {
         object(host, start..end, value, &mut out);
     } else {
         // Not an object (never so for a document's checked text).
-        let _ = serde_json::to_writer(&mut out, value);
+        super::write::write_object(&mut out, value);
     }
     out.extend_from_slice(&host[end..]);
     out
@@ -55,8 +55,7 @@ fn value(host: &[u8], range: Range<usize>, new: &Value, out: &mut Vec<u8>) {
 }
 
 fn write_new(value: &Value, out: &mut Vec<u8>) {
-    // Writing a `Value` to memory cannot fail.
-    let _ = serde_json::to_writer(out, value);
+    super::write::write_value(out, value);
 }
 
 /// One item (or member) of the output list: the host's item `index`,

@@ -144,7 +144,9 @@ fn write_object(host: Option<&[u8]>, map: &Map<String, Value>) -> Option<Vec<u8>
 /// Writes an object the plugin built (no host text): a plugin that only
 /// builds values does not carry the writer over host text.
 fn write_built(_: Option<&[u8]>, map: &Map<String, Value>) -> Option<Vec<u8>> {
-    serde_json::to_vec(map).ok()
+    let mut out = Vec::new();
+    crate::json::write::write_object(&mut out, map);
+    Some(out)
 }
 
 crate::global::global! {

@@ -442,7 +442,8 @@ impl<'de> Deserialize<'de> for HttpResponse {
 /// fields are read from.
 fn checked_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
     let map = Map::deserialize(deserializer)?;
-    let text = serde_json::to_vec(&map).map_err(serde::de::Error::custom)?;
+    let mut text = Vec::new();
+    crate::json::write::write_object(&mut text, &map);
     crate::json::validate(&text).map_err(serde::de::Error::custom)?;
     Ok(text)
 }

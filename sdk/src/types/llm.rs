@@ -383,7 +383,12 @@ fn canonical(value: &Value, out: &mut String) {
             }
             _ => out.push_str(&n.to_string()),
         },
-        other => out.push_str(&other.to_string()),
+        other => {
+            // Not `Value`'s `Display`, which links serde_json's serializer.
+            let mut text = Vec::new();
+            crate::json::write::write_value(&mut text, other);
+            out.push_str(&String::from_utf8_lossy(&text));
+        }
     }
 }
 

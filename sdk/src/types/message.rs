@@ -60,7 +60,7 @@ impl ChatMessage {
 
     /// Appends the message as JSON text (an object always serialises).
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
-        let _ = serde_json::to_writer(out, &self.fields);
+        crate::json::write::write_object(out, &self.fields);
     }
 
     /// The role: `system`, `user`, `assistant`, `tool`, ….

@@ -39,10 +39,9 @@ pub struct JsonObject {
 /// Appends one JSON value.
 pub(crate) type WriteValue = fn(&Value, &mut Vec<u8>);
 
-/// serde_json's writer, for values set by the plugin.
+/// The writer of values set by the plugin.
 pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) {
-    // Writing a `Value` to memory cannot fail.
-    let _ = serde_json::to_writer(out, value);
+    crate::json::write::write_value(out, value);
 }
 
 #[derive(Clone)]
