@@ -58,6 +58,17 @@ pub struct Location {
 }
 
 /// Which part of a request, response or chunk a text is in.
+///
+/// ```
+/// use bifrost_plugin_sdk::types::Place;
+/// use bifrost_plugin_sdk::LlmResponse;
+///
+/// let resp: LlmResponse = serde_json::from_str(
+///     r#"{"choices":[{"message":{"role":"assistant","content":"a"}},{"message":{"role":"assistant","content":"b"}}]}"#,
+/// ).unwrap();
+/// let places: Vec<Place> = resp.texts().map(|t| t.location().place).collect();
+/// assert_eq!(places, [Place::Choice(0), Place::Choice(1)]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Place {
@@ -79,6 +90,20 @@ pub enum Place {
 }
 
 /// Whose text it is: a message's role.
+///
+/// ```
+/// use bifrost_plugin_sdk::types::Role;
+/// use bifrost_plugin_sdk::{ChatMessage, LlmRequest};
+///
+/// let req = LlmRequest::chat("openai", "m", vec![ChatMessage::system("Be brief."), ChatMessage::user("Hi")]);
+/// // only what users wrote
+/// let user: Vec<String> = req
+///     .texts()
+///     .filter(|t| t.location().role == Some(Role::User))
+///     .map(|t| t.to_string())
+///     .collect();
+/// assert_eq!(user, ["Hi"]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Role {
@@ -110,6 +135,17 @@ impl Role {
 }
 
 /// What kind of text it is.
+///
+/// ```
+/// use bifrost_plugin_sdk::types::Part;
+/// use bifrost_plugin_sdk::LlmRequest;
+///
+/// let req: LlmRequest = serde_json::from_str(
+///     r#"{"model":"m","messages":[{"role":"tool","tool_call_id":"c1","content":"42"}]}"#,
+/// ).unwrap();
+/// let parts: Vec<Part> = req.texts().map(|t| t.location().part).collect();
+/// assert_eq!(parts, [Part::ToolResult]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Part {
