@@ -115,6 +115,32 @@ mod tests {
         }
     }
 
+    /// The README is a front page, and the guide speaks of the project as
+    /// it is: how it was developed belongs in CHANGELOG.md.
+    #[test]
+    fn the_readme_is_a_front_page_and_no_page_is_a_project_log() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let readme = std::fs::read_to_string(dir.join("../README.md")).unwrap();
+        let lines = readme.lines().count();
+        assert!(
+            lines <= 250,
+            "README.md has {lines} lines: move detail to the guide"
+        );
+        for page in TESTED {
+            let text = std::fs::read_to_string(dir.join(page))
+                .unwrap()
+                .to_lowercase();
+            for (n, line) in text.lines().enumerate() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let issue_number = words.windows(2).any(|pair| {
+                    pair[0] == "issue" && pair[1].starts_with(|c: char| c.is_ascii_digit())
+                });
+                assert!(!issue_number, "{page}:{}: an issue number", n + 1);
+                assert!(!line.contains("session"), "{page}:{}: a session", n + 1);
+            }
+        }
+    }
+
     /// Every code block says what it holds: a bare ``` block would be
     /// compiled as Rust, and a Rust block marked `ignore` would never run.
     #[test]
