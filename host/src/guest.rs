@@ -177,6 +177,19 @@ impl Guest {
         self.memory.data_size(&self.store)
     }
 
+    /// The value of the exported `i32` global `name` (a plugin exports
+    /// `__heap_base` and `__data_end`), or `None`.
+    pub fn global_i32(&self, name: &str) -> Option<i32> {
+        match self
+            .instance
+            .get_global(&self.store, name)?
+            .get(&self.store)
+        {
+            Val::I32(value) => Some(value),
+            _ => None,
+        }
+    }
+
     /// Grows the guest's memory by `pages` (64 KiB each) from the host's
     /// side, as a host may before writing a large input; returns the new
     /// size in bytes.

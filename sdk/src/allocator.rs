@@ -15,13 +15,22 @@
 //! A host may stop a call at any instruction (a fuel or time limit), also in
 //! the middle of the allocator updating its free lists, which leaves them
 //! inconsistent: any later allocation may then trap or hand out memory twice.
-//! No allocator survives that, so the SDK's one is [`Guarded`]: it notes when
-//! it is inside its allocator, and the next export call that finds the note
-//! still set knows the heap cannot be trusted. From then on allocations come
-//! from fresh pages, bump-allocated and never reused (frees are ignored), up
-//! to [`FALLBACK_LIMIT`] bytes, and hooks and `init` refuse to run with an
-//! error saying the host must instantiate the plugin again
-//! ([`check_heap`]). The instance keeps answering instead of trapping.
+//! No allocator survives that, so the SDK notes when a call is inside its
+//! allocator (or changing the buffer table, `memory.rs`), and the next export
+//! call that finds the note still set knows the heap cannot be trusted. From
+//! then on, for the instance's life, no export touches the heap again:
+//! `plugin_malloc` serves fresh pages, bump-allocated and never reused, up to
+//! [`FALLBACK_LIMIT`] bytes (then 0), `plugin_free` does nothing, every hook
+//! answers a fixed output from static data saying the host must instantiate
+//! the plugin again, and `init` and `cleanup` return 2 (see [`broken`]). The
+//! instance keeps answering instead of trapping, without allocating.
+//!
+//! The notes are single stores, ordered by compiler fences, so that no stop
+//! between two instructions can lose one: the "untrusted" note is set before
+//! anything else happens in an export, and the "inside" note is never
+//! cleared once it has been seen.
+
+use std::sync::atomic::{compiler_fence, AtomicBool, Ordering};
 
 #[cfg(all(feature = "wee_alloc", target_arch = "wasm32"))]
 #[global_allocator]
@@ -38,8 +47,8 @@ static ALLOCATOR: Guarded<wee_alloc::WeeAlloc<'static>> = Guarded(wee_alloc::Wee
 static ALLOCATOR: Guarded<talc::wasm::WasmDynamicTalc> =
     Guarded(talc::wasm::new_wasm_dynamic_allocator());
 
-/// How much the fallback hands out once the heap is untrusted: enough for a
-/// long run of refusals, bounded so a host that never re-instantiates cannot
+/// How much `plugin_malloc` hands out once the heap is untrusted: enough
+/// for the host's inputs to a long run of refusals, bounded so a host that never re-instantiates cannot
 /// grow memory without end.
 // Unused natively and with feature `dlmalloc` (no SDK allocator there).
 #[cfg_attr(
@@ -49,35 +58,65 @@ static ALLOCATOR: Guarded<talc::wasm::WasmDynamicTalc> =
 pub(crate) const FALLBACK_LIMIT: usize = 16 << 20;
 
 crate::global::global! {
-    /// Set while the inner allocator runs.
-    static INSIDE: std::cell::Cell<bool> = std::cell::Cell::new(false);
+    /// Set while the inner allocator or a change of the buffer table runs.
+    static INSIDE: AtomicBool = AtomicBool::new(false);
 }
 crate::global::global! {
     /// Set once a call was stopped inside the allocator: the heap is
     /// untrusted for the instance's life.
-    static BROKEN: std::cell::Cell<bool> = std::cell::Cell::new(false);
+    static BROKEN: AtomicBool = AtomicBool::new(false);
 }
 
-/// Called first by every export: a note left set means the last call
-/// stopped inside the allocator.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+/// Stores `value` in `note` as one whole store that the compiler neither
+/// removes (it is atomic) nor moves across the code around it (the fences):
+/// a trap is not something the compiler knows a later read can observe.
+fn set(note: &AtomicBool, value: bool) {
+    compiler_fence(Ordering::SeqCst);
+    note.store(value, Ordering::Relaxed);
+    compiler_fence(Ordering::SeqCst);
+}
+
+/// Called first by every export (but `get_name`): a note left set means an
+/// earlier call stopped inside the allocator. `BROKEN` is set while `INSIDE`
+/// still says so, and `INSIDE` is never cleared here, so a stop anywhere in
+/// this function loses nothing: the next call finds `INSIDE` set again.
 pub(crate) fn enter_export() {
-    if INSIDE.with(|inside| inside.replace(false)) {
-        BROKEN.with(|broken| broken.set(true));
+    if INSIDE.with(|inside| inside.load(Ordering::Relaxed)) {
+        BROKEN.with(|broken| set(broken, true));
     }
 }
 
-/// `Err` with the reason once the heap is untrusted (see the module docs).
-pub(crate) fn check_heap() -> Result<(), String> {
-    match BROKEN.with(std::cell::Cell::get) {
-        true => Err(
-            "an earlier call was stopped inside the plugin's memory allocator, whose \
-                     records cannot be trusted any more: the host must instantiate the plugin \
-                     again"
-                .into(),
-        ),
-        false => Ok(()),
+/// Whether the heap is untrusted (see the module docs): the export must
+/// answer without touching the heap or the buffer table.
+pub(crate) fn broken() -> bool {
+    BROKEN.with(|broken| broken.load(Ordering::Relaxed))
+}
+
+/// Runs `f` with the "inside" note set, restoring the note it found after
+/// (the table's changes hold it around allocator calls of their own). A call
+/// stopped in `f` leaves the note set: the next export marks the heap
+/// untrusted.
+pub(crate) fn noted<R>(f: impl FnOnce() -> R) -> R {
+    INSIDE.with(|inside| {
+        let outer = inside.load(Ordering::Relaxed);
+        set(inside, true);
+        let result = f();
+        set(inside, outer);
+        result
+    })
+}
+
+/// `size` zeroed bytes for the host once the heap is untrusted, from pages
+/// never used before; 0 past [`FALLBACK_LIMIT`] in all or when memory cannot
+/// grow. Never freed.
+pub(crate) fn fallback(size: usize) -> usize {
+    #[cfg(all(target_arch = "wasm32", not(feature = "dlmalloc")))]
+    if let Ok(layout) = std::alloc::Layout::from_size_align(size, 1) {
+        return guarded::bump(layout) as usize;
     }
+    // No fallback with Rust's own allocator (no note is taken there).
+    let _ = size;
+    0
 }
 
 /// `(start, next, end)` of a `size`-byte block aligned to `align` at or
@@ -104,8 +143,9 @@ pub(crate) struct Guarded<A>(A);
 mod guarded {
     use std::alloc::{GlobalAlloc, Layout};
     use std::cell::Cell;
+    use std::sync::atomic::{compiler_fence, Ordering};
 
-    use super::{fit, Guarded, BROKEN, FALLBACK_LIMIT, INSIDE};
+    use super::{broken, fit, noted, Guarded, FALLBACK_LIMIT};
 
     crate::global::global! {
         /// The fallback's next free address.
@@ -125,7 +165,7 @@ mod guarded {
     /// address would pass the end of the 32-bit address space (a host may
     /// have grown memory to 4 GiB itself). Every sum is checked: a wrapped
     /// one would hand out low memory (the stack, static data) as new.
-    fn bump(layout: Layout) -> *mut u8 {
+    pub(super) fn bump(layout: Layout) -> *mut u8 {
         let (size, align) = (layout.size().max(1), layout.align());
         let Some(total) = BUMPED
             .with(Cell::get)
@@ -137,6 +177,7 @@ mod guarded {
         // Counted before memory grows: a call stopped after this point
         // spends budget it did not use, never uses budget it did not count.
         BUMPED.with(|b| b.set(total));
+        compiler_fence(Ordering::SeqCst);
         let block = fit(NEXT.with(Cell::get), END.with(Cell::get), size, align).or_else(|| {
             let pages = size.checked_add(align)?.div_ceil(65536);
             let old = core::arch::wasm32::memory_grow(0, pages);
@@ -155,63 +196,46 @@ mod guarded {
         // Two stores, each whole, in this order: a stop between them leaves
         // `NEXT` past the old `END` (an empty range), never a range over
         // pages between the old and the new ones, which are not ours.
+        compiler_fence(Ordering::SeqCst);
         NEXT.with(|n| n.set(stop));
+        compiler_fence(Ordering::SeqCst);
         END.with(|e| e.set(end));
         start as *mut u8
     }
 
-    /// Runs `f` on the inner allocator with the note set around it.
-    fn noted<R>(f: impl FnOnce() -> R) -> R {
-        INSIDE.with(|inside| inside.set(true));
-        let result = f();
-        INSIDE.with(|inside| inside.set(false));
-        result
-    }
-
-    // SAFETY: every method either forwards to `A` with the caller's own
-    // arguments (so `A`'s contract is the caller's), or, once the heap is
-    // untrusted, serves from `bump`: fresh pages from `memory.grow` that
-    // nothing else owns, each block handed out once, aligned to
-    // `layout.align()`, `layout.size()` long. Frees are then ignored, which
-    // is always allowed (a leak). A realloc in fallback mode copies
-    // `min(old, new)` bytes from the old block, which the caller guarantees
-    // is live and `layout.size()` long, into the new one, which cannot
-    // overlap it (fresh pages). Single-threaded wasm: the `Cell`s are never
-    // reached from two threads.
+    // SAFETY: while the heap is trusted every method forwards to `A` with
+    // the caller's own arguments, so `A`'s contract is the caller's. Once it
+    // is untrusted no export runs code that allocates (each answers first,
+    // see the module docs); should anything allocate all the same, it gets
+    // null (an allocation failure, never memory `A` may have handed out
+    // twice), and frees are ignored, which is always allowed (a leak).
+    // Single-threaded wasm: the notes are never reached from two threads.
     unsafe impl<A: GlobalAlloc> GlobalAlloc for Guarded<A> {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            match BROKEN.with(Cell::get) {
-                true => bump(layout),
+            match broken() {
+                true => std::ptr::null_mut(),
                 false => noted(|| unsafe { self.0.alloc(layout) }),
             }
         }
 
         unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            match BROKEN.with(Cell::get) {
-                // Fresh pages from memory.grow are zero.
-                true => bump(layout),
+            match broken() {
+                true => std::ptr::null_mut(),
                 false => noted(|| unsafe { self.0.alloc_zeroed(layout) }),
             }
         }
 
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            if !BROKEN.with(Cell::get) {
+            if !broken() {
                 noted(|| unsafe { self.0.dealloc(ptr, layout) })
             }
         }
 
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            if !BROKEN.with(Cell::get) {
-                return noted(|| unsafe { self.0.realloc(ptr, layout, new_size) });
+            match broken() {
+                true => std::ptr::null_mut(),
+                false => noted(|| unsafe { self.0.realloc(ptr, layout, new_size) }),
             }
-            let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
-                return std::ptr::null_mut();
-            };
-            let new = bump(new_layout);
-            if !new.is_null() {
-                unsafe { std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
-            }
-            new
         }
     }
 }

@@ -10,7 +10,8 @@
 //! any instruction (a fuel or time limit traps it), and a `RefCell` borrowed
 //! at that moment would stay borrowed, so every later call would panic on it.
 //! A `Cell` is only ever replaced whole: a trapped call can lose a value (the
-//! plugin, the buffer table), never leave the state unusable.
+//! plugin), never leave the state unusable. The buffer table is the one
+//! exception, changed in place under the allocator's note (`memory.rs`).
 
 /// Declares plugin-wide state: `global!(static NAME: Type = const_expr);`.
 macro_rules! global {

@@ -16,8 +16,15 @@
 //! most two generations are alive at once, so memory stays bounded whichever
 //! way the host behaves. `plugin_free` of a pointer that is not in the table
 //! (unknown, interior, already freed or already reclaimed) does nothing.
+//!
+//! The table stays in place for the instance's life. A host may stop a call
+//! at any instruction: reading the table ([`with_table`]) changes nothing, so
+//! a stop there loses nothing; a change ([`change_table`]) runs under the
+//! allocator's note, so a stop half-way through one makes the next call
+//! treat the heap as untrusted, and the table is never touched again (see
+//! the `allocator` module).
 
-use std::cell::Cell;
+use std::cell::UnsafeCell;
 
 /// Packs a pointer and a length into the `u64` the host unpacks as
 /// `(ptr << 32) | len`.
@@ -94,8 +101,7 @@ impl BufferTable {
     ///
     /// If memory is so exhausted that the table cannot grow by one entry, the
     /// output is leaked instead: the host still reads a valid output, and the
-    /// call does not trap (a trap here would leave the table borrowed and
-    /// every later call trapping too).
+    /// call does not trap.
     pub fn adopt(&mut self, data: Vec<u8>) -> usize {
         if data.is_empty() {
             // Never written by the SDK (every output is a JSON object); a
@@ -112,14 +118,25 @@ impl BufferTable {
     /// Frees the buffer at `address`. Returns `false`, and does nothing, for an
     /// address the table does not hold: null, unknown, interior, already freed
     /// or already reclaimed.
+    #[cfg(test)]
     pub fn free(&mut self, address: usize) -> bool {
-        match self.live.iter().position(|b| b.address() == address) {
+        match self.find(address) {
             Some(index) => {
-                self.live.swap_remove(index);
+                self.remove(index);
                 true
             }
             None => false,
         }
+    }
+
+    /// Where the buffer at `address` is in the table, if it holds one.
+    pub fn find(&self, address: usize) -> Option<usize> {
+        self.live.iter().position(|b| b.address() == address)
+    }
+
+    /// Frees the buffer at `index`, from [`BufferTable::find`].
+    pub fn remove(&mut self, index: usize) {
+        self.live.swap_remove(index);
     }
 
     /// Whether a buffer starts at `address`.
@@ -156,25 +173,29 @@ impl BufferTable {
 
 crate::global::global! {
     // wasm32 plugins are single-threaded: this is one table per instance.
-    static TABLE: Cell<BufferTable> = Cell::new(BufferTable::new());
+    static TABLE: UnsafeCell<BufferTable> = UnsafeCell::new(BufferTable::new());
 }
 
-/// Runs `f` on this instance's buffer table (never nested).
-///
-/// The table is taken out of its cell for the call and put back after it. If
-/// the call traps half-way (a host's fuel or time limit can stop it at any
-/// instruction), the cell holds an empty table: the next call starts afresh,
-/// and the buffers the lost table held are leaked once. Every later call
-/// still allocates and answers, where a `RefCell` left borrowed would make
-/// each of them trap.
+/// Runs `f` on this instance's buffer table, in place, without changing it.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the wasm exports
-pub(crate) fn with_table<R>(f: impl FnOnce(&mut BufferTable) -> R) -> R {
-    TABLE.with(|cell| {
-        let mut table = cell.take();
-        let result = f(&mut table);
-        cell.set(table);
-        result
-    })
+pub(crate) fn with_table<R>(f: impl FnOnce(&BufferTable) -> R) -> R {
+    // SAFETY: one thread (wasm32 without atomics, or one thread-local table
+    // natively), and no `&mut` to the table is alive: `change_table` holds
+    // one only while its own `f` runs, and neither function is called from
+    // inside the other's `f` (both are crate-private, and every caller
+    // passes a closure over the table alone). `R` cannot borrow the table.
+    TABLE.with(|table| f(unsafe { &*table.get() }))
+}
+
+/// Runs `f` on this instance's buffer table, in place, under the allocator's
+/// note: a call stopped half-way leaves the note set, and the next export
+/// call treats the heap (and the table) as untrusted, never touching either
+/// again. Never called once the heap is untrusted.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the wasm exports
+pub(crate) fn change_table<R>(f: impl FnOnce(&mut BufferTable) -> R) -> R {
+    // SAFETY: as in `with_table`; this `&mut` is the only reference to the
+    // table while `f` runs.
+    crate::allocator::noted(|| TABLE.with(|table| f(unsafe { &mut *table.get() })))
 }
 
 #[cfg(test)]
@@ -215,15 +236,12 @@ mod tests {
     }
 
     #[test]
-    fn a_table_lost_by_a_trapped_call_is_replaced_by_an_empty_one() {
-        with_table(|t| t.alloc(8));
-        assert_eq!(with_table(|t| t.live()), 1);
-        // What a trap inside `with_table` leaves behind: the table is out of
-        // its cell and never put back.
-        let lost = TABLE.with(Cell::take);
-        std::mem::forget(lost);
-        assert_eq!(with_table(|t| t.live()), 0);
-        assert!(with_table(|t| t.alloc(8)).is_some());
+    fn the_table_is_changed_in_place_and_read_without_a_change() {
+        let address = change_table(|t| t.alloc(8)).unwrap();
+        assert_eq!(with_table(|t| t.find(address)), Some(0));
+        assert!(with_table(|t| t.covers(address, 8)));
+        change_table(|t| t.remove(0));
+        assert_eq!(with_table(BufferTable::live), 0);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::any::Any;
 use std::cell::Cell;
 
 use crate::plugin::{Plugin, PluginError};
-use crate::{allocator, panic, stack};
+use crate::{panic, stack};
 
 /// Where the one plugin value of this wasm instance is.
 enum Slot {
@@ -45,7 +45,7 @@ pub(crate) mod status {
 pub(crate) fn init<P: Plugin>(config: Result<&[u8], String>) -> i32 {
     crate::logger::install::<P>();
     panic::install_hook();
-    if let Err(reason) = stack::check().and_then(|()| allocator::check_heap()) {
+    if let Err(reason) = stack::check() {
         replace(Slot::InitFailed(reason));
         return status::PLUGIN_ERROR;
     }
@@ -140,7 +140,6 @@ fn build_default<P: Plugin>() -> Result<Box<dyn Any>, PluginError> {
 fn take_plugin(build: fn() -> Result<Box<dyn Any>, PluginError>) -> Result<Box<dyn Any>, String> {
     panic::install_hook();
     stack::check()?;
-    allocator::check_heap()?;
     let reason = match replace(Slot::InUse) {
         Slot::Ready(plugin) => return Ok(plugin),
         Slot::Empty => match build() {

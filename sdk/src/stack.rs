@@ -7,50 +7,53 @@
 //! lost for the instance's life. Stable Rust cannot reset the global, and a
 //! stack used up that way ends in an out-of-bounds trap on every later call.
 //!
-//! So the SDK measures how deep each call starts, against the shallowest
-//! start it has seen. Once more than half the stack is lost, hooks and `init`
-//! refuse to run, with an error saying why (the host must instantiate the
-//! plugin again), while `plugin_malloc` and `plugin_free`, which need little
-//! stack, keep working.
-
-use std::cell::Cell;
-
-crate::global::global! {
-    /// The highest stack address seen at a measurement: where a call starts
-    /// when no stack has been lost.
-    static TOP: Cell<usize> = Cell::new(0);
-}
+//! So the SDK measures how deep each call starts, against the top of the
+//! stack region the linker laid out (`__stack_high`; the region is
+//! `[__stack_low, __stack_high)`, the first megabyte of memory in Rust's
+//! wasm32 layout): a call starts near the top when no stack has been lost,
+//! however much was lost before the first measurement. Once more than half
+//! the stack is lost, hooks and `init` refuse to run, with an error saying
+//! why (the host must instantiate the plugin again), while `plugin_malloc`
+//! and `plugin_free`, which need little stack, keep working.
 
 /// The address of a local of this frame: how far down the stack is now.
+#[cfg(target_arch = "wasm32")]
 #[inline(never)]
 fn here() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize
 }
 
-/// Bytes of stack lost to trapped calls so far, and the stack there was.
-/// Natively (one OS thread per test) nothing is lost that a trap could leak.
-fn lost() -> (usize, usize) {
-    let now = here();
-    let top = TOP.with(|top| {
-        top.set(top.get().max(now));
-        top.get()
-    });
-    (top - now, top)
+/// `(top, bottom)` of the stack region, from the linker's symbols: only
+/// their addresses are taken, their bytes are never read.
+#[cfg(target_arch = "wasm32")]
+fn region() -> (usize, usize) {
+    extern "C" {
+        static __stack_high: u8;
+        static __stack_low: u8;
+    }
+    (
+        &raw const __stack_high as usize,
+        &raw const __stack_low as usize,
+    )
 }
 
 /// `Err` with the reason when so much stack is lost that running the plugin
-/// risks a trap. With the stack placed first in memory (Rust's wasm32
-/// layout), the stack there was is the distance from address 0.
+/// risks a trap. Natively (one OS thread per test) nothing is lost that a
+/// trap could leak.
 pub(crate) fn check() -> Result<(), String> {
-    let (lost, top) = lost();
-    if cfg!(target_arch = "wasm32") && lost > top / 2 {
-        return Err(format!(
-            "the plugin lost {} KiB of its {} KiB stack to calls that trapped, and cannot \
-             run safely any more: the host must instantiate it again",
-            lost / 1024,
-            top / 1024
-        ));
+    #[cfg(target_arch = "wasm32")]
+    {
+        let (top, bottom) = region();
+        let (lost, size) = (top.saturating_sub(here()), top - bottom);
+        if lost > size / 2 {
+            return Err(format!(
+                "the plugin lost {} KiB of its {} KiB stack to calls that trapped, and cannot \
+                 run safely any more: the host must instantiate it again",
+                lost / 1024,
+                size / 1024
+            ));
+        }
     }
     Ok(())
 }

@@ -57,13 +57,14 @@ pub fn wasm(path: &std::path::Path) -> Vec<u8> {
     })
 }
 
+/// Where the plugins that exist only for tests are, `build/test/`.
+pub fn test_plugin_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/test")
+}
+
 /// A plugin that exists only for tests, `build/test/<file>`.
 pub fn test_plugin_wasm(file: &str) -> Vec<u8> {
-    wasm(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../build/test")
-            .join(file),
-    )
+    wasm(&test_plugin_dir().join(file))
 }
 
 /// A fixture from `tests/fixtures`, without its trailing newline.
@@ -199,4 +200,57 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// (a call's result cannot show it: the host reads "no result" as 0).
 pub fn returns_nothing(guest: &Guest, export: &str) -> bool {
     matches!(guest.info().export(export), Some(ExportType::Func(_, results)) if results.is_empty())
+}
+
+/// `wasm` with one more export, `stack_pointer`: the module's first global,
+/// which Rust's wasm32 code uses as its stack pointer. Lets a test watch the
+/// stack a trapped call leaves behind (the plugin's code is unchanged).
+pub fn export_stack_pointer(wasm: &[u8]) -> Vec<u8> {
+    fn leb(bytes: &[u8], at: &mut usize) -> u32 {
+        let (mut value, mut shift) = (0u32, 0);
+        loop {
+            let byte = bytes[*at];
+            *at += 1;
+            value |= u32::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte < 0x80 {
+                return value;
+            }
+        }
+    }
+    fn put_leb(out: &mut Vec<u8>, mut value: u32) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut out = wasm[..8].to_vec();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let size = leb(wasm, &mut at) as usize;
+        let body = &wasm[at..at + size];
+        at += size;
+        let mut section = body.to_vec();
+        if id == 7 {
+            let mut inner = 0;
+            let count = leb(body, &mut inner);
+            section = Vec::new();
+            put_leb(&mut section, count + 1);
+            section.extend_from_slice(&body[inner..]);
+            put_leb(&mut section, "stack_pointer".len() as u32);
+            section.extend_from_slice(b"stack_pointer");
+            section.extend_from_slice(&[3, 0]); // a global, index 0
+        }
+        out.push(id);
+        put_leb(&mut out, section.len() as u32);
+        out.extend_from_slice(&section);
+    }
+    out
 }

@@ -13,7 +13,7 @@
 //! shows the compile error).
 
 use crate::allocator;
-use crate::memory::{pack, with_table};
+use crate::memory::{change_table, pack, with_table};
 use crate::Plugin;
 
 use super::Input;
@@ -36,24 +36,45 @@ fn memory_bytes() -> u64 {
     0
 }
 
-/// `plugin_malloc(size) -> ptr`: `0` only when memory is exhausted.
+/// `plugin_malloc(size) -> ptr`: `0` only when memory is exhausted (or,
+/// once the heap is untrusted, the fallback is spent: abi-spec 4.5).
 ///
 /// # Safety
 /// Called only by the host through the generated export (see the module docs).
 pub unsafe fn plugin_malloc(size: u32) -> u32 {
     allocator::enter_export();
-    with_table(|t| t.alloc(size as usize)).map_or(0, |address| address as u32)
+    if allocator::broken() {
+        return allocator::fallback(size as usize) as u32;
+    }
+    change_table(|t| t.alloc(size as usize)).map_or(0, |address| address as u32)
 }
 
 /// `plugin_free(ptr)`: frees a buffer from `plugin_malloc` or a hook output;
-/// any other pointer (unknown, freed twice, already reclaimed) is ignored.
+/// any other pointer (unknown, freed twice, already reclaimed) is ignored,
+/// and so is every pointer once the heap is untrusted.
 ///
 /// # Safety
 /// Called only by the host through the generated export: a buffer freed
 /// while a hook reads it would leave that hook reading reused memory.
 pub unsafe fn plugin_free(ptr: u32) {
     allocator::enter_export();
-    with_table(|t| t.free(ptr as usize));
+    if allocator::broken() {
+        return;
+    }
+    // Found without a change, so a stop before the removal loses nothing.
+    if let Some(index) = with_table(|t| t.find(ptr as usize)) {
+        change_table(|t| t.remove(index));
+    }
+}
+
+/// The answer of an export called once the heap is untrusted (abi-spec
+/// 4.5): `fixed`, a hook's whole output in static data, handed out without
+/// allocating or reading any input (freeing it is ignored, like `get_name`'s
+/// result). `None` while the heap is trusted.
+#[inline]
+pub fn past_recovery(fixed: &'static str) -> Option<u64> {
+    allocator::enter_export();
+    allocator::broken().then(|| pack(fixed.as_ptr() as u32, fixed.len() as u32))
 }
 
 /// Tells the logger the plugin's `#[bifrost_plugin(name = …)]`, which its
@@ -75,10 +96,12 @@ pub fn get_name(name: &'static str) -> u64 {
 /// # Safety
 /// Called only by the host through the generated export.
 pub unsafe fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
-    allocator::enter_export();
+    if past_recovery("").is_some() {
+        return crate::runtime::status::PLUGIN_ERROR;
+    }
     // SAFETY: the caller's contract is this function's.
     let status = unsafe { with_input(ptr, len, "config", super::init::<P>) };
-    with_table(|t| t.end_call());
+    change_table(|t| t.end_call());
     status
 }
 
@@ -87,9 +110,12 @@ pub unsafe fn init<P: Plugin>(ptr: u32, len: u32) -> i32 {
 /// # Safety
 /// Called only by the host through the generated export.
 pub unsafe fn cleanup<P: Plugin>() -> i32 {
-    allocator::enter_export();
+    // Plugin code is not run on an untrusted heap.
+    if past_recovery("").is_some() {
+        return crate::runtime::status::PLUGIN_ERROR;
+    }
     let status = super::cleanup::<P>();
-    with_table(|t| t.end_call());
+    change_table(|t| t.end_call());
     status
 }
 
@@ -224,7 +250,7 @@ fn copy_foreign(address: usize, size: usize, what: &str) -> Result<Vec<u8>, Stri
 /// Called only at the end of an export body, after every [`with_input`] of
 /// the call returned: ending the call may reclaim the buffers they lent.
 pub unsafe fn finish(output: Vec<u8>) -> u64 {
-    with_table(|t| {
+    change_table(|t| {
         let len = output.len() as u32;
         let address = t.adopt(output) as u32;
         t.end_call();
@@ -234,7 +260,7 @@ pub unsafe fn finish(output: Vec<u8>) -> u64 {
 
 /// The seed ABI's hook exports over pointers.
 pub mod seed {
-    use super::{finish, with_input};
+    use super::{finish, past_recovery, with_input};
     use crate::abi::seed;
     use crate::Plugin;
 
@@ -243,6 +269,9 @@ pub mod seed {
     /// # Safety
     /// Called only by the host through the generated export.
     pub unsafe fn http_transport_intercept<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
+        if let Some(fixed) = past_recovery(seed::INTERCEPT_PAST_RECOVERY) {
+            return fixed;
+        }
         // SAFETY (every block in this module): the caller's contract is the
         // pointer layer's; the inputs are read before `finish` ends the call.
         unsafe {
@@ -260,6 +289,9 @@ pub mod seed {
     /// # Safety
     /// Called only by the host through the generated export.
     pub unsafe fn pre_hook<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
+        if let Some(fixed) = past_recovery(seed::PRE_HOOK_PAST_RECOVERY) {
+            return fixed;
+        }
         unsafe {
             let output = with_input(cp, cl, "context", |ctx| {
                 with_input(rp, rl, "request", |req| seed::pre_hook::<P>(ctx, req))
@@ -280,6 +312,9 @@ pub mod seed {
         ep: u32,
         el: u32,
     ) -> u64 {
+        if let Some(fixed) = past_recovery(seed::POST_HOOK_PAST_RECOVERY) {
+            return fixed;
+        }
         unsafe {
             let output = with_input(cp, cl, "context", |ctx| {
                 with_input(rp, rl, "response", |resp| {
@@ -293,7 +328,8 @@ pub mod seed {
 
 /// The single-input ABI's hook exports over pointers: one input buffer each.
 pub mod single {
-    use super::{finish, with_input};
+    use super::{finish, past_recovery, with_input};
+    use crate::abi::single::past_recovery as fixed;
     use crate::Plugin;
 
     macro_rules! single_input_exports {
@@ -303,6 +339,9 @@ pub mod single {
             /// # Safety
             /// Called only by the host through the generated export.
             pub unsafe fn $name<P: Plugin>(ptr: u32, len: u32) -> u64 {
+                if let Some(fixed) = past_recovery(fixed::$name) {
+                    return fixed;
+                }
                 // SAFETY: the caller's contract is the pointer layer's; the
                 // input is read before `finish` ends the call.
                 unsafe { finish(with_input(ptr, len, "input", crate::abi::single::$name::<P>)) }

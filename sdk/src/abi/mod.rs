@@ -26,6 +26,18 @@ use crate::{runtime, Plugin, PluginError};
 /// could not be read (null pointer, out of bounds, out of memory).
 pub type Input<'a> = Result<&'a [u8], String>;
 
+/// The error of every hook's output once the heap is untrusted (abi-spec
+/// 4.5). Those outputs are whole texts in static data (`seed.rs`,
+/// `single.rs`), handed out without allocating: a macro, so that `concat!`
+/// can build each of them around the one text.
+macro_rules! past_recovery_error {
+    () => {
+        "an earlier call was stopped inside the plugin's memory allocator: the host must \
+         instantiate the plugin again"
+    };
+}
+use past_recovery_error;
+
 /// What an output says when a value it carries cannot be written (host text
 /// the hook passed on that does not check is reported before this).
 const UNWRITABLE: &str = "plugin could not write its output";

@@ -9,11 +9,30 @@
 
 use std::borrow::Cow;
 
-use super::{first_reason, required, run, short_circuit, Input, UNWRITABLE};
+use super::{first_reason, past_recovery_error, required, run, short_circuit, Input, UNWRITABLE};
 use crate::hooks::{HttpPreHook, PostHook, PreHook};
 use crate::json::write::ObjectWriter;
 use crate::types::{Context, HttpRequest, HttpResponse, LlmError, LlmRequest, LlmResponse};
 use crate::Plugin;
+
+/// Each hook's whole output once the heap is untrusted (abi-spec 4.5).
+pub(crate) const INTERCEPT_PAST_RECOVERY: &str = concat!(
+    r#"{"response":null,"error":""#,
+    past_recovery_error!(),
+    r#""}"#
+);
+/// See [`INTERCEPT_PAST_RECOVERY`].
+pub(crate) const PRE_HOOK_PAST_RECOVERY: &str = concat!(
+    r#"{"request":null,"short_circuit":null,"error":""#,
+    past_recovery_error!(),
+    r#""}"#
+);
+/// See [`INTERCEPT_PAST_RECOVERY`].
+pub(crate) const POST_HOOK_PAST_RECOVERY: &str = concat!(
+    r#"{"response":null,"bifrost_error":null,"error":""#,
+    past_recovery_error!(),
+    r#""}"#
+);
 
 /// `{"response": null | HttpResponse, "error": ""}`
 fn intercept_output(response: Option<&HttpResponse>, error: &str) -> Vec<u8> {

@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-use super::{first_reason, required, run, short_circuit, Input, UNWRITABLE};
+use super::{first_reason, past_recovery_error, required, run, short_circuit, Input, UNWRITABLE};
 use crate::base64;
 use crate::hooks::{HttpPreHook, PostHook, PreHook, StreamChunkHook};
 use crate::json::members::{decode_string, members};
@@ -26,6 +26,40 @@ use crate::types::{
     LlmResponse, StreamChunk,
 };
 use crate::Plugin;
+
+/// Each hook's whole output once the heap is untrusted (abi-spec 4.5): a
+/// failure that read nothing, so the context is `{}` and nothing is echoed.
+/// Named after the hooks, for the exports' macro.
+#[allow(non_upper_case_globals)]
+pub(crate) mod past_recovery {
+    use super::past_recovery_error;
+
+    pub const http_pre_hook: &str = concat!(
+        r#"{"context":{},"request":null,"response":null,"has_response":false,"error":""#,
+        past_recovery_error!(),
+        r#""}"#
+    );
+    pub const http_post_hook: &str = concat!(
+        r#"{"context":{},"error":""#,
+        past_recovery_error!(),
+        r#""}"#
+    );
+    pub const http_stream_chunk_hook: &str = concat!(
+        r#"{"context":{},"chunk":null,"has_chunk":false,"skip":false,"error":""#,
+        past_recovery_error!(),
+        r#""}"#
+    );
+    pub const pre_hook: &str = concat!(
+        r#"{"context":{},"request":null,"short_circuit":null,"has_short_circuit":false,"error":""#,
+        past_recovery_error!(),
+        r#""}"#
+    );
+    pub const post_hook: &str = concat!(
+        r#"{"context":{},"response":null,"error":null,"has_error":false,"hook_error":""#,
+        past_recovery_error!(),
+        r#""}"#
+    );
+}
 
 /// The fields of the input object every hook reads, as the host's text;
 /// `null` reads as absent.
