@@ -44,9 +44,19 @@ fn region() -> (usize, usize) {
 pub(crate) fn check() -> Result<(), String> {
     #[cfg(target_arch = "wasm32")]
     {
+        crate::global::global! {
+            /// Set once a check found more than half the stack lost: the
+            /// stack never comes back, so every later check refuses too
+            /// (also one made less deep than the one that found it).
+            static SHORT: std::cell::Cell<bool> = std::cell::Cell::new(false);
+        }
         let (top, bottom) = region();
         let (lost, size) = (top.saturating_sub(here()), top - bottom);
-        if lost > size / 2 {
+        let short = SHORT.with(|short| {
+            short.set(short.get() || lost > size / 2);
+            short.get()
+        });
+        if short {
             return Err(format!(
                 "the plugin lost {} KiB of its {} KiB stack to calls that trapped, and cannot \
                  run safely any more: the host must instantiate it again",
