@@ -447,14 +447,14 @@ fn bench_gives_each_call_its_own_request_so_per_request_state_shows_as_a_leak() 
     let args = [
         "bench",
         &plugin,
-        "pre-hook",
+        "post-hook",
         "-n",
         "2000",
         "--config",
         r#"{"keep_per_request": true}"#,
         "--context",
         r#"{"request_id":"r"}"#,
-        "--request",
+        "--response",
         "{}",
     ];
     let (code, stdout, stderr) = cli(&args);

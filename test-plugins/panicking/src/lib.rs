@@ -5,8 +5,10 @@
 //! read. Its configuration is typed: `{"panic_in_cleanup": true}` makes its
 //! `cleanup` panic, `{"init_error": "…"}` makes `init` fail with that message
 //! and `{"cleanup_error": "…"}` makes `cleanup` fail with it.
-//! `{"keep_per_request": true}` makes `pre_hook` keep 1 KB per request id
-//! and never drop it: the leak `bifrost-plugin bench` must report.
+//! `{"keep_per_request": true}` makes `post_hook` keep 1 KB per request id
+//! and never drop it: the leak `bifrost-plugin bench` must report. (In
+//! `post_hook`, so that `pre_hook`, whose panics the stack tests count,
+//! keeps its frames.)
 
 use std::collections::BTreeMap;
 
@@ -57,15 +59,24 @@ impl Plugin for Panicking {
         }
     }
 
+    fn post_hook(
+        &mut self,
+        ctx: &mut Context,
+        response: Option<LlmResponse>,
+        error: Option<LlmError>,
+    ) -> Result<PostHook, PluginError> {
+        if let (Some(kept), Some(id)) = (&mut self.kept, ctx.request_id()) {
+            kept.insert(id.to_string(), vec![1; 1024]);
+        }
+        Ok(PostHook::new(response, error))
+    }
+
     fn pre_hook(&mut self, ctx: &mut Context, mut req: LlmRequest) -> Result<PreHook, PluginError> {
         self.calls += 1;
         match req.model() {
             Some("panic") => panic!("the plugin author's bug (call {})", self.calls),
             Some("fail") => return Err(PluginError::new("asked to fail")),
             _ => {}
-        }
-        if let (Some(kept), Some(id)) = (&mut self.kept, ctx.request_id()) {
-            kept.insert(id.to_string(), vec![1; 1024]);
         }
         ctx.set("calls", self.calls);
         req.set_model(format!("call-{}", self.calls));
