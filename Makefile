@@ -231,8 +231,9 @@ PUBLISHED := bifrost-plugin-sdk bifrost-plugin-sdk-macros bifrost-plugin-host bi
 package:
 	$(CARGO) package --offline --allow-dirty $(addprefix -p ,$(PUBLISHED))
 
-## test-new: `bifrost-plugin new` for each hook set (make test runs one
-## generated crate, with every hook): each crate's cargo test, build, scenario
+## test-new: `bifrost-plugin new` for each hook set, and --wasi (make test
+## runs two generated crates: every hook, and a --wasi one): each crate's
+## cargo test, build, scenario
 test-new:
 	$(CARGO) test -p bifrost-plugin-cli --test new_plugin -- --include-ignored
 

@@ -67,12 +67,15 @@ Examples:
   bifrost-plugin new plugins/guard --name model-guard --hooks pre-hook
   bifrost-plugin new my-plugin --hooks http-pre-hook,http-post-hook,http-stream-chunk-hook
   bifrost-plugin new my-plugin --sdk-version 0.1.0
+  bifrost-plugin new my-logger --wasi
 
 Writes Cargo.toml (cdylib + rlib, the size profile, the SDK), src/lib.rs (the
 hooks as pass-through stubs, a typed Config, native tests through
 bifrost_plugin_sdk::testing), tests/in_the_host.rs (the .wasm in the local host,
 one test per hook), scenarios/basic.json and a README. Then:
-  cd my-plugin && cargo test && bifrost-plugin build";
+  cd my-plugin && cargo test && bifrost-plugin build
+With --wasi the hooks also log a line with the host's time, and the tests,
+the scenario and `bifrost-plugin build --wasi` use wasm32-wasip1.";
 
 const BUILD_EXAMPLES: &str = "\
 Examples:
@@ -257,7 +260,9 @@ pub struct NewArgs {
         default_value = "pre-hook,post-hook"
     )]
     pub hooks: Vec<HookArg>,
-    /// Plan for the wasm32-wasip1 build (`bifrost-plugin build --wasi`).
+    /// A wasm32-wasip1 plugin: its hooks log a line and read the clock, its
+    /// host tests and scenario use the wasm32-wasip1 build (`bifrost-plugin
+    /// build --wasi`: build/<name>[-single-input]-wasi.wasm).
     #[arg(long)]
     pub wasi: bool,
     /// The SDK from this checkout of bifrost-plugin-sdk (default: the one

@@ -3,10 +3,11 @@
 //! with every check passing, and pass its scenario file.
 //!
 //! Slow (a generated crate compiles the SDK and the host natively and for
-//! wasm32), so `make test` runs one crate with every hook; `make test-new`
-//! adds one crate per hook set (`cargo test -p bifrost-plugin-cli --test
-//! new_plugin -- --ignored`). The generated crates share one target
-//! directory, `target/generated`, so their dependencies compile once.
+//! wasm32), so `make test` runs one crate with every hook and one `--wasi`
+//! crate; `make test-new` adds one crate per hook set and another `--wasi`
+//! one (`cargo test -p bifrost-plugin-cli --test new_plugin -- --ignored`).
+//! The generated crates share one target directory, `target/generated`, so
+//! their dependencies compile once.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
