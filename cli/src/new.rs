@@ -27,20 +27,25 @@ pub enum SdkSource {
 impl SdkSource {
     /// The dependency lines for the SDK and the host.
     fn dependencies(&self) -> (String, String) {
-        let line = |krate: &str, dir: &str| match self {
+        let line = |krate: &str, dir: &str, extra: &str| match self {
             SdkSource::Path(root) => {
                 let path = root.join(dir);
                 format!(
-                    "{krate} = {{ path = {} }}",
+                    "{krate} = {{ path = {}{extra} }}",
                     toml_string(&path.to_string_lossy())
                 )
             }
-            SdkSource::Version(version) => format!("{krate} = {}", toml_string(version)),
-            SdkSource::Git(url) => format!("{krate} = {{ git = {} }}", toml_string(url)),
+            SdkSource::Version(version) if extra.is_empty() => {
+                format!("{krate} = {}", toml_string(version))
+            }
+            SdkSource::Version(version) => {
+                format!("{krate} = {{ version = {}{extra} }}", toml_string(version))
+            }
+            SdkSource::Git(url) => format!("{krate} = {{ git = {}{extra} }}", toml_string(url)),
         };
         (
-            line("bifrost-plugin-sdk", "sdk"),
-            line("bifrost-plugin-host", "host"),
+            line("bifrost-plugin-sdk", "sdk", COMPACT_READER),
+            line("bifrost-plugin-host", "host", ""),
         )
     }
 }
@@ -611,6 +616,11 @@ fn scenario_step(hook: Hook) -> &'static str {
     }
 }
 
+/// The SDK's feature a new crate enables, as every example does: the SDK's
+/// own reader instead of serde_json's parser (see the guide's "Building, ABIs
+/// and sizes").
+const COMPACT_READER: &str = r#", features = ["compact-reader"]"#;
+
 const CARGO_TOML: &str = r##"[package]
 name = "{name}"
 version = "0.1.0"
@@ -622,6 +632,8 @@ publish = false
 crate-type = ["cdylib", "rlib"]
 
 [dependencies]
+# compact-reader: values are read by the SDK's own reader, not serde_json's
+# parser (a much smaller .wasm, reading ~1.5x slower under an interpreter).
 {sdk}
 serde = { version = "1", features = ["derive"] }
 
@@ -878,13 +890,19 @@ mod tests {
     #[test]
     fn the_sdk_comes_by_path_version_or_git() {
         let (sdk, host) = SdkSource::Path(PathBuf::from("/src/bifrost")).dependencies();
-        assert_eq!(sdk, r#"bifrost-plugin-sdk = { path = "/src/bifrost/sdk" }"#);
+        assert_eq!(
+            sdk,
+            r#"bifrost-plugin-sdk = { path = "/src/bifrost/sdk", features = ["compact-reader"] }"#
+        );
         assert_eq!(
             host,
             r#"bifrost-plugin-host = { path = "/src/bifrost/host" }"#
         );
         let (sdk, _) = SdkSource::Version("0.1.0".into()).dependencies();
-        assert_eq!(sdk, r#"bifrost-plugin-sdk = "0.1.0""#);
+        assert_eq!(
+            sdk,
+            r#"bifrost-plugin-sdk = { version = "0.1.0", features = ["compact-reader"] }"#
+        );
         let (_, host) = SdkSource::Git("https://example.com/x.git".into()).dependencies();
         assert_eq!(
             host,

@@ -72,7 +72,7 @@ impl Line {
         while !piece.is_char_boundary(keep) {
             keep -= 1;
         }
-        self.text.push_str(&piece[..keep]);
+        self.text.push_str(piece.get(..keep).unwrap_or_default());
         self.room -= keep;
         self.cut += piece.len() - keep;
     }
@@ -90,15 +90,18 @@ impl Line {
 }
 
 impl fmt::Write for Line {
+    // Bytes, not `str` patterns and slicing: on wasm32-wasip1 those bring
+    // a substring searcher and panic texts with Unicode tables (~5 KB).
     fn write_str(&mut self, mut s: &str) -> fmt::Result {
-        while let Some(at) = s.find(['\n', '\r']) {
-            self.push(&s[..at]);
+        while let Some(at) = s.bytes().position(|b| b == b'\n' || b == b'\r') {
+            let (before, after) = (s.get(..at), s.get(at + 1..));
+            self.push(before.unwrap_or_default());
             self.push_escaped(if s.as_bytes()[at] == b'\n' {
                 "\\n"
             } else {
                 "\\r"
             });
-            s = &s[at + 1..];
+            s = after.unwrap_or_default();
         }
         self.push(s);
         Ok(())
@@ -199,7 +202,9 @@ pub(crate) fn install<P: 'static>() {
 
 /// `rate_limiter` of `rate_limiter::RateLimiter`.
 fn crate_of(type_name: &'static str) -> &'static str {
-    type_name.split("::").next().unwrap_or(type_name)
+    let end = type_name.bytes().position(|b| b == b':');
+    end.and_then(|end| type_name.get(..end))
+        .unwrap_or(type_name)
 }
 
 #[cfg(test)]
