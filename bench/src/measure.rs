@@ -117,30 +117,93 @@ fn wasm_opt_size(path: &Path) -> Option<u64> {
     size
 }
 
-/// One timed job: the guest doing it, and what its output must show.
+/// One timed job: the guest doing it, what it is sent, and what its output
+/// must show.
 struct Job {
     workload: &'static str,
     /// Ours: the SDK plugin's file name under `build/`.
     ours: &'static str,
     /// The public example's `init` configuration for the same job.
     theirs_config: &'static [u8],
-    /// Whether the output shows the job done, given the request sent.
+    hook: Hook,
+    /// The value sent (about the given bytes) and the hook's input.
+    input: fn(usize) -> (Vec<u8>, HookInput),
+    /// The sizes timed, KB.
+    kb: &'static [usize],
+    /// Whether the output shows the job done, given the value sent.
     done: fn(&[u8], &[u8]) -> bool,
 }
 
-const JOBS: [Job; 2] = [
+/// A `pre_hook` input of short messages ([`workload::chat_request`]).
+fn short_messages(bytes: usize) -> (Vec<u8>, HookInput) {
+    workload::pre_hook_input(workload::chat_request(bytes))
+}
+
+/// A `pre_hook` input of ~900-character messages.
+fn long_messages(bytes: usize) -> (Vec<u8>, HookInput) {
+    workload::pre_hook_input(workload::long_messages_request(bytes))
+}
+
+/// A `post_hook` input: a response of many choices, one to edit.
+fn many_texts(bytes: usize) -> (Vec<u8>, HookInput) {
+    workload::post_hook_input(workload::texts_response(bytes))
+}
+
+const JOBS: [Job; 5] = [
     Job {
         workload: "pass-through",
         ours: "hello-world",
         theirs_config: b"{}",
+        hook: Hook::PreHook,
+        input: short_messages,
+        kb: &KB,
         done: workload::echoes_request,
     },
     Job {
         workload: "typed edit",
         ours: "test/bench-guest",
         theirs_config: br#"{"edit":true}"#,
+        hook: Hook::PreHook,
+        input: short_messages,
+        kb: &KB,
         done: |output, _| workload::has_edit(output),
     },
+    Job {
+        workload: "pass-through, long messages",
+        ours: "hello-world",
+        theirs_config: b"{}",
+        hook: Hook::PreHook,
+        input: long_messages,
+        kb: &[20, 200],
+        done: workload::echoes_request,
+    },
+    Job {
+        workload: "typed edit, long messages",
+        ours: "test/bench-guest",
+        theirs_config: br#"{"edit":true}"#,
+        hook: Hook::PreHook,
+        input: long_messages,
+        kb: &[20, 200],
+        done: |output, _| workload::has_edit(output),
+    },
+    Job {
+        workload: "texts_mut: one text of a response",
+        ours: "test/bench-guest",
+        theirs_config: br#"{"edit":true}"#,
+        hook: Hook::PostHook,
+        input: many_texts,
+        kb: &[20],
+        done: workload::has_text_edit,
+    },
+];
+
+/// The job names, in the order of [`JOBS`] (the tables' rows).
+pub const JOB_NAMES: [&str; 5] = [
+    JOBS[0].workload,
+    JOBS[1].workload,
+    JOBS[2].workload,
+    JOBS[3].workload,
+    JOBS[4].workload,
 ];
 
 /// ns per call of `call` on `guest`, after checking once that the output
@@ -271,10 +334,9 @@ fn compare(settings: &Settings) -> Value {
                 let mut ours = load(&wasm(&settings.build, job.ours, abi), b"{}");
                 let theirs_wasm = wasm(&settings.build, "test/public-example", abi);
                 let mut theirs = load(&theirs_wasm, job.theirs_config);
-                for kb in KB {
-                    let (request, input) =
-                        workload::pre_hook_input(workload::chat_request(kb * 1024));
-                    let call = Call::new(abi, Hook::PreHook, &input);
+                for &kb in job.kb {
+                    let (request, input) = (job.input)(kb * 1024);
+                    let call = Call::new(abi, job.hook, &input);
                     let done = |output: &[u8]| (job.done)(output, &request);
                     let who = format!("{} {abi} {} {kb} KB", engine.name(), job.workload);
                     let (ours_ns, theirs_ns) =

@@ -59,6 +59,73 @@ pub fn chat_request(bytes: usize) -> Vec<u8> {
     }))
 }
 
+/// A chat request of about `bytes` bytes made of long user messages (~900
+/// characters each, as pasted documents are): fewer, longer strings than
+/// [`chat_request`]'s.
+pub fn long_messages_request(bytes: usize) -> Vec<u8> {
+    let text =
+        "A long paragraph pasted by the user, with names, numbers (1.50, 2e3) and punctuation; "
+            .repeat(11);
+    let message = json!({"role": "user", "content": &text[..900]});
+    let per_message = to_vec(&message).len() + 1;
+    let count = (bytes.saturating_sub(100) / per_message).max(1);
+    to_vec(&json!({
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "input": vec![message; count],
+        "params": {"temperature": 0.2}
+    }))
+}
+
+/// The word the texts edit replaces ([`texts_response`]).
+pub const SECRET: &str = "SECRET";
+
+/// A chat completion of about `bytes` bytes with many choices of ~1 KB, one
+/// of them (in the middle) holding [`SECRET`]: the texts edit finds it
+/// among the others and changes that one text.
+pub fn texts_response(bytes: usize) -> Vec<u8> {
+    let text = "An answer among several, long enough to matter. ".repeat(20);
+    let count = (bytes / (text.len() + 120)).max(1);
+    let choices: Vec<Value> = (0..count)
+        .map(|i| {
+            let content = match i == count / 2 {
+                true => format!("{text} the code is {SECRET}."),
+                false => text.clone(),
+            };
+            json!({"index": i, "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content}})
+        })
+        .collect();
+    to_vec(&json!({
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "gpt-4o-mini",
+        "choices": choices,
+        "usage": {"prompt_tokens": 10, "completion_tokens": 2000, "total_tokens": 2010}
+    }))
+}
+
+/// A `post_hook` input: [`CONTEXT`] and `response`, which is also returned
+/// for checking the output against.
+pub fn post_hook_input(response: Vec<u8>) -> (Vec<u8>, HookInput) {
+    let input = HookInput::new()
+        .with_context(CONTEXT)
+        .with_response(response.clone());
+    (response, input)
+}
+
+/// Whether `output`'s response is `response` with [`SECRET`] replaced by
+/// `[hidden]` and nothing else changed (as JSON values).
+pub fn has_text_edit(output: &[u8], response: &[u8]) -> bool {
+    let edited = String::from_utf8_lossy(response).replace(SECRET, "[hidden]");
+    let parsed = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).ok();
+    match (parsed(output), parsed(edited.as_bytes())) {
+        (Some(out), Some(expected)) => out.get("response") == Some(&expected),
+        _ => false,
+    }
+}
+
 /// A `pre_hook` input: [`CONTEXT`] and `request`, which is also returned
 /// for checking the output against.
 pub fn pre_hook_input(request: Vec<u8>) -> (Vec<u8>, HookInput) {

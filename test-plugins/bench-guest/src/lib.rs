@@ -1,5 +1,6 @@
 //! A benchmark plugin. Its `pre_hook` makes a typed edit (sets the model,
-//! appends a message); its extra export `json_roundtrip(ptr, len)` parses the
+//! appends a message), its `post_hook` an edit of one text found among the
+//! response's texts (`SECRET` becomes `[hidden]`); its extra export `json_roundtrip(ptr, len)` parses the
 //! same bytes into a `serde_json::Value` and serialises them again, with no
 //! SDK involved: the baseline the typed edit is measured against.
 
@@ -24,6 +25,23 @@ impl Plugin for BenchGuest {
         req.set_model("gpt-4o");
         req.push_message(ChatMessage::user("benchmark"));
         Ok(PreHook::Continue(req))
+    }
+
+    fn post_hook(
+        &mut self,
+        _ctx: &mut Context,
+        mut response: Option<LlmResponse>,
+        error: Option<LlmError>,
+    ) -> Result<PostHook, PluginError> {
+        if let Some(response) = response.as_mut() {
+            for mut text in response.texts_mut() {
+                if text.contains("SECRET") {
+                    let hidden = text.replace("SECRET", "[hidden]");
+                    text.set(hidden);
+                }
+            }
+        }
+        Ok(PostHook::new(response, error))
     }
 }
 

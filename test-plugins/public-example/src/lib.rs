@@ -5,8 +5,9 @@
 //! value passed through, the same context marks), so both do the same job.
 //!
 //! Initialised with `{"edit": true}`, its `pre_hook` makes the bench's typed
-//! edit instead (sets the model to `gpt-4o`, appends a user message), as
-//! `bench-guest` does with the SDK.
+//! edit instead (sets the model to `gpt-4o`, appends a user message), and
+//! its `post_hook` the texts edit (`SECRET` becomes `[hidden]` in the choice
+//! content that holds it), as `bench-guest` does with the SDK.
 //!
 //! It is written to be fair to that approach: inputs are parsed in place
 //! (not copied into a `String` first), values are moved into the output, not
@@ -117,6 +118,21 @@ fn mark(context: &mut Value, key: &str, value: &str) {
     context[key] = Value::String(value.into());
 }
 
+/// The post-hook's response after the hook: unchanged, or the texts edit.
+fn post_hook_response(mut response: Value) -> Value {
+    if EDIT.get() {
+        let choices = response.get_mut("choices").and_then(Value::as_array_mut);
+        for choice in choices.into_iter().flatten() {
+            if let Some(Value::String(text)) = choice.pointer_mut("/message/content") {
+                if text.contains("SECRET") {
+                    *text = text.replace("SECRET", "[hidden]");
+                }
+            }
+        }
+    }
+    response
+}
+
 /// The pre-hook's request after the hook: unchanged, or the typed edit.
 fn pre_hook_request(mut request: Value) -> Value {
     if EDIT.get() {
@@ -169,6 +185,7 @@ mod seed {
             Err(out) => return out,
         };
         mark(&mut context, "from-post-hook", "456");
+        let response = post_hook_response(response);
         output(&json!({"response": response, "bifrost_error": error, "error": ""}))
     }
 }
@@ -258,6 +275,7 @@ mod single {
         let mut context = take(&mut input, "context");
         let (response, error) = (take(&mut input, "response"), take(&mut input, "error"));
         mark(&mut context, "from-post-hook", "456");
+        let response = post_hook_response(response);
         let has_error = !error.is_null();
         output(&json!({
             "context": context, "response": response, "error": error,
