@@ -2,6 +2,9 @@
 //! deterministic sizes, never timings (those are `make bench`'s).
 //!
 //! - `build/hello-world.wasm` stays within 64 KB;
+//! - every example built for wasm32-unknown-unknown (`make examples`, which
+//!   `make test` runs before this) within 128 KB on the seed ABI and 144 KB
+//!   on the single-input ABI;
 //! - one pass-through grows guest memory by at most 2.2x the input (the
 //!   input buffer and the output, little more), here at 1 MB (`make bench`
 //!   reports 1, 16 and 64 MB), every hook and ABI.
@@ -23,6 +26,37 @@ fn build(file: &str) -> Vec<u8> {
 fn hello_world_is_at_most_64_kb() {
     let size = build("hello-world.wasm").len();
     assert!(size <= 64 * 1024, "build/hello-world.wasm is {size} B");
+}
+
+#[test]
+fn every_example_is_within_its_size_goal() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/examples");
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{} ({e}): run `make examples` first", dir.display()));
+    let mut checked = Vec::new();
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".wasm") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        // A wasm32-wasip1 build imports WASI; its goal is not this one.
+        if Guest::load(&bytes, FreeMode::All).unwrap().import_count() > 0 {
+            continue;
+        }
+        let goal = match name.ends_with("-single-input.wasm") {
+            true => 144 * 1024,
+            false => 128 * 1024,
+        };
+        assert!(
+            bytes.len() <= goal,
+            "{name} is {} B, over {goal} B",
+            bytes.len()
+        );
+        checked.push(name);
+    }
+    assert!(checked.len() >= 16, "only {checked:?} in {}", dir.display());
 }
 
 /// Peak memory growth of one call, as a multiple of the bytes the host wrote.

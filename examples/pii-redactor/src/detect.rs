@@ -81,7 +81,7 @@ fn emails(text: &str) -> Vec<Range<usize>> {
         while end > at + 1 && matches!(bytes[end - 1], b'.' | b'-') {
             end -= 1;
         }
-        if start < at && is_domain_name(&text[at + 1..end]) {
+        if start < at && text.get(at + 1..end).is_some_and(is_domain_name) {
             spans.push(start..end);
             taken = end;
         }

@@ -139,21 +139,40 @@ impl Tree<'_> {
 }
 
 fn number_value(text: &[u8]) -> serde_json::Value {
+    match read_number(text) {
+        Number::Unsigned(n) => n.into(),
+        Number::Signed(n) => n.into(),
+        // Checked text is a number within f64's range.
+        Number::Float(n) => {
+            serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into)
+        }
+    }
+}
+
+/// A number as serde_json reads it: an integer as `u64` or `i64` when it
+/// fits, anything else as the nearest `f64`.
+enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+}
+
+/// Not generic, so that every type a plugin reads numbers into shares one
+/// copy.
+fn read_number(text: &[u8]) -> Number {
     let text = std::str::from_utf8(text).unwrap_or("");
     if !text.contains(['.', 'e', 'E']) {
         if let Ok(n) = text.parse::<u64>() {
-            return n.into();
+            return Number::Unsigned(n);
         }
         match text.parse::<i64>() {
             // serde_json reads `-0` as the float -0.0.
-            Ok(0) => return serde_json::Value::from(-0.0),
-            Ok(n) => return n.into(),
+            Ok(0) => return Number::Float(-0.0),
+            Ok(n) => return Number::Signed(n),
             Err(_) => {}
         }
     }
-    // Checked text is a number within f64's range.
-    let n = super::float::parse_f64(text.as_bytes());
-    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into)
+    Number::Float(super::float::parse_f64(text.as_bytes()))
 }
 
 /// Why the text does not fit the type.
@@ -261,20 +280,11 @@ impl Value<'_> {
     }
 
     fn number<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let text = std::str::from_utf8(self.0).map_err(de::Error::custom)?;
-        if !text.contains(['.', 'e', 'E']) {
-            if let Ok(n) = text.parse::<u64>() {
-                return visitor.visit_u64(n);
-            }
-            match text.parse::<i64>() {
-                // serde_json reads `-0` as the float -0.0.
-                Ok(0) => return visitor.visit_f64(-0.0),
-                Ok(n) => return visitor.visit_i64(n),
-                Err(_) => {}
-            }
+        match read_number(self.0) {
+            Number::Unsigned(n) => visitor.visit_u64(n),
+            Number::Signed(n) => visitor.visit_i64(n),
+            Number::Float(n) => visitor.visit_f64(n),
         }
-        // Checked text is a finite number in range.
-        visitor.visit_f64(super::float::parse_f64(text.as_bytes()))
     }
 }
 
