@@ -194,7 +194,7 @@ test: build build-test-plugins examples
 	$(CARGO) test -p bifrost-plugin-sdk --lib --tests
 	$(RUN_SCENARIOS)
 	$(MAKE) package
-	$(MAKE) fuzz FUZZ_SECONDS=30
+	$(MAKE) fuzz FUZZ_SECONDS=30 FUZZ_SWEEP=0
 	$(MAKE) docs
 	$(MAKE) lint
 
@@ -213,10 +213,20 @@ test-python:
 	BIFROST_PLUGIN=target/debug/bifrost-plugin $(VENV)/bin/python -m unittest discover -s cli/tests/python -v
 
 ## fuzz: feed mutated and arbitrary bytes to every export of both builds
-## (FUZZ_SECONDS, default 600; FUZZ_SEED to replay a run)
+## (FUZZ_SECONDS, default 600, or FUZZ_ITERATIONS; FUZZ_SEED to replay a
+## run), built with the optimised `fuzz` profile; then the full fuel sweep
+## (every budget of every export of four builds, host/tests/sweep.rs: hours
+## on 2 cores; FUZZ_SWEEP=0 skips it, as `make test` does, which runs its
+## sample)
 FUZZ_SECONDS ?= 600
+FUZZ_SWEEP ?= 1
 fuzz: build build-test-plugins
-	$(CARGO) run -p bifrost-plugin-fuzz -- --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+	$(CARGO) run --profile fuzz -p bifrost-plugin-fuzz -- \
+		$(if $(FUZZ_ITERATIONS),--iterations $(FUZZ_ITERATIONS),--seconds $(FUZZ_SECONDS)) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+ifneq ($(FUZZ_SWEEP),0)
+	$(CARGO) test --profile fuzz -p bifrost-plugin-host --test sweep -- --ignored --nocapture
+endif
 
 ## scenarios: every example's scenario files (examples/*/scenarios/*.json),
 ## multi-call sequences on one instance, through `bifrost-plugin test`

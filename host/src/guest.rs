@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use wasmi::{Engine, Func, Instance, Linker, Memory, Store, Val, ValType};
+use wasmi::{Engine, Func, Instance, Linker, Memory, Module, Store, Val, ValType};
 
 use crate::abi::{Abi, Signature};
 use crate::alloc::Allocator;
@@ -22,6 +22,40 @@ pub enum FreeMode {
     InputsOnly,
     /// Frees nothing.
     Nothing,
+}
+
+/// A plugin compiled once, for many fresh instances that count fuel (as
+/// [`Guest::load_metered`]'s do): a test that stops a call at every
+/// instruction needs a fresh instance for each. Compiled eagerly, so every
+/// instance burns the same fuel for the same calls (a function compiled
+/// lazily charges for its compilation at its first call).
+pub struct MeteredPlugin {
+    engine: Engine,
+    module: Module,
+    free_mode: FreeMode,
+}
+
+impl MeteredPlugin {
+    /// Compiles `wasm` (binary or text).
+    pub fn new(wasm: &[u8], free_mode: FreeMode) -> Result<Self> {
+        let mut config = wasmi::Config::default();
+        config.consume_fuel(true);
+        config.compilation_mode(wasmi::CompilationMode::Eager);
+        let engine = Engine::new(&config);
+        let module = compile(&engine, wasm)?;
+        Ok(MeteredPlugin {
+            engine,
+            module,
+            free_mode,
+        })
+    }
+
+    /// A fresh instance, with unlimited fuel.
+    pub fn instantiate(&self) -> Result<Guest> {
+        let mut guest = Guest::instantiate(&self.engine, &self.module, self.free_mode)?;
+        guest.set_fuel(u64::MAX)?;
+        Ok(guest)
+    }
 }
 
 /// A loaded plugin instance.
@@ -74,20 +108,24 @@ impl Guest {
 
     fn load_on(engine: Engine, wasm: &[u8], free_mode: FreeMode) -> Result<Self> {
         let module = compile(&engine, wasm)?;
-        let info = ModuleInfo::of(&module);
+        Self::instantiate(&engine, &module, free_mode)
+    }
+
+    fn instantiate(engine: &Engine, module: &Module, free_mode: FreeMode) -> Result<Self> {
+        let info = ModuleInfo::of(module);
         let unprovided = wasi::unprovided(info.imports());
         if !unprovided.is_empty() {
             let imports = unprovided.iter().map(ToString::to_string).collect();
             return Err(Error::Imports(imports));
         }
         let (wasi, state) = Wasi::new(Clock::default());
-        let mut store = Store::new(&engine, state);
-        let mut linker = Linker::<HostState>::new(&engine);
+        let mut store = Store::new(engine, state);
+        let mut linker = Linker::<HostState>::new(engine);
         if !info.imports().is_empty() {
             wasi::link(&mut linker)?;
         }
         let instance = linker
-            .instantiate_and_start(&mut store, &module)
+            .instantiate_and_start(&mut store, module)
             .map_err(|e| Error::Instantiate(e.to_string()))?;
         let memory = instance
             .get_memory(&store, "memory")

@@ -51,7 +51,7 @@ mod wasi;
 
 pub use abi::{Abi, ExportRule, Need, Signature};
 pub use error::{Error, Result};
-pub use guest::{FreeMode, Guest};
+pub use guest::{FreeMode, Guest, MeteredPlugin};
 pub use hook::{Field, Hook, HookInput};
 pub use module::{ExportType, Import, ModuleInfo};
 pub use output::HookOutput;

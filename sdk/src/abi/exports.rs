@@ -222,23 +222,37 @@ impl std::fmt::Display for Decimal {
 
 /// Copies `size` bytes at `address`, memory the plugin does not own (static
 /// data, the stack, freed heap, pages the host grew itself), without ever
-/// making a reference to it.
+/// making a reference to it: one volatile read per byte into a zeroed copy.
+///
+/// What Rust defines here (abi-spec 4.4): a volatile read of memory outside
+/// every live allocation (free heap, freed or reclaimed buffers, pages the
+/// host grew) is allowed with any pointer. Bytes inside a live allocation
+/// are read through the provenance it exposed: the table's buffers and the
+/// plugin's name expose theirs (their addresses are cast to integers for the
+/// host), and so does the copy itself, exposed before the first read, which
+/// is the case a freed range can fall into (the copy may be handed exactly
+/// those bytes, already zeroed). A range over memory the plugin holds
+/// without exposing it (a live value of its own, the stack's frames) is the
+/// one read Rust leaves undefined; wasm defines it (the bytes are read,
+/// nothing traps, nothing is written), and the hook answers with those
+/// bytes or an error.
 fn copy_foreign(address: usize, size: usize, what: &str) -> Result<Vec<u8>, String> {
     let mut copy = Vec::new();
     copy.try_reserve_exact(size)
         .map_err(|_| format!("out of memory copying {size}-byte {what}"))?;
-    // SAFETY: the source is `size` bytes of linear memory (bounds checked by
-    // `locate`), which on wasm is always mapped and readable; it is read only
-    // through this raw copy, never through a reference. The destination is
-    // the fresh allocation's spare capacity, `size` bytes. `ptr::copy` (a
-    // memmove) allows the two to overlap: if the host pointed into free heap
-    // memory, the allocator may just have handed part of it out as `copy`,
-    // and then the bytes are whatever it left there (garbage in, a JSON error
-    // out), never undefined behaviour. After the copy all `size` bytes are
-    // initialised, so `set_len` is sound.
-    unsafe {
-        std::ptr::copy(address as *const u8, copy.as_mut_ptr(), size);
-        copy.set_len(size);
+    copy.resize(size, 0);
+    // Exposes the copy's provenance, so that bytes of the source inside it
+    // are read through it.
+    let _ = copy.as_mut_ptr() as usize;
+    for (offset, byte) in copy.iter_mut().enumerate() {
+        // SAFETY: `address + offset` lies in linear memory (bounds checked
+        // by `locate`), always mapped and readable on wasm; read as the
+        // function's docs say, one byte at a time, never through a
+        // reference. Writing `*byte` after the read is sound even when the
+        // two are the same byte: the read has finished.
+        *byte = unsafe {
+            std::ptr::read_volatile(std::ptr::with_exposed_provenance::<u8>(address + offset))
+        };
     }
     Ok(copy)
 }
