@@ -233,8 +233,11 @@ fn sorted_keys<'k>(keys: impl Iterator<Item = &'k str>) -> (Vec<&'k str>, bool) 
 fn scalar_same(token: &[u8], new: &Value) -> bool {
     match new {
         Value::String(text) => token.first() == Some(&b'"') && string_is(token, text),
-        Value::Number(_) => {
-            matches!(token.first(), Some(b'-' | b'0'..=b'9')) && read(token) == *new
+        // Numbers compared as numbers (a `Value` comparison would bring
+        // the comparison of maps and lists into every plugin that edits).
+        Value::Number(number) => {
+            matches!(token.first(), Some(b'-' | b'0'..=b'9'))
+                && matches!(read(token), Value::Number(read) if read == *number)
         }
         Value::Bool(true) => token == b"true",
         Value::Bool(false) => token == b"false",
