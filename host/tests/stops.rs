@@ -44,23 +44,24 @@ fn untrusted(wasm: &[u8]) -> Guest {
 /// memory (the stack, static data), and the instance still answers.
 #[test]
 fn the_fallback_allocator_never_wraps_at_the_top_of_4_gib() {
-    for path in [common::wasm_path(), common::single_input_wasm_path()] {
-        let wasm = common::wasm(&path);
-        let mut guest = untrusted(&wasm);
-        let name = guest.name().unwrap();
-        let statics = (guest.call("get_name", &[]).unwrap() as u64 >> 32) as u32;
-        let pages = 0xFFFE - guest.memory_size() as u64 / 65536;
-        assert_eq!(guest.grow_memory(pages).unwrap(), 0xFFFE_0000);
-        for size in [0x8000, 0x8000, 0x8000, 0x20000, 64, 0x100724, 0xFFFF, 1] {
-            let case = format!("{}: plugin_malloc({size:#x})", path.display());
-            let ptr = guest.malloc(size).unwrap_or_else(|e| panic!("{case}: {e}"));
-            assert!(ptr == 0 || ptr > statics, "{case} = {ptr:#x}");
-        }
-        assert_eq!(guest.name().unwrap(), name, "static data is intact");
-        let output = guest.call_hook(Hook::PreHook, &request()).unwrap();
-        let error = output.plugin_error().unwrap();
-        assert!(error.contains("instantiate"), "{error}");
+    // One ABI: both share the allocator, and 4 GiB of host memory is zeroed
+    // for each instance.
+    let path = common::wasm_path();
+    let wasm = common::wasm(&path);
+    let mut guest = untrusted(&wasm);
+    let name = guest.name().unwrap();
+    let statics = (guest.call("get_name", &[]).unwrap() as u64 >> 32) as u32;
+    let pages = 0xFFFE - guest.memory_size() as u64 / 65536;
+    assert_eq!(guest.grow_memory(pages).unwrap(), 0xFFFE_0000);
+    for size in [0x8000, 0x8000, 0x8000, 0x20000, 64, 0x100724, 0xFFFF, 1] {
+        let case = format!("{}: plugin_malloc({size:#x})", path.display());
+        let ptr = guest.malloc(size).unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert!(ptr == 0 || ptr > statics, "{case} = {ptr:#x}");
     }
+    assert_eq!(guest.name().unwrap(), name, "static data is intact");
+    let output = guest.call_hook(Hook::PreHook, &request()).unwrap();
+    let error = output.plugin_error().unwrap();
+    assert!(error.contains("instantiate"), "{error}");
 }
 
 /// A host that keeps an 8 MiB input (256 KiB for debug builds) live, sends `plugin_free` of a pointer
