@@ -111,7 +111,7 @@ build-test-plugins:
 ## calls); writes build/bench.json and regenerates the tables of the guide's
 ## performance chapter (docs/src/performance.md) from it
 BENCH_CALLS ?= 100000
-bench: build build-test-plugins
+bench: build build-test-plugins examples
 	$(CARGO) build --release --target $(TARGET) -p bench-guest --features single-input-abi
 	cp target/$(TARGET)/release/bench_guest.wasm build/test/bench-guest-single-input.wasm
 	$(CARGO) build --release --target $(TARGET) -p public-example-guest
@@ -120,7 +120,9 @@ bench: build build-test-plugins
 	cp target/$(TARGET)/release/public_example_guest.wasm build/test/public-example-single-input.wasm
 	$(CARGO) build --release --target $(TARGET) -p hello-world --features unchecked-echo
 	cp $(WASM) build/test/hello-world-unchecked-echo.wasm
-	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS)
+	$(CARGO) build --profile bench-host -p bifrost-plugin-cli --features jit
+	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --calls $(BENCH_CALLS) \
+		--serve-binary target/bench-host/bifrost-plugin
 	$(CARGO) run --profile bench-host -p bifrost-plugin-bench --features jit -- --tables docs/src/performance.md
 
 ## build-optimized: build, then shrink with wasm-opt -Oz when it is installed

@@ -29,6 +29,7 @@ use serde_json::{json, Value};
 mod jit;
 mod measure;
 mod runtime;
+mod serve;
 mod tables;
 
 /// Command-line settings.
@@ -44,6 +45,9 @@ pub struct Settings {
     /// thing: printed only, not written to `build/bench.json` (whose
     /// figures come from one whole run) unless `--json` names a file.
     pub only: Option<Vec<String>>,
+    /// The `bifrost-plugin` binary whose `serve` the serve section loads
+    /// (none: that section is skipped).
+    pub serve_binary: Option<PathBuf>,
 }
 
 fn main() {
@@ -53,6 +57,7 @@ fn main() {
         budget: Duration::from_millis(1500),
         build: root.join("build"),
         only: None,
+        serve_binary: None,
     };
     let mut json_path = root.join("build/bench.json");
     let mut json_named = false;
@@ -74,10 +79,11 @@ fn main() {
                 json_named = true;
             }
             "--tables" => tables_path = Some(PathBuf::from(value)),
+            "--serve-binary" => settings.serve_binary = Some(PathBuf::from(value)),
             "--only" => settings.only = Some(value.split(',').map(str::to_owned).collect()),
             _ => fail(&format!(
                 "unknown flag {flag}; usage: bifrost-plugin-bench [--calls N] [--budget-ms MS] \
-                 [--build-dir DIR] [--json FILE] [--only SECTIONS] | --tables docs/src/performance.md [--json FILE]"
+                 [--build-dir DIR] [--json FILE] [--only SECTIONS] [--serve-binary FILE] | --tables docs/src/performance.md [--json FILE]"
             )),
         }
     }

@@ -53,6 +53,12 @@ pub fn run(settings: &Settings) -> Value {
     if wanted("allocators") {
         report["allocators"] = allocators(settings);
     }
+    if wanted("serve") {
+        match &settings.serve_binary {
+            Some(binary) => report["serve"] = crate::serve::run(settings, binary),
+            None => println!("serve: skipped (no --serve-binary)"),
+        }
+    }
     report
 }
 

@@ -258,7 +258,61 @@ pub fn tables(report: &Value) -> String {
         };
         let _ = writeln!(md, "{line} {cell} |");
     }
+    serve_table(&mut md, report);
     md
+}
+
+/// `serve` under load: the mock alone against the chain on each runtime.
+fn serve_table(md: &mut String, report: &Value) {
+    let serve = &report["serve"];
+    if !serve.is_object() {
+        return;
+    }
+    let _ =
+        writeln!(
+        md,
+        "\n**`serve` under load** ({} B chat requests, {} concurrent clients, {} rounds of {} ms \
+         each in turn; the chain: {}; goal: the chain adds ≤ 1 ms p50):\n",
+        serve["request_bytes"],
+        serve["clients"],
+        serve["rounds"],
+        serve["round_ms"],
+        serve["plugins"]
+            .as_array()
+            .map(|p| p.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        md,
+        "| setup | requests/s | p50 | p99 | the chain adds (p50) | requests/s against the mock |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
+    for (key, label) in [
+        ("mock", "mock alone"),
+        ("chain_wasmi", "chain, wasmi"),
+        ("chain_wasmtime", "chain, wasmtime"),
+    ] {
+        let row = &serve[key];
+        if !row.is_object() {
+            continue;
+        }
+        let us = |v: &Value| format!("{} µs", group(v.as_f64().unwrap_or(0.0) as u64));
+        let added = match row.get("added_p50_us") {
+            Some(added) => us(added),
+            None => "–".into(),
+        };
+        let ratio = match row.get("rps_ratio") {
+            Some(ratio) => format!("{:.2}x", ratio.as_f64().unwrap_or(0.0)),
+            None => "–".into(),
+        };
+        let _ = writeln!(
+            md,
+            "| {label} | {} | {} | {} | {added} | {ratio} |",
+            group(row["rps"].as_f64().unwrap_or(0.0) as u64),
+            us(&row["p50_us"]),
+            us(&row["p99_us"]),
+        );
+    }
 }
 
 #[cfg(test)]

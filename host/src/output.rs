@@ -107,6 +107,14 @@ impl HookOutput {
         std::str::from_utf8(self.body(field)?).ok()
     }
 
+    /// The reason an uninitialised SDK plugin gives in this output for its
+    /// failed `init` (see [`Guest::init_failure_reason`]).
+    pub(crate) fn init_failure_reason(&self) -> Option<String> {
+        let error = self.plugin_error()?;
+        let reason = error.strip_prefix("plugin is not initialised: ");
+        Some(reason.unwrap_or(error).to_string())
+    }
+
     /// The output's bytes, dropping the parsed forms.
     pub fn into_raw(self) -> Vec<u8> {
         self.raw
@@ -174,14 +182,9 @@ impl Guest {
     /// that needs no input (`post_hook`).
     pub fn init_failure_reason(&mut self) -> Option<String> {
         let input = HookInput::new().with_context("{}");
-        let output = self.call_hook(Hook::PostHook, &input).ok()?;
-        let error = output.plugin_error()?;
-        Some(
-            error
-                .strip_prefix("plugin is not initialised: ")
-                .unwrap_or(error)
-                .to_string(),
-        )
+        self.call_hook(Hook::PostHook, &input)
+            .ok()?
+            .init_failure_reason()
     }
 
     /// Calls `hook` as the host does for this module's ABI: the seed ABI gets

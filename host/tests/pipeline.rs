@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use bifrost_plugin_host::mock;
 use bifrost_plugin_host::pipeline::{
     variant, ChunkOutcome, Event, Kind, LlmPre, Pipeline, Placement, PluginSpec, Reply,
-    RequestShape, Sink, Trip,
+    RequestShape, Runtime, Sink, Trip,
 };
 use bifrost_plugin_host::Hook;
 use serde_json::{json, Value};
@@ -101,7 +101,7 @@ fn plugins_run_by_placement_then_order_then_file_order() {
     let names: Vec<_> = pipeline
         .plugins()
         .iter()
-        .map(|(n, _)| n.to_string())
+        .map(|(n, _, _)| n.to_string())
         .collect();
     assert_eq!(names, ["probe-B", "probe-D", "probe-C", "probe-A"]);
     let mut trip = trip(&pipeline);
@@ -324,4 +324,36 @@ fn log_lines_are_marked_with_the_plugin_name_and_cleanup_is_called() {
     assert!(events
         .iter()
         .any(|e| matches!(e, Event::Notice(n) if n.contains("panicky"))));
+}
+
+#[test]
+fn every_runtime_this_build_has_runs_the_chain_alike() {
+    let runtimes = [Runtime::Wasmi, Runtime::Wasmtime];
+    for runtime in runtimes.into_iter().filter(|r| r.available()) {
+        let specs = vec![
+            probe("A", true),
+            probe("B", false),
+            PluginSpec::new("logger", build("examples/request-logger-single-input.wasm")),
+            PluginSpec::new("panicky", build("test/panicking.wasm")),
+        ];
+        let (sink, events) = Sink::collect();
+        let pipeline = Pipeline::load_on(runtime, specs, RequestShape::Flat, sink).unwrap();
+        let on: Vec<_> = pipeline.plugins().iter().map(|(_, _, r)| *r).collect();
+        let logger_stays_on_wasmi = Runtime::Wasmi;
+        assert_eq!(on, [runtime, runtime, logger_stays_on_wasmi, runtime]);
+        let mut first = trip(&pipeline);
+        let text = reply_text(&pipeline, &mut first, chat("panic", "hi"));
+        assert_eq!(text, "hi >A >B <B[A] <A[A]", "{runtime}");
+        let trapped = events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, Event::Trap { .. }));
+        assert!(trapped, "{runtime}");
+        let mut second = trip(&pipeline);
+        let LlmPre::Continue(request) = pipeline.llm_pre(&mut second, chat("m", "hi")) else {
+            panic!("no short-circuit");
+        };
+        assert_eq!(request["model"], "call-1", "{runtime}: instantiated again");
+    }
 }

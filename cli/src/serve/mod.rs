@@ -15,7 +15,7 @@ mod stream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bifrost_plugin_host::pipeline::{Pipeline, Sink};
+use bifrost_plugin_host::pipeline::{Pipeline, Runtime, Sink};
 
 use crate::args::ServeArgs;
 use crate::failure::{Failure, Outcome};
@@ -37,11 +37,17 @@ pub fn serve(args: &ServeArgs) -> Outcome {
         eprintln!("note: {notice}");
     }
     let provider = Provider::new(args.upstream.as_deref()).map_err(Failure::usage)?;
+    let runtime = Runtime::from(args.runtime);
+    if !runtime.available() {
+        return Err(Failure::usage(format!(
+            "this bifrost-plugin was built without the `jit` feature: --runtime {runtime} is not available"
+        )));
+    }
     let sink = Sink::stderr().with_tracing(args.trace);
-    let pipeline = Pipeline::load(loaded.plugins, args.request_shape.into(), sink)
+    let pipeline = Pipeline::load_on(runtime, loaded.plugins, args.request_shape.into(), sink)
         .map_err(|e| Failure::new(e.to_string()))?;
-    for (name, abi) in pipeline.plugins() {
-        eprintln!("plugin `{name}`: {abi} ABI");
+    for (name, abi, runtime) in pipeline.plugins() {
+        eprintln!("plugin `{name}`: {abi} ABI, on {runtime}");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -10,11 +10,11 @@ use std::time::SystemTime;
 
 use crate::abi::Abi;
 use crate::error::{Error, Result};
-use crate::guest::{FreeMode, Guest};
 use crate::hook::{Hook, HookInput};
 use crate::output::HookOutput;
 
 use super::events::{Event, Sink};
+use super::instance::{Instance, Runtime};
 use super::order::Placement;
 
 /// A plugin as Bifrost's config lists it (`plugins[]`).
@@ -62,11 +62,15 @@ impl PluginSpec {
 pub(crate) struct Member {
     pub spec: PluginSpec,
     pub abi: Abi,
+    /// The runtime it runs on (wasm32-wasip1 plugins stay on wasmi).
+    pub runtime: Runtime,
+    /// The runtime the chain asked for.
+    wanted: Runtime,
     slot: Mutex<Slot>,
 }
 
 struct Slot {
-    guest: Guest,
+    guest: Instance,
     /// The file's modification time when it was loaded (for `--watch`).
     modified: Option<SystemTime>,
 }
@@ -74,24 +78,20 @@ struct Slot {
 impl Member {
     /// Reads, instantiates and initialises the plugin; the error says why in
     /// the plugin's own words when `init` fails.
-    pub fn load(spec: PluginSpec, sink: &Sink) -> Result<Self> {
-        let (guest, modified) = instantiate(&spec, sink)?;
-        let abi = guest.abi().ok_or(Error::UnknownAbi)?;
+    pub fn load(spec: PluginSpec, runtime: Runtime, sink: &Sink) -> Result<Self> {
+        let (guest, modified) = instantiate(&spec, runtime, sink)?;
         Ok(Member {
             spec,
-            abi,
+            abi: guest.abi(),
+            runtime: guest.runtime(),
+            wanted: runtime,
             slot: Mutex::new(Slot { guest, modified }),
         })
     }
 
     /// Whether the plugin exports `hook`.
     pub fn has(&self, hook: Hook) -> bool {
-        let slot = self.lock();
-        let exported = slot
-            .guest
-            .hook_export(hook)
-            .is_ok_and(|export| slot.guest.info().has_func(export));
-        exported
+        self.lock().guest.hook_export(hook).is_some()
     }
 
     /// Calls `hook`; `None` when it did not give a usable output (the
@@ -99,13 +99,7 @@ impl Member {
     /// through. Also `None`, silently, when the plugin lacks the hook.
     pub fn call(&self, hook: Hook, input: &HookInput, sink: &Sink) -> Option<HookOutput> {
         let mut slot = self.lock();
-        if slot
-            .guest
-            .hook_export(hook)
-            .map_or(true, |export| !slot.guest.info().has_func(export))
-        {
-            return None;
-        }
+        slot.guest.hook_export(hook)?;
         let called = slot.guest.call_hook(hook, input);
         self.forward_log_lines(&mut slot.guest, sink);
         if sink.tracing() {
@@ -139,7 +133,7 @@ impl Member {
                     message: error.to_string(),
                 });
                 // A trapped instance's state is gone: start it afresh.
-                match instantiate(&self.spec, sink) {
+                match instantiate(&self.spec, self.wanted, sink) {
                     Ok((guest, modified)) => *slot = Slot { guest, modified },
                     Err(error) => sink.emit(Event::Notice(format!(
                         "plugin `{}` could not be instantiated again: {error}",
@@ -167,7 +161,7 @@ impl Member {
         if modified.is_none() || modified == self.lock().modified {
             return false;
         }
-        match instantiate(&self.spec, sink) {
+        match instantiate(&self.spec, self.wanted, sink) {
             Ok((guest, modified)) => {
                 let mut slot = self.lock();
                 cleanup(&self.spec.name, &mut slot.guest, sink);
@@ -203,7 +197,7 @@ impl Member {
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn forward_log_lines(&self, guest: &mut Guest, sink: &Sink) {
+    fn forward_log_lines(&self, guest: &mut Instance, sink: &Sink) {
         forward_log_lines(&self.spec.name, guest, sink);
     }
 }
@@ -217,8 +211,8 @@ fn trace_input(abi: Abi, hook: Hook, input: &HookInput) -> Vec<u8> {
     }
 }
 
-fn forward_log_lines(name: &str, guest: &mut Guest, sink: &Sink) {
-    for printed in [guest.take_stdout(), guest.take_stderr()] {
+fn forward_log_lines(name: &str, guest: &mut Instance, sink: &Sink) {
+    for printed in guest.take_printed() {
         for line in String::from_utf8_lossy(&printed).lines() {
             sink.emit(Event::PluginLine {
                 plugin: name.to_string(),
@@ -228,8 +222,8 @@ fn forward_log_lines(name: &str, guest: &mut Guest, sink: &Sink) {
     }
 }
 
-fn cleanup(name: &str, guest: &mut Guest, sink: &Sink) {
-    if !guest.info().has_func("cleanup") {
+fn cleanup(name: &str, guest: &mut Instance, sink: &Sink) {
+    if !guest.has_func("cleanup") {
         return;
     }
     let status = guest.cleanup();
@@ -247,14 +241,19 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// Loads the file and runs `init` with the spec's config.
-fn instantiate(spec: &PluginSpec, sink: &Sink) -> Result<(Guest, Option<SystemTime>)> {
+/// Loads the file on `runtime` and runs `init` with the spec's config.
+fn instantiate(
+    spec: &PluginSpec,
+    runtime: Runtime,
+    sink: &Sink,
+) -> Result<(Instance, Option<SystemTime>)> {
     let modified = modified(&spec.path);
-    let mut guest = Guest::from_file(&spec.path, FreeMode::All)?;
-    if guest.abi().is_none() {
-        return Err(Error::UnknownAbi);
-    }
-    if guest.info().has_func("init") {
+    let wasm = std::fs::read(&spec.path).map_err(|e| Error::Io {
+        path: spec.path.clone(),
+        message: e.to_string(),
+    })?;
+    let mut guest = Instance::load(&wasm, runtime)?;
+    if guest.has_func("init") {
         let status = guest.init(&spec.config);
         forward_log_lines(&spec.name, &mut guest, sink);
         match status? {

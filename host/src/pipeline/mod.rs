@@ -35,6 +35,9 @@
 //! ```
 
 mod events;
+mod instance;
+#[cfg(feature = "jit")]
+mod jit;
 mod member;
 mod order;
 mod shape;
@@ -51,6 +54,7 @@ use crate::output::HookOutput;
 use crate::typed::TypedOutput;
 
 pub use events::{Event, Sink};
+pub use instance::Runtime;
 pub use member::PluginSpec;
 pub use order::{run_order, Placement};
 pub use shape::{bifrost_request, openai_request, split_model, variant, Kind, RequestShape};
@@ -108,8 +112,19 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Loads and initialises every plugin (stopping at the first that
-    /// fails), in run order.
+    /// fails), in run order, on wasmi.
     pub fn load(
+        specs: Vec<PluginSpec>,
+        shape: RequestShape,
+        sink: Sink,
+    ) -> Result<Self, LoadError> {
+        Self::load_on(Runtime::Wasmi, specs, shape, sink)
+    }
+
+    /// [`Pipeline::load`] on `runtime` (see [`Runtime`]: wasmtime needs the
+    /// crate feature `jit`; plugins that import WASI stay on wasmi).
+    pub fn load_on(
+        runtime: Runtime,
         specs: Vec<PluginSpec>,
         shape: RequestShape,
         sink: Sink,
@@ -120,7 +135,9 @@ impl Pipeline {
         for index in run_order(&keys) {
             let spec = specs[index].take().expect("each index once");
             let plugin = spec.name.clone();
-            members.push(Member::load(spec, &sink).map_err(|error| LoadError { plugin, error })?);
+            members.push(
+                Member::load(spec, runtime, &sink).map_err(|error| LoadError { plugin, error })?,
+            );
         }
         Ok(Pipeline {
             members,
@@ -129,11 +146,11 @@ impl Pipeline {
         })
     }
 
-    /// The plugins in run order: name and ABI.
-    pub fn plugins(&self) -> Vec<(&str, Abi)> {
+    /// The plugins in run order: name, ABI and the runtime each runs on.
+    pub fn plugins(&self) -> Vec<(&str, Abi, Runtime)> {
         self.members
             .iter()
-            .map(|m| (m.spec.name.as_str(), m.abi))
+            .map(|m| (m.spec.name.as_str(), m.abi, m.runtime))
             .collect()
     }
 

@@ -1,0 +1,194 @@
+//! One plugin instance under the runtime the chain was asked for: wasmi (the
+//! local host's interpreter, with WASI and captured log lines) or, with the
+//! crate feature `jit`, wasmtime (compiled, as Bifrost's own host runs
+//! plugins; `wasm32-wasip1` plugins stay on wasmi).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::abi::Abi;
+use crate::error::{Error, Result};
+use crate::guest::{FreeMode, Guest};
+use crate::hook::{Hook, HookInput};
+use crate::module::ModuleInfo;
+use crate::output::HookOutput;
+
+/// Which WebAssembly runtime a chain runs its plugins on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Runtime {
+    /// wasmi, an interpreter: starts at once, every plugin kind.
+    #[default]
+    Wasmi,
+    /// wasmtime (Cranelift), compiled: some 30 times faster per call, a
+    /// compile at load; only with the crate feature `jit`, and only for
+    /// plugins that import nothing (the others stay on wasmi).
+    Wasmtime,
+}
+
+impl Runtime {
+    /// Whether this build can run it.
+    pub fn available(self) -> bool {
+        self == Runtime::Wasmi || cfg!(feature = "jit")
+    }
+
+    /// `wasmi` or `wasmtime`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Wasmi => "wasmi",
+            Runtime::Wasmtime => "wasmtime",
+        }
+    }
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Runtime {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "wasmi" => Ok(Runtime::Wasmi),
+            "wasmtime" => Ok(Runtime::Wasmtime),
+            other => Err(format!(
+                "unknown runtime `{other}` (expected wasmi or wasmtime)"
+            )),
+        }
+    }
+}
+
+/// A loaded plugin instance.
+pub(crate) enum Instance {
+    Wasmi(Box<Guest>),
+    #[cfg(feature = "jit")]
+    Jit(Box<super::jit::JitGuest>),
+}
+
+impl Instance {
+    /// Instantiates `wasm` (not yet initialised) on `runtime`.
+    pub fn load(wasm: &[u8], runtime: Runtime) -> Result<Self> {
+        match runtime {
+            #[cfg(feature = "jit")]
+            Runtime::Wasmtime if ModuleInfo::parse(wasm)?.imports().is_empty() => {
+                let engine = jit_engine();
+                Ok(Instance::Jit(Box::new(super::jit::JitGuest::load(
+                    &engine, wasm,
+                )?)))
+            }
+            _ => {
+                let guest = Guest::load(wasm, FreeMode::All)?;
+                guest.abi().ok_or(Error::UnknownAbi)?;
+                Ok(Instance::Wasmi(Box::new(guest)))
+            }
+        }
+    }
+
+    /// The runtime it actually runs on.
+    pub fn runtime(&self) -> Runtime {
+        match self {
+            Instance::Wasmi(_) => Runtime::Wasmi,
+            #[cfg(feature = "jit")]
+            Instance::Jit(_) => Runtime::Wasmtime,
+        }
+    }
+
+    pub fn abi(&self) -> Abi {
+        match self {
+            Instance::Wasmi(guest) => guest.abi().unwrap_or(Abi::Seed),
+            #[cfg(feature = "jit")]
+            Instance::Jit(jit) => jit.abi(),
+        }
+    }
+
+    fn info(&self) -> &ModuleInfo {
+        match self {
+            Instance::Wasmi(guest) => guest.info(),
+            #[cfg(feature = "jit")]
+            Instance::Jit(jit) => jit.info(),
+        }
+    }
+
+    pub fn has_func(&self, name: &str) -> bool {
+        self.info().has_func(name)
+    }
+
+    /// The export implementing `hook`, if the plugin has one.
+    pub fn hook_export(&self, hook: Hook) -> Option<&'static str> {
+        hook.exports(self.abi())
+            .iter()
+            .copied()
+            .find(|name| self.has_func(name))
+    }
+
+    pub fn init(&mut self, config: &[u8]) -> Result<i32> {
+        match self {
+            Instance::Wasmi(guest) => guest.init(config),
+            #[cfg(feature = "jit")]
+            Instance::Jit(jit) => jit.init(config),
+        }
+    }
+
+    pub fn cleanup(&mut self) -> Result<i32> {
+        match self {
+            Instance::Wasmi(guest) => guest.cleanup(),
+            #[cfg(feature = "jit")]
+            Instance::Jit(jit) => Ok(jit.call("cleanup", &[])? as i32),
+        }
+    }
+
+    pub fn call_hook(&mut self, hook: Hook, input: &HookInput) -> Result<HookOutput> {
+        match self {
+            Instance::Wasmi(guest) => guest.call_hook(hook, input),
+            #[cfg(feature = "jit")]
+            Instance::Jit(jit) => {
+                let abi = jit.abi();
+                let export = hook
+                    .exports(abi)
+                    .iter()
+                    .copied()
+                    .find(|n| jit.info().has_func(n));
+                let export = export.ok_or_else(|| Error::MissingExport {
+                    export: hook.name().into(),
+                })?;
+                let raw = match abi {
+                    Abi::Seed => jit.hook(export, &input.buffers(hook))?,
+                    Abi::SingleInput => jit.hook(export, &[&input.envelope(hook)])?,
+                };
+                HookOutput::parse(abi, hook, export, raw)
+            }
+        }
+    }
+
+    /// What the plugin printed since the last take (stdout, then stderr).
+    pub fn take_printed(&mut self) -> [Vec<u8>; 2] {
+        match self {
+            Instance::Wasmi(guest) => [guest.take_stdout(), guest.take_stderr()],
+            #[cfg(feature = "jit")]
+            Instance::Jit(_) => [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// Why `init` failed, in the plugin's words.
+    pub fn init_failure_reason(&mut self) -> Option<String> {
+        match self {
+            Instance::Wasmi(guest) => guest.init_failure_reason(),
+            #[cfg(feature = "jit")]
+            Instance::Jit(_) => self
+                .call_hook(Hook::PostHook, &HookInput::new().with_context("{}"))
+                .ok()?
+                .init_failure_reason(),
+        }
+    }
+}
+
+/// One engine for every compiled plugin (it holds the compiler's settings
+/// and caches).
+#[cfg(feature = "jit")]
+fn jit_engine() -> wasmtime::Engine {
+    use std::sync::OnceLock;
+    static ENGINE: OnceLock<wasmtime::Engine> = OnceLock::new();
+    ENGINE.get_or_init(wasmtime::Engine::default).clone()
+}
