@@ -21,7 +21,7 @@
 //! guest's memory stays under a fixed bound.
 //!
 //! ```text
-//! bifrost-plugin-fuzz [--seconds N] [--iterations N] [--seed N] [--build-dir DIR]
+//! bifrost-plugin-fuzz [--seconds N] [--iterations N] [--seed N] [--jobs N] [--build-dir DIR]
 //! ```
 
 mod mutate;
@@ -160,6 +160,8 @@ const STEPS: [Step; 6] = [
 
 struct Options {
     seconds: Option<u64>,
+    /// Threads, each fuzzing its own instances (default: one per core).
+    jobs: u64,
     iterations: Option<u64>,
     seed: u64,
     build_dir: PathBuf,
@@ -169,46 +171,45 @@ fn main() {
     let options = match parse_args() {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("{message}\nusage: bifrost-plugin-fuzz [--seconds N] [--iterations N] [--seed N] [--build-dir DIR]");
+            eprintln!("{message}\nusage: bifrost-plugin-fuzz [--seconds N] [--iterations N] [--seed N] [--jobs N] [--build-dir DIR]");
             std::process::exit(2);
         }
     };
-    let mut targets = match load_targets(&options.build_dir) {
-        Ok(targets) => targets,
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(2);
-        }
-    };
-    println!("fuzz: seed {}, {} targets", options.seed, targets.len());
-    let mut rng = Rng::new(options.seed);
-    let deadline = options
-        .seconds
-        .map(|s| Instant::now() + Duration::from_secs(s));
+    println!(
+        "fuzz: seed {}, {} job(s), each on its own instances of every target",
+        options.seed, options.jobs
+    );
     let started = Instant::now();
+    // Job `j` draws from seed + j: `--jobs 1` replays a single-job run.
+    let tallies: Vec<Result<Tally, String>> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = (0..options.jobs)
+            .map(|job| {
+                let options = &options;
+                scope.spawn(move || fuzz(options, job))
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|job| job.join().unwrap_or_else(|_| Err("a job panicked".into())))
+            .collect()
+    });
     let (mut executions, mut findings) = (0u64, 0u64);
     let mut per_step = [0u64; STEPS.len()];
-    while deadline.is_none_or(|d| Instant::now() < d)
-        && options.iterations.is_none_or(|n| executions < n)
-    {
-        let index = rng.below(targets.len());
-        let target = &mut targets[index];
-        let kind = pick_step(&mut rng);
-        per_step[kind as usize] += 1;
-        if let Err(finding) = step(&mut rng, target, kind).and_then(|()| check_log(target)) {
-            findings += 1;
-            if findings <= 20 {
-                eprintln!("finding #{findings} in {}: {finding}", target.label);
+    for tally in tallies {
+        let tally = match tally {
+            Ok(tally) => tally,
+            Err(message) => {
+                eprintln!("{message}");
+                std::process::exit(2);
             }
+        };
+        executions += tally.executions;
+        findings += tally.findings;
+        for (sum, count) in per_step.iter_mut().zip(tally.per_step) {
+            *sum += count;
         }
-        executions += 1;
-    }
-    for target in &targets {
-        println!(
-            "fuzz: {} memory {} bytes",
-            target.label,
-            target.guest.memory_size()
-        );
+        for (label, memory) in tally.memory {
+            println!("fuzz: {label} memory {memory} bytes");
+        }
     }
     let breakdown: Vec<String> = STEPS
         .iter()
@@ -224,10 +225,62 @@ fn main() {
     }
 }
 
+/// What one job did.
+struct Tally {
+    executions: u64,
+    findings: u64,
+    per_step: [u64; STEPS.len()],
+    /// Each target's memory at the end.
+    memory: Vec<(String, usize)>,
+}
+
+/// One job: its own instances of every target, driven by seed + `job`, for
+/// the run's time or its share of the iterations.
+fn fuzz(options: &Options, job: u64) -> Result<Tally, String> {
+    let mut targets = load_targets(&options.build_dir)?;
+    let mut rng = Rng::new(options.seed.wrapping_add(job));
+    let deadline = options
+        .seconds
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let iterations = options.iterations.map(|n| {
+        let share = n / options.jobs;
+        share + u64::from(job < n % options.jobs)
+    });
+    let (mut executions, mut findings) = (0u64, 0u64);
+    let mut per_step = [0u64; STEPS.len()];
+    while deadline.is_none_or(|d| Instant::now() < d) && iterations.is_none_or(|n| executions < n) {
+        let index = rng.below(targets.len());
+        let target = &mut targets[index];
+        let kind = pick_step(&mut rng);
+        per_step[kind as usize] += 1;
+        if let Err(finding) = step(&mut rng, target, kind).and_then(|()| check_log(target)) {
+            findings += 1;
+            if findings <= 20 {
+                eprintln!(
+                    "finding #{findings} of job {job} in {}: {finding}",
+                    target.label
+                );
+            }
+        }
+        executions += 1;
+    }
+    let memory = targets
+        .iter()
+        .map(|t| (format!("{} (job {job})", t.label), t.guest.memory_size()))
+        .collect();
+    Ok(Tally {
+        executions,
+        findings,
+        per_step,
+        memory,
+    })
+}
+
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         seconds: None,
         iterations: None,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
         seed: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64),
@@ -245,6 +298,7 @@ fn parse_args() -> Result<Options, String> {
             "--seconds" => options.seconds = Some(number()?),
             "--iterations" => options.iterations = Some(number()?),
             "--seed" => options.seed = number()?,
+            "--jobs" => options.jobs = number()?.max(1),
             "--build-dir" => options.build_dir = PathBuf::from(&value),
             _ => return Err(format!("unknown flag {flag}")),
         }
