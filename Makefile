@@ -196,7 +196,7 @@ test: build build-test-plugins examples
 	$(CARGO) test -p bifrost-plugin-sdk --lib --tests
 	$(RUN_SCENARIOS)
 	$(MAKE) package
-	$(MAKE) fuzz FUZZ_SECONDS=30 FUZZ_SWEEP=0
+	$(MAKE) fuzz FUZZ_SECONDS=30 FUZZ_SWEEP=0 FUZZ_PROFILE=dev
 	$(MAKE) docs
 	$(MAKE) lint
 
@@ -220,10 +220,13 @@ test-python:
 ## (every budget of every export of four builds, host/tests/sweep.rs: hours
 ## on 2 cores; FUZZ_SWEEP=0 skips it, as `make test` does, which runs its
 ## sample)
+## (`make test` runs 30 s of it with the dev profile it has built already: a
+## clean clone would otherwise compile every dependency once more)
 FUZZ_SECONDS ?= 600
 FUZZ_SWEEP ?= 1
+FUZZ_PROFILE ?= fuzz
 fuzz: build build-test-plugins
-	$(CARGO) run --profile fuzz -p bifrost-plugin-fuzz -- \
+	$(CARGO) run --profile $(FUZZ_PROFILE) -p bifrost-plugin-fuzz -- \
 		$(if $(FUZZ_ITERATIONS),--iterations $(FUZZ_ITERATIONS),--seconds $(FUZZ_SECONDS)) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 ifneq ($(FUZZ_SWEEP),0)
