@@ -243,7 +243,14 @@ scenarios: build examples
 ## host, CLI), each verified by building it from its .crate, offline (the
 ## intra-workspace dependencies come from the packages themselves)
 PUBLISHED := bifrost-plugin-sdk bifrost-plugin-sdk-macros bifrost-plugin-host bifrost-plugin-cli
+## Cargo unpacks those packages from a temporary registry under
+## $CARGO_HOME/registry/src/, once per name and version, keyed by the
+## checkout's path: a copy left by an earlier run in the same folder would be
+## verified in place of today's sources, so our own crates' copies go first
+## (they are not on crates.io: nothing else reads them).
+CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
 package:
+	rm -rf $(CARGO_HOME_DIR)/registry/src/*/bifrost-plugin-*
 	$(CARGO) package --offline --allow-dirty $(addprefix -p ,$(PUBLISHED))
 
 ## test-new: `bifrost-plugin new` for each hook set, and --wasi (make test
