@@ -211,6 +211,11 @@ pub struct ServeArgs {
     /// provider (URL/chat/completions, …), with the client's Authorization.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
+    /// How long to wait for the upstream, in seconds: to connect, to
+    /// answer (status and headers, or a whole non-streamed body), and
+    /// between two chunks of a stream. On timeout the client gets a 504.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_seconds)]
+    pub upstream_timeout: f64,
     /// Print every hook's input and output on stderr.
     #[arg(long)]
     pub trace: bool,
@@ -226,6 +231,16 @@ pub struct ServeArgs {
     /// `jit` feature; wasm32-wasip1 plugins stay on wasmi).
     #[arg(long, value_enum, default_value_t = RuntimeArg::Wasmi)]
     pub runtime: RuntimeArg,
+}
+
+/// A positive, finite number of seconds.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() && secs < 1e9 => Ok(secs),
+        _ => Err(format!(
+            "expected a positive number of seconds, got `{text}`"
+        )),
+    }
 }
 
 /// `--runtime`.

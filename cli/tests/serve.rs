@@ -188,6 +188,77 @@ async fn a_stream_sends_each_word_through_the_chunk_hooks_then_usage_then_done()
 }
 
 #[tokio::test]
+async fn a_responses_stream_sends_openais_events_each_through_the_chunk_hooks() {
+    let server = Server::start("responses-stream", vec![probe("A")], &[]);
+    let response = client()
+        .post(server.url("/v1/responses"))
+        .header("content-type", "application/json")
+        .body(json!({"model": "m", "input": "one drop two", "stream": true}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let events: Vec<_> = response.bytes_stream().eventsource().collect().await;
+    let events: Vec<_> = events.into_iter().map(|e| e.unwrap()).collect();
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    // The request text is "one drop two >A": one delta per word, the one
+    // starting with "drop" skipped by the probe's chunk hook; no [DONE].
+    assert_eq!(
+        names,
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added",
+            "response.output_text.delta",
+            "response.output_text.delta",
+            "response.output_text.delta",
+            "response.output_text.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "response.completed",
+        ]
+    );
+    let data: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(&e.data).unwrap())
+        .collect();
+    assert!(data.iter().zip(&names).all(|(d, name)| d["type"] == *name));
+    let deltas: Vec<_> = data[4..7].iter().map(|d| d["delta"].clone()).collect();
+    // Each event through the post hook (A) then the chunk hook (A).
+    let word = |w: &str| json!(format!("{w} <A[A]|A"));
+    assert_eq!(deltas, [word("one "), word("two "), word(">A")]);
+    let completed = &data[10]["response"];
+    assert_eq!(
+        completed["output"][0]["content"][0]["text"],
+        "one drop two >A <A[A]|A"
+    );
+    assert_eq!(completed["usage"]["output_tokens"], 4);
+    server.wait_for_line("POST /v1/responses 200");
+}
+
+#[tokio::test]
+async fn a_plugins_writes_to_reserved_context_keys_are_dropped_and_logged() {
+    let mut forger = probe("F");
+    forger["config"]["set"] = json!({"request_id": "forged", "x-bf-vk": "vk", "mine": "ok"});
+    let server = Server::start("reserved", vec![forger, probe("B")], &["--trace"]);
+    let (status, body) = post(&server, "/v1/chat/completions", &chat("m", "hi")).await;
+    assert_eq!(status, 200);
+    assert_eq!(content(&body), "hi >F >B <B[F,B] <F[F,B]");
+    server.wait_for_line(
+        "[probe-F] pre_hook wrote reserved context keys (dropped, as Bifrost does): request_id, x-bf-vk",
+    );
+    // The next plugin was sent the request id serve set, and the key that
+    // is not reserved.
+    let sent_to_b = server.wait_for_line("[probe-B] pre_hook <- ");
+    assert!(sent_to_b.contains(r#""request_id":"req-1""#), "{sent_to_b}");
+    assert!(
+        sent_to_b.contains(r#""mine":"ok""#) && !sent_to_b.contains("vk"),
+        "{sent_to_b}"
+    );
+}
+
+#[tokio::test]
 async fn plugins_run_by_placement_and_order_and_post_hooks_unwind_in_reverse() {
     let mut early = probe("B");
     early["placement"] = json!("pre_builtin");
@@ -265,6 +336,24 @@ async fn an_http_pre_hook_answer_is_sent_as_it_is() {
         .await
         .unwrap();
     assert_eq!(allowed.status(), 200);
+    // `/v1/models` is one of Bifrost's inference routes: the HTTP hooks see
+    // it. `/health` is not: no plugin runs on it.
+    for prefix in ["/v1", "/openai/v1"] {
+        let models = |key: Option<&'static str>| {
+            let mut request = client().get(server.url(&format!("{prefix}/models")));
+            if let Some(key) = key {
+                request = request.header("x-api-key", key);
+            }
+            request.send()
+        };
+        assert_eq!(models(None).await.unwrap().status(), 401, "{prefix}");
+        let listed = json_of(models(Some("k1")).await.unwrap()).await;
+        assert_eq!(listed["data"][0]["id"], "openai/mock");
+    }
+    let health = client().get(server.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    server.wait_for_line("GET /v1/models 401");
+    server.wait_for_line("GET /v1/models 200");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! `serve --upstream URL` against a stand-in OpenAI-compatible server (axum,
 //! in this process) that shows what it was sent: the chain's request, the
-//! client's Authorization header, and a stream it notices being dropped.
+//! client's Authorization header, a stream it notices being dropped; and
+//! that stalls when asked to, for the timeout.
 
 mod serving;
 
@@ -54,6 +55,9 @@ async fn completions(
         .and_then(|m| m.last())
         .map(|m| m["content"].clone())
         .unwrap_or_default();
+    if body["model"] == "stall" {
+        std::future::pending::<()>().await;
+    }
     if body["model"] == "refuse" {
         let error = json!({"error": {"message": "no such model", "type": "invalid_request_error", "code": "model_not_found"}});
         return (axum::http::StatusCode::NOT_FOUND, Json(error)).into_response();
@@ -64,10 +68,14 @@ async fn completions(
         .into_response();
     }
     let forever = text.as_str().is_some_and(|t| t.starts_with("forever"));
+    let stall = text.as_str().is_some_and(|t| t.starts_with("stall"));
     let flag = DropFlag(Arc::clone(&seen));
     let chunks = futures_util::stream::unfold((0u32, flag), move |(n, flag)| async move {
         if !forever && n == 2 {
             return None;
+        }
+        if stall && n == 1 {
+            std::future::pending::<()>().await;
         }
         if forever {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -82,11 +90,33 @@ async fn completions(
     Sse::new(chunks.chain(done)).into_response()
 }
 
+/// A Responses API stream: two events, named as OpenAI names them, the
+/// text being the request's `input`.
+async fn responses(State(seen): State<Arc<Seen>>, Json(body): Json<Value>) -> Response {
+    seen.bodies.lock().unwrap().push(body.clone());
+    let text = body["input"].as_str().unwrap_or("").to_string();
+    let events = [
+        json!({"type": "response.output_text.delta", "item_id": "m1", "output_index": 0,
+               "content_index": 0, "delta": format!("upstream: {text}")}),
+        json!({"type": "response.completed", "response": {"id": "r1", "object": "response",
+               "status": "completed", "output": []}}),
+    ];
+    let events = events.map(|e| {
+        Ok::<_, Infallible>(
+            Event::default()
+                .event(e["type"].as_str().unwrap())
+                .data(e.to_string()),
+        )
+    });
+    Sse::new(futures_util::stream::iter(events)).into_response()
+}
+
 /// Starts the stand-in; its base URL and what it sees.
 async fn stand_in() -> (String, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     let app = Router::new()
         .route("/v1/chat/completions", post(completions))
+        .route("/v1/responses", post(responses))
         .route(
             "/v1/models",
             get(|| async {
@@ -113,6 +143,15 @@ async fn send(server: &Server, body: &Value) -> reqwest::Response {
 
 async fn json_of(response: reqwest::Response) -> Value {
     serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+/// serve goes on: the next request gets the upstream's answer.
+async fn answers_the_next_request(server: &Server) {
+    let after = json_of(send(server, &chat("m", "next")).await).await;
+    assert_eq!(
+        after["choices"][0]["message"]["content"],
+        "upstream: next >A <A[A]"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,9 +230,72 @@ async fn a_client_that_goes_away_mid_stream_stops_the_upstream_stream() {
         seen.stream_dropped.load(Ordering::SeqCst),
         "serve let go of the upstream stream"
     );
-    let after = json_of(send(&server, &chat("m", "next")).await).await;
-    assert_eq!(
-        after["choices"][0]["message"]["content"],
-        "upstream: next >A <A[A]"
+    answers_the_next_request(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_stalls_is_a_504_after_the_timeout() {
+    let (upstream, _) = stand_in().await;
+    let server = Server::start(
+        "upstream-timeout",
+        vec![probe("A")],
+        &["--upstream", &upstream, "--upstream-timeout", "0.5"],
     );
+    let stalled = send(&server, &chat("stall", "hi")).await;
+    assert_eq!(stalled.status(), 504);
+    let body = json_of(stalled).await;
+    assert_eq!(body["error"]["type"], "timeout_error");
+    assert_eq!(body["error"]["code"], "upstream_timeout");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("within 0.5 s"),
+        "{body}"
+    );
+
+    // A stream whose next chunk does not come: the chunks so far, then the
+    // error, and no [DONE].
+    let mut body = chat("m", "stall after one");
+    body["stream"] = json!(true);
+    let events: Vec<_> = send(&server, &body)
+        .await
+        .bytes_stream()
+        .eventsource()
+        .collect()
+        .await;
+    let data: Vec<String> = events.into_iter().map(|e| e.unwrap().data).collect();
+    assert_eq!(data.len(), 2, "{data:?}");
+    let first: Value = serde_json::from_str(&data[0]).unwrap();
+    assert_eq!(first["choices"][0]["delta"]["content"], "w0  <A[A]|A");
+    let error: Value = serde_json::from_str(&data[1]).unwrap();
+    assert_eq!(error["error"]["code"], "upstream_timeout");
+
+    answers_the_next_request(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_responses_stream_keeps_its_event_names_through_the_chunk_hooks() {
+    let (upstream, seen) = stand_in().await;
+    let server = Server::start(
+        "upstream-responses",
+        vec![probe("A")],
+        &["--upstream", &upstream],
+    );
+    let response = reqwest::Client::new()
+        .post(server.url("/v1/responses"))
+        .header("content-type", "application/json")
+        .body(json!({"model": "m", "input": "hi", "stream": true}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let events: Vec<_> = response.bytes_stream().eventsource().collect().await;
+    let events: Vec<_> = events.into_iter().map(|e| e.unwrap()).collect();
+    let names: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(names, ["response.output_text.delta", "response.completed"]);
+    let delta: Value = serde_json::from_str(&events[0].data).unwrap();
+    assert_eq!(delta["delta"], "upstream: hi >A <A[A]|A");
+    let sent = seen.bodies.lock().unwrap()[0].clone();
+    assert_eq!(sent["stream"], true);
+    assert!(sent.get("stream_options").is_none(), "{sent}");
 }

@@ -45,6 +45,7 @@ pub mod mock;
 mod module;
 mod output;
 pub mod pipeline;
+pub mod responses_stream;
 mod typed;
 mod validate;
 mod wasi;

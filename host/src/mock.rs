@@ -10,14 +10,21 @@
 //!   `total_tokens` their sum;
 //! - a stream: one chunk per word of the reply (the word and the whitespace
 //!   after it) per choice, then per choice a chunk with an empty delta and
-//!   `finish_reason: "stop"`, then the usage chunk when asked;
+//!   `finish_reason: "stop"`, then the usage chunk when asked; for the
+//!   Responses API, OpenAI's events around one text delta per word
+//!   ([`responses_stream`](crate::responses_stream)), usage in
+//!   `response.completed`;
 //! - embeddings: an [`EMBEDDING_DIMENSIONS`]-long vector per input, from
 //!   its bytes;
+//! - the model list: one model, [`MODEL`];
 //! - `created` is 0, ids are derived from the caller's id.
 
 use serde_json::{json, Value};
 
 use crate::pipeline::Kind;
+
+/// The one model the mock lists.
+pub const MODEL: &str = "openai/mock";
 
 /// The length of every mock embedding.
 pub const EMBEDDING_DIMENSIONS: usize = 8;
@@ -98,18 +105,25 @@ pub fn reply(kind: Kind, request: &Value, id: &str) -> Value {
             })).collect::<Vec<_>>(),
             "usage": {"prompt_tokens": prompt, "total_tokens": prompt},
         }),
+        Kind::ListModels => json!({
+            "object": "list",
+            "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "bifrost-plugin serve"}],
+        }),
     }
 }
 
-/// The mock's answer to a streamed chat or text completion request, as the
-/// chunks it sends (without SSE framing); other kinds are not streamed
-/// (`None`).
+/// The mock's answer to a streamed chat, text completion or Responses API
+/// request, as the chunks (events) it sends, without SSE framing;
+/// embeddings are not streamed (`None`). `include_usage` asks chat and text
+/// completion streams for a last usage chunk (a Responses stream always
+/// ends with its usage).
 pub fn stream(kind: Kind, request: &Value, id: &str, include_usage: bool) -> Option<Vec<Value>> {
     let full = reply(kind, request, id);
     let (object, id) = match kind {
         Kind::Chat => ("chat.completion.chunk", format!("chatcmpl-{id}")),
         Kind::TextCompletion => ("text_completion", format!("cmpl-{id}")),
-        _ => return None,
+        Kind::Responses => return Some(crate::responses_stream::events(&full)),
+        Kind::Embedding | Kind::ListModels => return None,
     };
     let chunk = |choices: Value| json!({"id": id, "object": object, "created": 0, "model": full["model"], "choices": choices});
     let text = reply_text(kind, request);
@@ -335,7 +349,9 @@ mod tests {
         let reply = super::reply(Kind::Responses, &request, "x");
         assert_eq!(reply["output"][0]["content"][0]["text"], "Tell me");
         assert_eq!(reply["usage"]["total_tokens"], 4);
-        assert!(stream(Kind::Responses, &request, "x", false).is_none());
+        let events = stream(Kind::Responses, &request, "x", false).unwrap();
+        assert_eq!(events.last().unwrap()["response"], reply);
+        assert!(stream(Kind::Embedding, &request, "x", false).is_none());
     }
 
     #[test]

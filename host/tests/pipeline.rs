@@ -142,6 +142,72 @@ fn seed_plugins_get_the_context_but_carry_nothing_back() {
 }
 
 #[test]
+fn writes_to_reserved_context_keys_are_dropped_and_logged_the_rest_is_taken() {
+    let forger = |tag: &str, set: &str| {
+        PluginSpec::new(
+            format!("forger-{tag}"),
+            build("test/chain-probe-single-input.wasm"),
+        )
+        .with_config(format!(r#"{{"tag":"{tag}","set":{set}}}"#))
+    };
+    let (pipeline, events) = load(vec![
+        forger(
+            "A",
+            r#"{"request_id":"forged","x-bf-vk":"vk-1","mine":"kept"}"#,
+        ),
+        forger("B", r#"{"request_id":"","bifrost-fallback-index":"3"}"#),
+    ]);
+    let mut trip = trip(&pipeline);
+    let text = reply_text(&pipeline, &mut trip, chat("m", "hi"));
+    assert_eq!(text, "hi >A >B <B[A,B] <A[A,B]", "the request went on");
+    let context = trip.context();
+    assert_eq!(
+        context["request_id"], "req-1",
+        "neither changed nor removed"
+    );
+    assert!(!context.contains_key("x-bf-vk") && !context.contains_key("bifrost-fallback-index"));
+    assert_eq!(
+        (&context["mine"], &context["chain"]),
+        (&json!("kept"), &json!("A,B"))
+    );
+    let events = events.lock().unwrap();
+    let refused: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ReservedContext { plugin, hook, keys } => {
+                Some((plugin.as_str(), *hook, keys.join(",")))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("forger-A", Hook::PreHook, "request_id,x-bf-vk".to_string()),
+            (
+                "forger-B",
+                Hook::PreHook,
+                "request_id,bifrost-fallback-index".to_string()
+            ),
+        ]
+    );
+    // The next hook was sent the request id as the chain set it.
+    let b_was_sent = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Trace {
+                plugin,
+                hook: Hook::PreHook,
+                input,
+                ..
+            } if plugin == "forger-B" => Some(input.clone()),
+            _ => None,
+        })
+        .expect("traced");
+    assert!(b_was_sent.contains(r#""request_id":"req-1""#) && !b_was_sent.contains("forged"));
+}
+
+#[test]
 fn a_short_circuit_stops_the_pre_hooks_and_only_plugins_whose_pre_hook_ran_get_post() {
     let guard = gallery(
         "content-guardrail",

@@ -36,7 +36,8 @@ pub fn serve(args: &ServeArgs) -> Outcome {
     for notice in &loaded.notices {
         eprintln!("note: {notice}");
     }
-    let provider = Provider::new(args.upstream.as_deref()).map_err(Failure::usage)?;
+    let timeout = Duration::from_secs_f64(args.upstream_timeout);
+    let provider = Provider::new(args.upstream.as_deref(), timeout).map_err(Failure::usage)?;
     let runtime = Runtime::from(args.runtime);
     if !runtime.available() {
         return Err(Failure::usage(format!(

@@ -1,9 +1,12 @@
 //! Where requests go once the plugins let them through: the mock (the
 //! default; `bifrost_plugin_host::mock`), or an OpenAI-compatible server
 //! (`--upstream URL`: `URL/chat/completions`, …), streaming included, with
-//! the client's `Authorization` header passed on.
+//! the client's `Authorization` header passed on. An upstream that does not
+//! connect, answer, or send the next chunk of a stream within
+//! `--upstream-timeout` is a 504.
 
 use std::pin::Pin;
+use std::time::Duration;
 
 use bifrost_plugin_host::mock;
 use bifrost_plugin_host::pipeline::{openai_request, Kind};
@@ -25,6 +28,8 @@ pub enum Provider {
         base: String,
         /// The client (a pool of connections).
         client: reqwest::Client,
+        /// How long to wait to connect, for an answer, for the next chunk.
+        timeout: Duration,
     },
 }
 
@@ -38,8 +43,9 @@ pub fn bifrost_error(status: u16, kind: &str, message: impl Into<String>) -> Val
 }
 
 impl Provider {
-    /// Forwards to `url` (the mock when `None`).
-    pub fn new(upstream: Option<&str>) -> Result<Self, String> {
+    /// Forwards to `url` (the mock when `None`), waiting at most `timeout`
+    /// to connect, for an answer, and between two chunks of a stream.
+    pub fn new(upstream: Option<&str>, timeout: Duration) -> Result<Self, String> {
         let Some(url) = upstream else {
             return Ok(Provider::Mock);
         };
@@ -49,11 +55,14 @@ impl Provider {
             ));
         }
         let client = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .read_timeout(timeout)
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         Ok(Provider::Upstream {
             base: url.trim_end_matches('/').to_string(),
             client,
+            timeout,
         })
     }
 
@@ -68,12 +77,19 @@ impl Provider {
     ) -> Result<Value, Value> {
         match self {
             Provider::Mock => Ok(mock::reply(kind, inner, id)),
-            Provider::Upstream { base, client } => {
+            Provider::Upstream {
+                base,
+                client,
+                timeout,
+            } => {
                 let body = Value::Object(openai_request(kind, inner));
-                let response = send(client, base, kind, &body, authorization).await?;
-                json_body(response).await.map_err(|e| {
-                    bifrost_error(502, "upstream_error", format!("upstream answered: {e}"))
-                })
+                let answer = async {
+                    let response = send(client, base, kind, &body, authorization, *timeout).await?;
+                    json_body(response).await.map_err(|e| {
+                        bifrost_error(502, "upstream_error", format!("upstream answered: {e}"))
+                    })
+                };
+                within(*timeout, answer).await
             }
         }
     }
@@ -95,24 +111,35 @@ impl Provider {
                 None => Err(bifrost_error(
                     400,
                     "invalid_request_error",
-                    "the mock provider streams chat and text completions only",
+                    "the mock provider does not stream embeddings",
                 )),
             },
-            Provider::Upstream { base, client } => {
+            Provider::Upstream {
+                base,
+                client,
+                timeout,
+            } => {
                 let mut body = openai_request(kind, inner);
                 body.insert("stream".into(), Value::Bool(true));
-                if include_usage {
+                // The Responses API has no `include_usage`: its stream always
+                // ends with the usage.
+                if include_usage && kind != Kind::Responses {
                     body.insert("stream_options".into(), json!({"include_usage": true}));
                 }
-                let response =
-                    send(client, base, kind, &Value::Object(body), authorization).await?;
+                let body = Value::Object(body);
+                let response = within(
+                    *timeout,
+                    send(client, base, kind, &body, authorization, *timeout),
+                )
+                .await?;
+                let timeout = *timeout;
                 let events = response.bytes_stream().eventsource();
                 let chunks = events
                     .take_while(|event| {
                         let done = matches!(event, Ok(e) if e.data.trim() == "[DONE]");
                         std::future::ready(!done)
                     })
-                    .map(|event| match event {
+                    .map(move |event| match event {
                         Ok(event) => serde_json::from_str::<Value>(&event.data).map_err(|e| {
                             bifrost_error(
                                 502,
@@ -120,6 +147,11 @@ impl Provider {
                                 format!("upstream sent a chunk that is not JSON: {e}"),
                             )
                         }),
+                        Err(eventsource_stream::EventStreamError::Transport(e))
+                            if e.is_timeout() =>
+                        {
+                            Err(timed_out(timeout))
+                        }
                         Err(e) => Err(bifrost_error(
                             502,
                             "upstream_error",
@@ -134,20 +166,27 @@ impl Provider {
     /// `GET /v1/models`: the mock's one model, or the upstream's list.
     pub async fn models(&self, authorization: Option<&str>) -> Result<Value, Value> {
         match self {
-            Provider::Mock => Ok(json!({
-                "object": "list",
-                "data": [{"id": "openai/mock", "object": "model", "created": 0, "owned_by": "bifrost-plugin serve"}],
-            })),
-            Provider::Upstream { base, client } => {
+            Provider::Mock => Ok(mock::reply(Kind::ListModels, &Value::Null, "")),
+            Provider::Upstream {
+                base,
+                client,
+                timeout,
+            } => {
                 let mut request = client.get(format!("{base}/models"));
                 if let Some(authorization) = authorization {
                     request = request.header(reqwest::header::AUTHORIZATION, authorization);
                 }
-                let response = request.send().await.map_err(unreachable_upstream)?;
-                let response = check_status(response).await?;
-                json_body(response)
-                    .await
-                    .map_err(|e| bifrost_error(502, "upstream_error", e))
+                let answer = async {
+                    let response = request
+                        .send()
+                        .await
+                        .map_err(|e| unreachable_upstream(e, *timeout))?;
+                    let response = check_status(response).await?;
+                    json_body(response)
+                        .await
+                        .map_err(|e| bifrost_error(502, "upstream_error", e))
+                };
+                within(*timeout, answer).await
             }
         }
     }
@@ -159,6 +198,7 @@ fn endpoint(kind: Kind) -> &'static str {
         Kind::TextCompletion => "completions",
         Kind::Embedding => "embeddings",
         Kind::Responses => "responses",
+        Kind::ListModels => "models",
     }
 }
 
@@ -168,6 +208,7 @@ async fn send(
     kind: Kind,
     body: &Value,
     authorization: Option<&str>,
+    timeout: Duration,
 ) -> Result<reqwest::Response, Value> {
     let mut request = client
         .post(format!("{base}/{}", endpoint(kind)))
@@ -176,7 +217,10 @@ async fn send(
     if let Some(authorization) = authorization {
         request = request.header(reqwest::header::AUTHORIZATION, authorization);
     }
-    let response = request.send().await.map_err(unreachable_upstream)?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| unreachable_upstream(e, timeout))?;
     check_status(response).await
 }
 
@@ -186,7 +230,34 @@ async fn json_body(response: reqwest::Response) -> Result<Value, String> {
     serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
 }
 
-fn unreachable_upstream(error: reqwest::Error) -> Value {
+/// `answer`, or a 504 when it takes longer than `timeout`.
+async fn within<T>(
+    timeout: Duration,
+    answer: impl std::future::Future<Output = Result<T, Value>>,
+) -> Result<T, Value> {
+    tokio::time::timeout(timeout, answer)
+        .await
+        .unwrap_or_else(|_| Err(timed_out(timeout)))
+}
+
+/// The `BifrostError` of an upstream that took longer than `timeout`.
+fn timed_out(timeout: Duration) -> Value {
+    let mut error = bifrost_error(
+        504,
+        "timeout_error",
+        format!(
+            "the upstream did not answer within {} s (--upstream-timeout)",
+            timeout.as_secs_f64()
+        ),
+    );
+    error["error"]["code"] = json!("upstream_timeout");
+    error
+}
+
+fn unreachable_upstream(error: reqwest::Error, timeout: Duration) -> Value {
+    if error.is_timeout() {
+        return timed_out(timeout);
+    }
     bifrost_error(
         502,
         "upstream_error",

@@ -126,12 +126,51 @@ impl Started {
     }
 }
 
-async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let (status, body) = match app.provider.models(authorization(&headers)).await {
+/// `GET /v1/models`: Bifrost registers it with its inference routes, so the
+/// HTTP pre and post hooks run on it (an HTTP pre hook may answer it); it
+/// has no LLM request for the LLM hooks.
+async fn models(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let started = Started::new(&parts);
+    let id = app.request_id();
+    let pipeline = &app.pipeline;
+    let http = http_request(&parts, &Bytes::new());
+    let mut trip = pipeline.trip(&id, Kind::ListModels, http);
+    if let Some(answer) = block_in_place(|| pipeline.http_pre(&mut trip)) {
+        return hook_answer(&answer, &trip, &started);
+    }
+    let (status, body) = match app.provider.models(authorization(&parts.headers)).await {
         Ok(list) => (200, list),
         Err(error) => answer::from_bifrost_error(&error),
     };
-    answer::json(status, &body)
+    respond(pipeline, &mut trip, status, &body, &started)
+}
+
+/// An HTTP pre hook's answer, sent as it is.
+fn hook_answer(answer: &Value, trip: &Trip, started: &Started) -> Response {
+    let (status, response) = answer::http_answer(answer);
+    started.log(status, Some(trip), "answered by an HTTP pre hook");
+    response
+}
+
+/// The HTTP post hooks (in reverse) with the response, the log line, then
+/// the response.
+fn respond(
+    pipeline: &Pipeline,
+    trip: &mut Trip,
+    status: u16,
+    body: &Value,
+    started: &Started,
+) -> Response {
+    let text = body.to_string();
+    let http_response = json!({
+        "status_code": status,
+        "headers": {"content-type": "application/json"},
+        "body": base64::engine::general_purpose::STANDARD.encode(&text),
+    });
+    block_in_place(|| pipeline.http_post(trip, &http_response));
+    started.log(status, Some(trip), "");
+    answer::json(status, body)
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -165,9 +204,7 @@ async fn llm(app: Arc<App>, kind: Kind, request: Request) -> Response {
     let pipeline = &app.pipeline;
     let mut trip = pipeline.trip(&id, kind, http_request(&parts, &bytes));
     if let Some(answer) = block_in_place(|| pipeline.http_pre(&mut trip)) {
-        let (status, response) = answer::http_answer(&answer);
-        started.log(status, Some(&trip), "answered by an HTTP pre hook");
-        return response;
+        return hook_answer(&answer, &trip, &started);
     }
     if !is_json(&parts.headers) {
         let message = "the request body must be JSON (Content-Type: application/json)".to_string();
@@ -229,15 +266,7 @@ async fn llm(app: Arc<App>, kind: Kind, request: Request) -> Response {
             "the plugins left neither a response nor an error",
         ),
     };
-    let text = body.to_string();
-    let http_response = json!({
-        "status_code": status,
-        "headers": {"content-type": "application/json"},
-        "body": base64::engine::general_purpose::STANDARD.encode(&text),
-    });
-    block_in_place(|| pipeline.http_post(&mut trip, &http_response));
-    started.log(status, Some(&trip), "");
-    answer::json(status, &body)
+    respond(pipeline, &mut trip, status, &body, &started)
 }
 
 /// The HTTP request as the HTTP hooks see it (Bifrost's `HTTPRequest`):

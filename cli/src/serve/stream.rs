@@ -1,7 +1,9 @@
 //! A streamed answer: server-sent events (axum's `Sse`), each chunk taken
 //! through the chain as it comes (a skipped chunk is not sent), ending with
-//! `data: [DONE]`. A client that goes away stops the stream (and the
-//! upstream request with it).
+//! `data: [DONE]`. A Responses API stream is framed as OpenAI's (and
+//! Bifrost's): each event named by its `type` (`event: response.created`),
+//! an error as `event: error`, and no `[DONE]`. A client that goes away
+//! stops the stream (and the upstream request with it).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use std::sync::Arc;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use bifrost_plugin_host::pipeline::{variant, ChunkOutcome, Kind, LlmPre, Trip};
+use bifrost_plugin_host::responses_stream;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::task::block_in_place;
@@ -72,12 +75,16 @@ pub async fn respond(app: Arc<App>, mut trip: Trip, pre: LlmPre, start: Start) -
                 Err(error) => ChunkOutcome::Error(error),
             };
             let event = match outcome {
-                ChunkOutcome::Send(chunk) => Event::default().data(chunk.to_string()),
+                ChunkOutcome::Send(chunk) => sse_event(kind, &chunk),
                 ChunkOutcome::Skip => continue,
                 ChunkOutcome::Error(error) => {
                     note = "ended by an error".into();
                     let (_, body) = answer::from_bifrost_error(&error);
-                    let _ = events.send(Event::default().data(body.to_string())).await;
+                    let mut event = Event::default().data(body.to_string());
+                    if kind == Kind::Responses {
+                        event = event.event("error");
+                    }
+                    let _ = events.send(event).await;
                     break;
                 }
             };
@@ -87,7 +94,7 @@ pub async fn respond(app: Arc<App>, mut trip: Trip, pre: LlmPre, start: Start) -
             }
             sent += 1;
         }
-        if note.is_empty() {
+        if note.is_empty() && kind != Kind::Responses {
             let _ = events.send(Event::default().data("[DONE]")).await;
         }
         let note = match note.is_empty() {
@@ -103,6 +110,16 @@ pub async fn respond(app: Arc<App>, mut trip: Trip, pre: LlmPre, start: Start) -
     Sse::new(stream).into_response()
 }
 
+/// A chunk as a server-sent event; a Responses API event is named by its
+/// `type` (as the chain left it).
+fn sse_event(kind: Kind, chunk: &Value) -> Event {
+    let event = Event::default().data(chunk.to_string());
+    match (kind, chunk["type"].as_str()) {
+        (Kind::Responses, Some(name)) if !name.contains(['\n', '\r']) => event.event(name),
+        _ => event,
+    }
+}
+
 fn refuse(trip: &Trip, error: &Value, started: &Started) -> Response {
     let (status, body) = answer::from_bifrost_error(error);
     started.log(status, Some(trip), "");
@@ -110,8 +127,12 @@ fn refuse(trip: &Trip, error: &Value, started: &Started) -> Response {
 }
 
 /// A whole response (a plugin's short-circuit) as the chunks a stream of it
-/// would have: per choice, its text in one chunk, then the stop chunks.
+/// would have: per choice, its text in one chunk, then the stop chunks; for
+/// the Responses API, OpenAI's events (one delta per word).
 fn as_chunks(kind: Kind, response: &Value) -> Vec<Value> {
+    if kind == Kind::Responses {
+        return responses_stream::events(response);
+    }
     let (object, text_of): (&str, fn(&Value) -> Value) = match kind {
         Kind::TextCompletion => ("text_completion", |c| c["text"].clone()),
         _ => ("chat.completion.chunk", |c| c["message"]["content"].clone()),

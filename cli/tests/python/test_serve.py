@@ -152,6 +152,25 @@ class GalleryChain(unittest.TestCase):
         self.assertEqual(reply.output_text, "mail [redacted] please")
         self.assertEqual(reply.usage.output_tokens, 3)
 
+    def test_responses_streaming(self):
+        events = list(self.client.responses.create(model="gpt-4o-mini", input="mail x@y.org now please",
+                                                   stream=True))
+        self.assertEqual(events[0].type, "response.created")
+        self.assertEqual(events[-1].type, "response.completed")
+        deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+        self.assertEqual(deltas, ["mail ", "[redacted] ", "now ", "please"])
+        self.assertEqual([e.sequence_number for e in events], list(range(len(events))))
+        self.assertEqual(events[-1].response.output_text, "mail [redacted] now please")
+        self.assertEqual(events[-1].response.usage.output_tokens, 4)
+
+    def test_responses_stream_helper_rebuilds_the_response(self):
+        with self.client.responses.stream(model="gpt-4o-mini", input="three little words") as stream:
+            texts = [e.delta for e in stream if e.type == "response.output_text.delta"]
+            final = stream.get_final_response()
+        self.assertEqual(texts, ["three ", "little ", "words"])
+        self.assertEqual(final.output_text, "three little words")
+        self.assertEqual((final.usage.input_tokens, final.usage.output_tokens), (3, 3))
+
     def test_models(self):
         self.assertEqual([m.id for m in self.client.models.list()], ["openai/mock"])
 
@@ -241,6 +260,14 @@ class HttpAnswers(unittest.TestCase):
         with self.assertRaises(openai.RateLimitError) as caught:
             client.chat.completions.create(model="m", messages=user("more"))
         self.assertEqual(caught.exception.body["type"], "budget_exceeded")
+
+    def test_the_http_hooks_guard_the_model_list_not_health(self):
+        with self.assertRaises(openai.AuthenticationError):
+            self.serve.client().models.list()
+        client = self.serve.client(default_headers={"x-api-key": "k1"})
+        self.assertEqual([m.id for m in client.models.list()], ["openai/mock"])
+        with urllib.request.urlopen(f"{self.serve.base}/health", timeout=20) as response:
+            self.assertEqual(response.status, 200)
 
 
 if __name__ == "__main__":

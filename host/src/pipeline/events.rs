@@ -37,6 +37,18 @@ pub enum Event {
         /// The trap.
         message: String,
     },
+    /// A hook sent back the context with reserved keys set, changed or
+    /// removed ([`RESERVED_CONTEXT_KEYS`](super::RESERVED_CONTEXT_KEYS)):
+    /// those writes were dropped, as Bifrost drops them, and the rest of the
+    /// context taken.
+    ReservedContext {
+        /// The plugin's configured name.
+        plugin: String,
+        /// The hook.
+        hook: Hook,
+        /// The reserved keys it tried to write.
+        keys: Vec<String>,
+    },
     /// A hook's input and output (only when tracing).
     Trace {
         /// The plugin's configured name.
@@ -68,6 +80,11 @@ impl fmt::Display for Event {
             } => write!(
                 f,
                 "[{plugin}] {hook} trapped (plugin instantiated again, passed through): {message}"
+            ),
+            Event::ReservedContext { plugin, hook, keys } => write!(
+                f,
+                "[{plugin}] {hook} wrote reserved context keys (dropped, as Bifrost does): {}",
+                keys.join(", ")
             ),
             Event::Trace {
                 plugin,

@@ -14,7 +14,9 @@
 //! logged and the request goes on; a trap is logged, the plugin is
 //! instantiated again with its config, and the hook counts as a
 //! pass-through. One context per request, carried from hook to hook on the
-//! single-input ABI (seed outputs carry no context back).
+//! single-input ABI (seed outputs carry no context back); a hook's writes to
+//! the [`RESERVED_CONTEXT_KEYS`] (the request id, …) are dropped and logged,
+//! as Bifrost drops them.
 //!
 //! ```no_run
 //! use bifrost_plugin_host::pipeline::{Kind, LlmPre, Pipeline, PluginSpec, Reply, RequestShape, Sink};
@@ -58,7 +60,7 @@ pub use instance::Runtime;
 pub use member::PluginSpec;
 pub use order::{run_order, Placement};
 pub use shape::{bifrost_request, openai_request, split_model, variant, Kind, RequestShape};
-pub use trip::{HookTime, Reply, Trip};
+pub use trip::{HookTime, Reply, Trip, RESERVED_CONTEXT_KEYS};
 
 use member::Member;
 
@@ -276,11 +278,13 @@ impl Pipeline {
         }
     }
 
-    /// One streamed chunk (flat, as the provider sent it): through the LLM
-    /// post hooks of the plugins whose pre hook ran (wrapped in the
-    /// pipeline's shape), then every stream chunk hook, both in reverse.
+    /// One streamed chunk (flat, as the provider sent it; for the Responses
+    /// API, each event, lifecycle events included): through the LLM post
+    /// hooks of the plugins whose pre hook ran (wrapped in the pipeline's
+    /// shape, [`RequestShape::wrap_chunk`]), then every stream chunk hook,
+    /// both in reverse.
     pub fn chunk(&self, trip: &mut Trip, chunk: Value) -> ChunkOutcome {
-        let wrapped = self.shape.wrap_response(trip.kind, chunk);
+        let wrapped = self.shape.wrap_chunk(trip.kind, chunk);
         let reply = self.llm_post(trip, Reply::response(wrapped));
         let mut chunk = match reply {
             Reply {
@@ -360,7 +364,14 @@ impl Pipeline {
         trip.record(&member.spec.name, hook, started.elapsed());
         let output = output?;
         if let Some(context) = output.context() {
-            trip.context = context.clone();
+            let refused = trip.take_context(context);
+            if !refused.is_empty() {
+                self.sink.emit(Event::ReservedContext {
+                    plugin: member.spec.name.clone(),
+                    hook,
+                    keys: refused.iter().map(|k| k.to_string()).collect(),
+                });
+            }
         }
         Some(output)
     }

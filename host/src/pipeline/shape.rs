@@ -19,6 +19,8 @@ pub enum Kind {
     Embedding,
     /// `/v1/responses`.
     Responses,
+    /// `GET /v1/models` (its HTTP hooks; it has no input).
+    ListModels,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::TextCompletion => "text_completion",
             Kind::Embedding => "embedding",
             Kind::Responses => "responses",
+            Kind::ListModels => "list_models",
         }
     }
 
@@ -39,6 +42,7 @@ impl Kind {
             Kind::TextCompletion => "TextCompletion",
             Kind::Embedding => "Embedding",
             Kind::Responses => "Responses",
+            Kind::ListModels => "ListModels",
         }
     }
 
@@ -49,15 +53,17 @@ impl Kind {
             Kind::TextCompletion => "text_completion",
             Kind::Embedding => "embedding",
             Kind::Responses => "responses",
+            Kind::ListModels => "list_models",
         }
     }
 
-    /// The key of the OpenAI request that holds its input.
+    /// The key of the OpenAI request that holds its input (`input` for
+    /// list models, which sends none).
     pub fn input_key(self) -> &'static str {
         match self {
             Kind::Chat => "messages",
             Kind::TextCompletion => "prompt",
-            Kind::Embedding | Kind::Responses => "input",
+            Kind::Embedding | Kind::Responses | Kind::ListModels => "input",
         }
     }
 }
@@ -101,12 +107,24 @@ impl RequestShape {
         }
     }
 
-    /// Wraps a response (or a stream chunk) in this shape.
+    /// Wraps a response in this shape.
     pub fn wrap_response(self, kind: Kind, inner: Value) -> Value {
         match self {
             RequestShape::Flat => inner,
             RequestShape::Snake => json!({ format!("{}_response", kind.snake()): inner }),
             RequestShape::Go => json!({ format!("{}Response", kind.pascal()): inner }),
+        }
+    }
+
+    /// Wraps a streamed chunk for the LLM post hooks: as a response, except
+    /// that a Responses API event is Bifrost's `ResponsesStreamResponse`
+    /// variant (`{"responses_stream_response":{…}}`,
+    /// `{"ResponsesStreamResponse":{…}}`; flat, the event itself).
+    pub fn wrap_chunk(self, kind: Kind, chunk: Value) -> Value {
+        match (self, kind) {
+            (RequestShape::Snake, Kind::Responses) => json!({"responses_stream_response": chunk}),
+            (RequestShape::Go, Kind::Responses) => json!({"ResponsesStreamResponse": chunk}),
+            _ => self.wrap_response(kind, chunk),
         }
     }
 }
@@ -244,6 +262,15 @@ mod tests {
             let wrapped = shape.wrap_response(Kind::Embedding, inner.clone());
             assert_eq!(variant(wrapped, "response"), inner, "{shape}");
         }
+        for shape in RequestShape::ALL {
+            let event = json!({"type": "response.output_text.delta", "delta": "hi"});
+            let wrapped = shape.wrap_chunk(Kind::Responses, event.clone());
+            assert_eq!(variant(wrapped, "response"), event, "{shape}");
+        }
+        assert_eq!(
+            RequestShape::Go.wrap_chunk(Kind::Responses, json!({})),
+            json!({"ResponsesStreamResponse": {}})
+        );
         let go = RequestShape::Go.wrap_request(Kind::TextCompletion, json!({}));
         assert_eq!(
             go,

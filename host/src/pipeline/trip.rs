@@ -9,6 +9,28 @@ use crate::hook::Hook;
 
 use super::shape::Kind;
 
+/// Context keys no plugin may write: `request_id` (the request id as the
+/// chain sets it, spelled as Bifrost's documentation shows it) and the keys
+/// Bifrost's own context refuses plugin writes to (`reservedKeys` in its
+/// `core/schemas/context.go`), by their string values. A hook that sets,
+/// changes or removes one is logged and the key keeps its value.
+pub const RESERVED_CONTEXT_KEYS: [&str; 14] = [
+    "request_id",
+    "request-id",
+    "fallback-request-id",
+    "x-bf-vk",
+    "x-bf-api-key",
+    "x-bf-api-key-id",
+    "bifrost-selected-key-id",
+    "bifrost-selected-key-name",
+    "bifrost-number-of-retries",
+    "bifrost-fallback-index",
+    "bifrost-skip-key-selection",
+    "bifrost-extra-url-path",
+    "bifrost-defer-trace-completion",
+    "bifrost-attempt-trail",
+];
+
 /// An LLM reply: a response, an error (a `BifrostError`), both or neither.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reply {
@@ -98,6 +120,26 @@ impl Trip {
     /// Each hook that ran, in the order it first ran, with its time.
     pub fn hooks(&self) -> &[HookTime] {
         &self.hooks
+    }
+
+    /// Takes the context a hook sent back, except that every key of
+    /// [`RESERVED_CONTEXT_KEYS`] keeps the value it had (or stays absent):
+    /// Bifrost drops plugins' writes to its reserved keys while the pipelines
+    /// run. Returns the reserved keys the hook tried to set, change or remove.
+    pub(super) fn take_context(&mut self, sent_back: &Map<String, Value>) -> Vec<&'static str> {
+        let refused: Vec<&'static str> = RESERVED_CONTEXT_KEYS
+            .into_iter()
+            .filter(|key| sent_back.get(*key) != self.context.get(*key))
+            .collect();
+        let mut context = sent_back.clone();
+        for key in &refused {
+            match self.context.get(*key) {
+                Some(value) => context.insert((*key).to_string(), value.clone()),
+                None => context.remove(*key),
+            };
+        }
+        self.context = context;
+        refused
     }
 
     pub(super) fn context_json(&self) -> Vec<u8> {

@@ -2,16 +2,21 @@
 //! sees with the plugin's `tag`, so the final text records which hooks ran
 //! and in what order, and the context records who saw the request.
 //!
-//! Config: `{"tag": "A", "skip": "word"}` (`skip` optional).
+//! Config: `{"tag": "A", "skip": "word", "set": {"key": "value"}}` (`skip`
+//! and `set` optional).
 //! - `pre_hook`: appends ` >A` to every text of the request and adds the tag
-//!   to the context's `chain` (`"A"`, then `"A,B"` after plugin B).
+//!   to the context's `chain` (`"A"`, then `"A,B"` after plugin B); writes
+//!   each `set` key into the context (an empty value removes the key), so a
+//!   test can see what a host does with keys it reserves.
 //! - `post_hook`: appends ` <A[chain]` to every text of the response, `chain`
 //!   being the context's value when the hook runs (empty when the context
 //!   did not come back, as on the seed ABI).
 //! - `http_stream_chunk_hook`: appends `|A` to every text of the chunk; a
-//!   chunk whose text starts with the `skip` word is dropped.
+//!   chunk whose first text starts with the `skip` word is dropped.
 
 #![deny(unsafe_code)]
+
+use std::collections::BTreeMap;
 
 use bifrost_plugin_sdk::prelude::*;
 use bifrost_plugin_sdk::serde::Deserialize;
@@ -25,12 +30,16 @@ pub struct Config {
     /// Chunks whose text starts with this word are skipped.
     #[serde(default)]
     pub skip: Option<String>,
+    /// Context keys the pre hook writes (an empty value: removes).
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
 }
 
 /// The probe: its tag and the word it skips.
 pub struct ChainProbe {
     tag: String,
     skip: Option<String>,
+    set: BTreeMap<String, String>,
 }
 
 #[bifrost_plugin(name = "chain-probe")]
@@ -41,6 +50,7 @@ impl Plugin for ChainProbe {
         Ok(ChainProbe {
             tag: config.tag,
             skip: config.skip,
+            set: config.set,
         })
     }
 
@@ -54,6 +64,14 @@ impl Plugin for ChainProbe {
             None => self.tag.clone(),
         };
         ctx.set("chain", chain);
+        for (key, value) in &self.set {
+            match value.is_empty() {
+                true => {
+                    ctx.remove(key);
+                }
+                false => ctx.set(key.clone(), value.clone()),
+            }
+        }
         Ok(PreHook::Continue(req))
     }
 
@@ -79,8 +97,11 @@ impl Plugin for ChainProbe {
         _req: &HttpRequest,
         mut chunk: StreamChunk,
     ) -> Result<StreamChunkHook, PluginError> {
+        // The chunk's first text: a chat delta's content, a Responses API
+        // event's delta (or the text of its item, part or response).
         let skipped = chunk
-            .text()
+            .texts()
+            .next()
             .zip(self.skip.as_deref())
             .is_some_and(|(text, skip)| text.starts_with(skip));
         if skipped {
