@@ -44,7 +44,8 @@
 //! - [`hooks`]: what a hook decides ([`PreHook`], …).
 //! - [`per_request`]: state kept between a request's hooks, bounded
 //!   ([`RequestMap`]); [`time`] and [`random`]: the host's clocks and
-//!   randomness, without traps.
+//!   randomness, without traps; [`collections`]: hash maps seeded through
+//!   the SDK (smaller than std's on `wasm32-wasip1`, and they never trap).
 //! - `testing` (native builds only): run hooks in a plain `cargo test`.
 
 #![warn(missing_docs)]
@@ -53,6 +54,7 @@
 pub mod abi;
 mod allocator;
 mod base64;
+pub mod collections;
 mod global;
 pub mod hooks;
 mod json;

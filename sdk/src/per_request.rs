@@ -21,9 +21,10 @@
 //! assert_eq!(started.remove("r1"), None);
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::collections::HashMap;
 use crate::time;
 
 /// A map from request id to `V` that holds at most `capacity` entries, and
@@ -80,7 +81,7 @@ impl<V> RequestMap<V> {
     /// none). Nothing is reserved up front: memory grows with the entries.
     pub fn new(capacity: usize) -> Self {
         RequestMap {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             order: VecDeque::new(),
             capacity,
             max_age: None,

@@ -1,8 +1,12 @@
 //! The sliding one-minute window: for each key, the times of the requests it
 //! let through in the last minute, at most the limit of them.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
+
+// The SDK's map, not std's: std's seeds itself from WASI in a way that adds
+// ~14 KB to a wasm32-wasip1 build and traps if the host's random source fails.
+use bifrost_plugin_sdk::collections::HashMap;
 
 /// How long a request counts against its key.
 pub const WINDOW: Duration = Duration::from_secs(60);
@@ -28,7 +32,7 @@ impl Windows {
     pub fn new(limit: usize) -> Self {
         Windows {
             limit,
-            seen: HashMap::new(),
+            seen: HashMap::default(),
         }
     }
 
