@@ -149,6 +149,15 @@ async fn every_endpoint_answers_as_the_mock_says_also_under_openai_v1() {
     }
     let health = client().get(server.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
+    // The model list goes through the LLM hooks too, as Bifrost's core
+    // takes a list-models request; health through none.
+    let listed = server.wait_for_line("GET /v1/models 200");
+    assert!(
+        listed.contains("probe-A pre_hook") && listed.contains("probe-A post_hook"),
+        "{listed}"
+    );
+    let health = server.wait_for_line("GET /health");
+    assert!(!health.contains("probe-A"), "{health}");
 }
 
 #[tokio::test]

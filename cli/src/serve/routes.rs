@@ -65,10 +65,7 @@ pub fn router(app: Arc<App>) -> Router {
         router = router.route(&format!("{prefix}/models"), get(models));
     }
     router
-        .route(
-            "/health",
-            get(|| async { answer::json(200, &json!({"status": "ok"})) }),
-        )
+        .route("/health", get(health))
         .fallback(|request: Request| async move {
             let (status, body) = answer::error(
                 404,
@@ -126,9 +123,19 @@ impl Started {
     }
 }
 
-/// `GET /v1/models`: Bifrost registers it with its inference routes, so the
-/// HTTP pre and post hooks run on it (an HTTP pre hook may answer it); it
-/// has no LLM request for the LLM hooks.
+/// `GET /health`: no plugin runs on it, as in Bifrost, which registers it
+/// with its API routes, outside the middleware that runs the HTTP hooks.
+async fn health(request: Request) -> Response {
+    let started = Started::new(&request.into_parts().0);
+    started.log(200, None, "no plugins run on /health");
+    answer::json(200, &json!({"status": "ok"}))
+}
+
+/// `GET /v1/models`, through the whole chain as Bifrost takes it: its
+/// transport registers the route with the inference routes, whose middleware
+/// runs the HTTP hooks, and its core takes a list-models request through the
+/// LLM hooks like any other (`{"provider":"openai"}`, the union's
+/// `ListModelsRequest`).
 async fn models(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     let started = Started::new(&parts);
@@ -139,10 +146,17 @@ async fn models(State(app): State<Arc<App>>, request: Request) -> Response {
     if let Some(answer) = block_in_place(|| pipeline.http_pre(&mut trip)) {
         return hook_answer(&answer, &trip, &started);
     }
-    let (status, body) = match app.provider.models(authorization(&parts.headers)).await {
-        Ok(list) => (200, list),
-        Err(error) => answer::from_bifrost_error(&error),
+    let shape = pipeline.shape();
+    let request = shape.wrap_request(Kind::ListModels, json!({"provider": "openai"}));
+    let reply = match block_in_place(|| pipeline.llm_pre(&mut trip, request)) {
+        LlmPre::Continue(_) => match app.provider.models(authorization(&parts.headers)).await {
+            Ok(list) => Reply::response(shape.wrap_response(Kind::ListModels, list)),
+            Err(error) => Reply::error(error),
+        },
+        LlmPre::ShortCircuit(reply) => reply,
     };
+    let reply = block_in_place(|| pipeline.llm_post(&mut trip, reply));
+    let (status, body) = reply_answer(reply);
     respond(pipeline, &mut trip, status, &body, &started)
 }
 
@@ -252,7 +266,13 @@ async fn llm(app: Arc<App>, kind: Kind, request: Request) -> Response {
         LlmPre::ShortCircuit(reply) => reply,
     };
     let reply = block_in_place(|| pipeline.llm_post(&mut trip, reply));
-    let (status, body) = match reply {
+    let (status, body) = reply_answer(reply);
+    respond(pipeline, &mut trip, status, &body, &started)
+}
+
+/// The status and body the client gets for what the LLM post hooks left.
+fn reply_answer(reply: Reply) -> (u16, Value) {
+    match reply {
         Reply {
             error: Some(error), ..
         } => answer::from_bifrost_error(&error),
@@ -265,8 +285,7 @@ async fn llm(app: Arc<App>, kind: Kind, request: Request) -> Response {
             "server_error",
             "the plugins left neither a response nor an error",
         ),
-    };
-    respond(pipeline, &mut trip, status, &body, &started)
+    }
 }
 
 /// The HTTP request as the HTTP hooks see it (Bifrost's `HTTPRequest`):

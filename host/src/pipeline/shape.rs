@@ -19,7 +19,7 @@ pub enum Kind {
     Embedding,
     /// `/v1/responses`.
     Responses,
-    /// `GET /v1/models` (its HTTP hooks; it has no input).
+    /// `GET /v1/models`: a list-models request, `{"provider"}`, no input.
     ListModels,
 }
 
