@@ -9,7 +9,7 @@ use std::time::Duration;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use serving::{build, chat, folder, gallery, probe, Server};
+use serving::{build, chat, events, folder, gallery, probe, Server};
 
 fn client() -> reqwest::Client {
     reqwest::Client::new()
@@ -199,16 +199,8 @@ async fn a_stream_sends_each_word_through_the_chunk_hooks_then_usage_then_done()
 #[tokio::test]
 async fn a_responses_stream_sends_openais_events_each_through_the_chunk_hooks() {
     let server = Server::start("responses-stream", vec![probe("A")], &[]);
-    let response = client()
-        .post(server.url("/v1/responses"))
-        .header("content-type", "application/json")
-        .body(json!({"model": "m", "input": "one drop two", "stream": true}).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let events: Vec<_> = response.bytes_stream().eventsource().collect().await;
-    let events: Vec<_> = events.into_iter().map(|e| e.unwrap()).collect();
+    let body = json!({"model": "m", "input": "one drop two", "stream": true});
+    let events = events(&server, "/v1/responses", &body).await;
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
     // The request text is "one drop two >A": one delta per word, the one
     // starting with "drop" skipped by the probe's chunk hook; no [DONE].
@@ -244,6 +236,38 @@ async fn a_responses_stream_sends_openais_events_each_through_the_chunk_hooks() 
     );
     assert_eq!(completed["usage"]["output_tokens"], 4);
     server.wait_for_line("POST /v1/responses 200");
+}
+
+#[tokio::test]
+async fn a_short_circuit_response_to_a_responses_stream_is_sent_as_its_events() {
+    let cache = gallery("exact-cache", json!({"max_entries": 4}));
+    // In the flat shape a string `input` does not tell a Responses request
+    // from a text completion, and exact-cache caches only known kinds.
+    let server = Server::start(
+        "responses-cached",
+        vec![cache],
+        &["--request-shape", "snake"],
+    );
+    let request = json!({"model": "m", "input": "cache these words"});
+    let (_, first) = post(&server, "/v1/responses", &request).await;
+    let mut streamed = request.clone();
+    streamed["stream"] = json!(true);
+    let events = events(&server, "/v1/responses", &streamed).await;
+    let data: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(&e.data).unwrap())
+        .collect();
+    let deltas: Vec<_> = data
+        .iter()
+        .filter(|d| d["type"] == "response.output_text.delta")
+        .map(|d| d["delta"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, ["cache ", "these ", "words"]);
+    assert_eq!(events[0].event, "response.created");
+    let completed = &data.last().unwrap()["response"];
+    assert_eq!(completed["output"], first["output"], "the cached response");
+    assert_eq!(completed["usage"], first["usage"]);
+    server.wait_for_line("exact-cache pre_hook");
 }
 
 #[tokio::test]

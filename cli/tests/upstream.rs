@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use serving::{chat, probe, Server};
+use serving::{chat, events, probe, Server};
 
 /// What the stand-in saw.
 #[derive(Default)]
@@ -108,7 +108,11 @@ async fn responses(State(seen): State<Arc<Seen>>, Json(body): Json<Value>) -> Re
                 .data(e.to_string()),
         )
     });
-    Sse::new(futures_util::stream::iter(events)).into_response()
+    // "stall": the first event, then nothing more.
+    let stall = text.starts_with("stall");
+    let (take, wait) = if stall { (1, usize::MAX) } else { (2, 0) };
+    let stalled = futures_util::stream::pending().take(wait);
+    Sse::new(futures_util::stream::iter(events).take(take).chain(stalled)).into_response()
 }
 
 /// Starts the stand-in; its base URL and what it sees.
@@ -258,17 +262,23 @@ async fn an_upstream_that_stalls_is_a_504_after_the_timeout() {
     // error, and no [DONE].
     let mut body = chat("m", "stall after one");
     body["stream"] = json!(true);
-    let events: Vec<_> = send(&server, &body)
+    let data: Vec<String> = events(&server, "/v1/chat/completions", &body)
         .await
-        .bytes_stream()
-        .eventsource()
-        .collect()
-        .await;
-    let data: Vec<String> = events.into_iter().map(|e| e.unwrap().data).collect();
+        .into_iter()
+        .map(|e| e.data)
+        .collect();
     assert_eq!(data.len(), 2, "{data:?}");
     let first: Value = serde_json::from_str(&data[0]).unwrap();
     assert_eq!(first["choices"][0]["delta"]["content"], "w0  <A[A]|A");
     let error: Value = serde_json::from_str(&data[1]).unwrap();
+    assert_eq!(error["error"]["code"], "upstream_timeout");
+
+    // A Responses stream ends with the error as an `error` event.
+    let body = json!({"model": "m", "input": "stall", "stream": true});
+    let events = events(&server, "/v1/responses", &body).await;
+    let names: Vec<_> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names, ["response.output_text.delta", "error"]);
+    let error: Value = serde_json::from_str(&events[1].data).unwrap();
     assert_eq!(error["error"]["code"], "upstream_timeout");
 
     answers_the_next_request(&server).await;
@@ -282,15 +292,8 @@ async fn an_upstream_responses_stream_keeps_its_event_names_through_the_chunk_ho
         vec![probe("A")],
         &["--upstream", &upstream],
     );
-    let response = reqwest::Client::new()
-        .post(server.url("/v1/responses"))
-        .header("content-type", "application/json")
-        .body(json!({"model": "m", "input": "hi", "stream": true}).to_string())
-        .send()
-        .await
-        .unwrap();
-    let events: Vec<_> = response.bytes_stream().eventsource().collect().await;
-    let events: Vec<_> = events.into_iter().map(|e| e.unwrap()).collect();
+    let body = json!({"model": "m", "input": "hi", "stream": true});
+    let events = events(&server, "/v1/responses", &body).await;
     let names: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
     assert_eq!(names, ["response.output_text.delta", "response.completed"]);
     let delta: Value = serde_json::from_str(&events[0].data).unwrap();

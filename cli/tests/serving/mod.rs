@@ -164,3 +164,19 @@ impl Drop for Server {
 pub fn chat(model: &str, text: &str) -> Value {
     json!({"model": model, "messages": [{"role": "user", "content": text}]})
 }
+
+/// Every server-sent event of a streamed POST of `body` to `path`.
+pub async fn events(server: &Server, path: &str, body: &Value) -> Vec<eventsource_stream::Event> {
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let response = reqwest::Client::new()
+        .post(server.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let events: Vec<_> = response.bytes_stream().eventsource().collect().await;
+    events.into_iter().map(|e| e.unwrap()).collect()
+}
