@@ -39,18 +39,21 @@ pub(crate) fn install_hook() {
 }
 
 /// A panic message as one log line: "panicked at src/lib.rs:9:5: message"
-/// (byte by byte: `str::replace` brings a substring searcher, ~3 KB).
+/// (byte by byte, in place: `str::replace` brings a substring searcher,
+/// ~3 KB, and an iterator collected into a new vector 0.5 KB).
 #[cfg_attr(not(all(target_arch = "wasm32", target_os = "wasi")), allow(dead_code))]
 fn one_line(message: &str) -> String {
-    let bytes = message.as_bytes();
-    let joined: Vec<u8> = (0..bytes.len())
-        .map(|i| match bytes[i] {
-            b'\n' if i > 0 && bytes[i - 1] == b':' => b' ',
-            byte => byte,
-        })
-        .collect();
+    let mut bytes = message.as_bytes().to_vec();
+    let mut previous = 0;
+    for byte in &mut bytes {
+        let this = *byte;
+        if this == b'\n' && previous == b':' {
+            *byte = b' ';
+        }
+        previous = this;
+    }
     // ASCII replaced by ASCII: still UTF-8.
-    String::from_utf8(joined).unwrap_or_default()
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Keeps `message` as the last panic.
@@ -81,5 +84,7 @@ mod tests {
             super::one_line("panicked at src/lib.rs:9:5:\nno key: \"k\"\nnext"),
             "panicked at src/lib.rs:9:5: no key: \"k\"\nnext"
         );
+        assert_eq!(super::one_line("é:\n\n:"), "é: \n:");
+        assert_eq!(super::one_line(""), "");
     }
 }
