@@ -189,6 +189,68 @@ fn skip_value(text: &[u8], mut at: usize) -> usize {
     }
 }
 
+/// Most keys one object may have for [`repeats_a_key`] to compare them
+/// (pairwise): an object with more counts as repeating one.
+const MAX_KEYS_COMPARED: usize = 64;
+
+/// Whether an object anywhere in `text` (checked JSON) gives a key twice
+/// (as decoded), or has more than [`MAX_KEYS_COMPARED`] keys: where the text
+/// and the value parsed from it may say different things. One pass, strings
+/// skipped a word at a time; the keys of the open objects are kept on one
+/// stack.
+pub(crate) fn repeats_a_key(text: &[u8]) -> bool {
+    let mut keys: Vec<Range<usize>> = Vec::new();
+    // For each open container, where its keys start on `keys` (`None`: a list).
+    let mut open: Vec<Option<usize>> = Vec::new();
+    let mut key_next = false;
+    let mut at = 0;
+    while let Some(&byte) = text.get(at) {
+        at += 1;
+        match byte {
+            b'{' => {
+                open.push(Some(keys.len()));
+                key_next = true;
+            }
+            b'[' => open.push(None),
+            b'}' | b']' => {
+                if let Some(Some(first)) = open.pop() {
+                    keys.truncate(first);
+                }
+            }
+            b',' => key_next = matches!(open.last(), Some(Some(_))),
+            b'"' => {
+                let key = at - 1..string_end(text, at);
+                at = key.end;
+                if !std::mem::take(&mut key_next) {
+                    continue;
+                }
+                let first = match open.last() {
+                    Some(Some(first)) => *first,
+                    _ => 0,
+                };
+                let siblings = &keys[first..];
+                if siblings.len() == MAX_KEYS_COMPARED
+                    || siblings.iter().any(|other| same_key(text, other, &key))
+                {
+                    return true;
+                }
+                keys.push(key);
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether the key tokens at `a` and `b` stand for the same key.
+pub(crate) fn same_key(text: &[u8], a: &Range<usize>, b: &Range<usize>) -> bool {
+    let (a, b) = (&text[a.clone()], &text[b.clone()]);
+    match a.contains(&b'\\') || b.contains(&b'\\') {
+        false => a == b,
+        true => decode_string(a) == decode_string(b),
+    }
+}
+
 /// Just past the closing quote of the string whose content starts at `at`.
 /// Plain runs are skipped a word at a time, as the check skips them: a
 /// long string (a base64 body) costs no more here than there.

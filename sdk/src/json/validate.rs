@@ -699,73 +699,98 @@ impl Scanner<'_> {
 /// From `at` inside a string: `Ok` just past its closing quote when every
 /// byte up to it is plain ASCII, else `Err` where the first byte that is not
 /// (`\`, a control character, a non-ASCII byte) is, or where fewer than
-/// eight bytes are left (the caller goes on byte by byte). The word that
+/// sixteen bytes are left (the caller goes on byte by byte). The word that
 /// holds the first special byte also says where it is: a short string (a
-/// key, a role) costs one word test, not a loop over its bytes.
+/// key, a role) costs one word test, inlined, not a loop over its bytes or
+/// a call; a longer one goes on in [`long_plain_run`].
 #[inline(always)]
 pub(crate) fn plain_run(bytes: &[u8], at: usize) -> Result<usize, usize> {
-    let rest = &bytes[at.min(bytes.len())..];
-    let mut words = rest.chunks_exact(8);
+    match bytes.get(at..at + 8) {
+        Some(chunk) => match special_bytes(word(chunk, 0)) {
+            0 => long_plain_run(bytes, at + 8),
+            hits => run_end(bytes, at, hits),
+        },
+        None => Err(at),
+    }
+}
+
+/// [`plain_run`] sixteen bytes per iteration, from `at`: under an
+/// interpreter the loop's own instructions cost as much as the test, so
+/// message text is passed over in half the iterations that words would
+/// take. Stops short of the last fifteen bytes of `bytes`.
+#[inline(never)]
+fn long_plain_run(bytes: &[u8], at: usize) -> Result<usize, usize> {
     let mut word_at = at;
-    for chunk in &mut words {
-        let hits = special_bytes(u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]));
-        if hits != 0 {
-            // The lowest flagged byte is a special one (see `special_bytes`).
-            let at = word_at + (hits.trailing_zeros() / 8) as usize;
-            return match bytes[at] {
-                b'"' => Ok(at + 1),
-                _ => Err(at),
+    for pair in bytes[at.min(bytes.len())..].chunks_exact(16) {
+        let (first, second) = (special_bytes(word(pair, 0)), special_bytes(word(pair, 8)));
+        if first | second != 0 {
+            return match first {
+                0 => run_end(bytes, word_at + 8, second),
+                _ => run_end(bytes, word_at, first),
             };
         }
-        word_at += 8;
+        word_at += 16;
     }
-    // Fewer than eight bytes are left: the caller's byte loop takes them.
     Err(word_at)
+}
+
+/// Where the plain run ends, given the flags `hits` of the word at
+/// `word_at`: the lowest flagged byte is a special one (see
+/// [`special_bytes`]); `Ok` past it when it is the closing quote.
+#[inline(always)]
+fn run_end(bytes: &[u8], word_at: usize, hits: u64) -> Result<usize, usize> {
+    let at = word_at + (hits.trailing_zeros() / 8) as usize;
+    match bytes[at] {
+        b'"' => Ok(at + 1),
+        _ => Err(at),
+    }
+}
+
+/// The eight bytes of `chunk` from `at`, as a little-endian word (one
+/// 8-byte load once inlined).
+#[inline(always)]
+fn word(chunk: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes([
+        chunk[at],
+        chunk[at + 1],
+        chunk[at + 2],
+        chunk[at + 3],
+        chunk[at + 4],
+        chunk[at + 5],
+        chunk[at + 6],
+        chunk[at + 7],
+    ])
 }
 
 /// The high bit of each byte of `word` (little-endian) that may end the
 /// plain run of a string: `"`, `\`, a control character or a non-ASCII
-/// byte. The "has a zero byte" test, on the word XORed with the byte looked
-/// for: subtracting one from each byte sets the high bit of a zero one;
-/// `word - 0x20 * ONES` sets the high bit of bytes below 0x20. A borrow only
-/// flags bytes above a true hit, so `0` means "none" exactly and the lowest
-/// flagged byte is a true hit. The `& !x` of the exact test is left out: it
-/// only clears high bits of bytes that are 0x80 or above, which `| word`
-/// flags anyway.
+/// byte. The "has a byte below n" test: `x - n * ONES` sets the high bit of
+/// each byte of `x` below `n`. XOR with 0x02 maps `"` (0x22) to 0x20 and
+/// the control characters onto themselves, and every other ASCII byte to
+/// 0x21 or above, so one test below 0x21 finds both; XOR with `\` maps it
+/// to zero, found below 0x01. A borrow only flags bytes above a true hit,
+/// so `0` means "none" exactly and the lowest flagged byte is a true hit.
+/// Bytes of 0x80 and above may or may not be flagged by the tests, so
+/// `| word` flags them all.
 #[inline(always)]
 fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let quote = word ^ (ONES * b'"' as u64);
-    let backslash = word ^ (ONES * b'\\' as u64);
-    (quote.wrapping_sub(ONES)
-        | backslash.wrapping_sub(ONES)
-        | word.wrapping_sub(ONES * 0x20)
-        | word)
-        & HIGHS
+    let quote_or_control = (word ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
+    let backslash = (word ^ (ONES * b'\\' as u64)).wrapping_sub(ONES);
+    (quote_or_control | backslash | word) & HIGHS
 }
 
-/// From `at`, skips eight bytes at a time while none of them ends the plain
-/// run of a string (`"`, `\`, a control character or a non-ASCII byte), and
-/// returns where byte-wise scanning must resume.
-// Inlined into the member and config readers: measured smaller than one
-// shared copy (and a call less per string).
-#[inline(always)]
-pub(crate) fn skip_plain_ascii(bytes: &[u8], mut at: usize) -> usize {
-    // `chunks_exact` with an array built from its bytes compiles to one
-    // 8-byte load per word with no range check: the cheapest loop under wasmi.
-    for chunk in bytes[at.min(bytes.len())..].chunks_exact(8) {
-        let word = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
-        if special_bytes(word) != 0 {
-            break;
-        }
-        at += 8;
+/// From `at`, skips sixteen bytes at a time while none of them ends the
+/// plain run of a string (`"`, `\`, a control character or a non-ASCII
+/// byte), and returns where byte-wise scanning must resume: at the first
+/// special byte, or short of the last fifteen bytes. (One shared copy: a
+/// call costs less than a long string's bytes.)
+pub(crate) fn skip_plain_ascii(bytes: &[u8], at: usize) -> usize {
+    match long_plain_run(bytes, at) {
+        Ok(end) => end - 1,
+        Err(stop) => stop,
     }
-    at
 }
 
 /// The smallest decimal that parses to infinity: the halfway point between
@@ -973,6 +998,66 @@ mod tests {
         assert_eq!(skip_plain_ascii(&[b'~'; 20], 3), 19);
     }
 
+    /// Whether `byte` ends the plain run of a string, by definition.
+    fn is_special(byte: u8) -> bool {
+        matches!(byte, b'"' | b'\\' | 0..=0x1F | 0x80..)
+    }
+
+    #[test]
+    fn every_byte_value_is_flagged_exactly_when_it_is_special() {
+        for byte in 0..=255u8 {
+            for at in 0..8 {
+                for filler in [b'a', b' ', b'!', b'#', b'~', 0x7F] {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = byte;
+                    let hits = special_bytes(u64::from_le_bytes(bytes));
+                    match is_special(byte) {
+                        true => {
+                            assert_eq!(hits.trailing_zeros() / 8, at as u32, "{byte:#x} at {at}")
+                        }
+                        false => assert_eq!(hits, 0, "{byte:#x} at {at} among {filler:#x}"),
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// In any eight bytes, the lowest flagged byte is the first special
+        /// one, and none is flagged when none is special.
+        #[test]
+        fn the_lowest_flagged_byte_is_the_first_special_one(bytes in proptest::prelude::any::<[u8; 8]>()) {
+            let hits = special_bytes(u64::from_le_bytes(bytes));
+            let first = bytes.iter().position(|&b| is_special(b));
+            proptest::prop_assert_eq!(first, (hits != 0).then(|| hits.trailing_zeros() as usize / 8));
+        }
+
+        /// A plain run ends where the first special byte is, whatever the
+        /// bytes around it (checked against a byte-by-byte scan).
+        #[test]
+        fn a_plain_run_agrees_with_a_byte_by_byte_scan(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![4 => b'a'..=b'z', 1 => proptest::prelude::any::<u8>()], 0..64),
+            start in 0usize..64,
+        ) {
+            let start = start.min(bytes.len());
+            let first = bytes[start..].iter().position(|&b| is_special(b)).map(|i| start + i);
+            match plain_run(&bytes, start) {
+                Ok(end) => proptest::prop_assert!(first == Some(end - 1) && bytes[end - 1] == b'"'),
+                Err(stop) => proptest::prop_assert!(match first {
+                    Some(at) => stop == at && bytes[at] != b'"' || stop <= at && stop + 16 > bytes.len(),
+                    None => stop <= bytes.len() && stop + 16 > bytes.len(),
+                }, "{:?} from {}: {}", bytes, start, stop),
+            }
+            // The skip resumes at the first special byte or near the end.
+            let skipped = skip_plain_ascii(&bytes, start);
+            proptest::prop_assert!(
+                Some(skipped) == first || skipped <= first.unwrap_or(bytes.len()) && skipped + 16 > bytes.len(),
+                "{:?} from {}: {}", bytes, start, skipped
+            );
+        }
+    }
+
     #[test]
     fn a_plain_run_ends_exactly_at_the_first_special_byte() {
         for special in [b'"', b'\\', 0x1F, 0x00, 0x80, 0xFF] {
@@ -992,9 +1077,9 @@ mod tests {
                                 "{special:#x} at {at} of {len} from {start}: Ok({end})"
                             ),
                             // Where the special byte is, or before it with
-                            // fewer than eight bytes left.
+                            // fewer than sixteen bytes left.
                             Err(stop) => assert!(
-                                stop <= at && ((stop == at && special != b'"') || stop + 8 > len),
+                                stop <= at && ((stop == at && special != b'"') || stop + 16 > len),
                                 "{special:#x} at {at} of {len} from {start}: {stop}"
                             ),
                         }

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::choice::{self, Choice, ChoiceMut};
 use super::document::Document;
+use super::host_texts::{self, Shape};
 use super::kind::{self, ResponseKind};
 use super::text::{self, Text, TextMut};
 use super::usage::Usage;
@@ -114,8 +115,7 @@ impl StreamChunk {
     /// assert_eq!(chunk.text(), Some("******"));
     /// ```
     pub fn texts_mut(&mut self) -> impl Iterator<Item = TextMut<'_>> {
-        let (root, edited) = self.doc.map_mut_lazily();
-        text::texts_mut(root, Some(edited), text::write::response)
+        host_texts::lend(&mut self.doc, Shape::Chunk)
     }
 
     /// The text of the first choice's delta, for chat chunks.

@@ -24,6 +24,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::host_texts::{self, HostText};
 use crate::json::validate::Member;
 use crate::json::{self, Kind};
 use crate::types::InputError;
@@ -328,6 +329,53 @@ impl Document {
     /// Whether the document still holds the host's exact text.
     pub(crate) fn is_verbatim(&self) -> bool {
         self.host.is_some() && !self.edited.get() && !self.spliced
+    }
+
+    /// The text texts are found and edited in ([`host_texts`]): the host's,
+    /// checked now if it was not yet. An object the plugin edited or built
+    /// is written first (as it would be written out) and is text from then
+    /// on. `None` when the text does not check: the reason is recorded for
+    /// the hook to report, as a read records it.
+    #[inline(never)]
+    pub(crate) fn text_to_lend(&mut self) -> Option<&[u8]> {
+        if self.opaque.get() {
+            return None;
+        }
+        if self.host.is_none() || self.edited.get() {
+            let written = self.write_edited_object()?;
+            let what = self.host.as_ref().map_or("value", |(_, what)| *what);
+            self.host = Some((written, what));
+            self.edited.set(false);
+            self.parsed = OnceCell::new();
+            self.members = None;
+            self.spliced = true;
+            self.checked.set(true);
+        }
+        let (bytes, what) = self.host.as_ref()?;
+        if !self.checked.get() {
+            if let Err(error) = check_object(bytes, what) {
+                self.opaque.set(true);
+                DEFERRED_ERROR.with(|e| e.set(Some(error)));
+                return None;
+            }
+            self.checked.set(true);
+        }
+        Some(bytes)
+    }
+
+    /// Writes the texts lent from the host's text that were set into it
+    /// ([`host_texts::splice`]): from then on it is edited text.
+    pub(crate) fn splice_texts(&mut self, texts: &mut [HostText]) {
+        let Some((bytes, _)) = &mut self.host else {
+            return;
+        };
+        if let Some(spliced) = host_texts::splice(bytes, texts, OUTPUT_ROOM) {
+            *bytes = spliced;
+            self.members = None;
+            self.spliced = true;
+            // A parse made before the edit no longer says what the text does.
+            self.parsed = OnceCell::new();
+        }
     }
 
     /// Makes sure the document can be written back: text the host sent is

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::choice::{self, Choice, ChoiceMut};
 use super::document::Document;
+use super::host_texts::{self, Shape};
 use super::kind::{self, variant_key, RequestKind, ResponseKind};
 use super::message::{ChatMessage, ChatMessageRef};
 use super::patch;
@@ -169,12 +170,7 @@ impl LlmRequest {
     /// assert_eq!(req.texts().collect::<Vec<_>>(), ["call me at [phone]", "thanks"]);
     /// ```
     pub fn texts_mut(&mut self) -> impl Iterator<Item = TextMut<'_>> {
-        let (root, edited) = self.doc.map_mut_lazily();
-        text::texts_mut(
-            variant_mut(root, "Request"),
-            Some(edited),
-            text::write::request,
-        )
+        host_texts::lend(&mut self.doc, Shape::Request)
     }
 
     /// The chat messages (Bifrost's `input`, or `messages`), borrowed; none
@@ -550,12 +546,7 @@ impl LlmResponse {
     /// assert_eq!(resp.text(), Some("the password is *******"));
     /// ```
     pub fn texts_mut(&mut self) -> impl Iterator<Item = TextMut<'_>> {
-        let (root, edited) = self.doc.map_mut_lazily();
-        text::texts_mut(
-            variant_mut(root, "Response"),
-            Some(edited),
-            text::write::response,
-        )
+        host_texts::lend(&mut self.doc, Shape::Response)
     }
 
     /// The text of the first choice: its message's (or streaming delta's)

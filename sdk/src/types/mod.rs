@@ -9,6 +9,7 @@ mod context;
 pub(crate) mod document;
 mod error;
 mod from_json;
+mod host_texts;
 mod http;
 mod kind;
 mod llm;

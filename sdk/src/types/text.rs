@@ -27,8 +27,11 @@
 use std::cell::Cell;
 use std::fmt;
 use std::ops::Deref;
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
+
+use super::host_texts::Lender;
 
 /// Where a text stands: in which part of the value, whose it is and what
 /// kind of text it is. From [`Text::location`] and [`TextMut::location`].
@@ -122,7 +125,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn of(role: &str) -> Role {
+    pub(crate) fn of(role: &str) -> Role {
         match role {
             "system" => Role::System,
             "developer" => Role::Developer,
@@ -164,7 +167,7 @@ pub enum Part {
 }
 
 impl Location {
-    fn new(place: Place, role: Option<Role>, part: Part) -> Self {
+    pub(crate) fn new(place: Place, role: Option<Role>, part: Part) -> Self {
         Location {
             place,
             role,
@@ -173,7 +176,7 @@ impl Location {
         }
     }
 
-    fn with_part(self, part: Part) -> Self {
+    pub(crate) fn with_part(self, part: Part) -> Self {
         Location { part, ..self }
     }
 }
@@ -267,16 +270,54 @@ impl PartialEq<&str> for Text<'_> {
 /// assert_eq!(req.texts().collect::<Vec<_>>(), ["my pin is ****"]);
 /// ```
 pub struct TextMut<'a> {
-    text: &'a mut String,
+    text: Slot<'a>,
     location: Location,
-    /// The owning document's "edited" flag, if it has one.
-    edited: Option<&'a Cell<bool>>,
+}
+
+/// Where a [`TextMut`]'s text is and where a new one goes.
+enum Slot<'a> {
+    /// A string of a parsed value, set in place; `edited` is the owning
+    /// document's "edited" flag, if it has one.
+    Parsed {
+        text: &'a mut String,
+        edited: Option<&'a Cell<bool>>,
+    },
+    /// A string token of the host's text, decoded: handed back to the
+    /// [`Lender`] as text `index` when dropped, if it was set
+    /// (types/host_texts.rs).
+    Host {
+        text: String,
+        set: bool,
+        index: usize,
+        lender: Rc<Lender<'a>>,
+    },
 }
 
 impl<'a> TextMut<'a> {
+    /// Text `index` of those `lender` lent.
+    pub(crate) fn host(
+        text: String,
+        location: Location,
+        index: usize,
+        lender: Rc<Lender<'a>>,
+    ) -> Self {
+        TextMut {
+            text: Slot::Host {
+                text,
+                set: false,
+                index,
+                lender,
+            },
+            location,
+        }
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
-        self.text
+        match &self.text {
+            Slot::Parsed { text, .. } => text,
+            Slot::Host { text, .. } => text,
+        }
     }
 
     /// Where it stands.
@@ -287,11 +328,37 @@ impl<'a> TextMut<'a> {
     /// Replaces the text. Setting the same text again is not an edit.
     pub fn set(&mut self, text: impl Into<String>) {
         let text = text.into();
-        if *self.text != text {
-            *self.text = text;
-            if let Some(edited) = self.edited {
-                edited.set(true);
+        if self.as_str() == text {
+            return;
+        }
+        match &mut self.text {
+            Slot::Parsed { text: slot, edited } => {
+                **slot = text;
+                if let Some(edited) = edited {
+                    edited.set(true);
+                }
             }
+            Slot::Host {
+                text: slot, set, ..
+            } => {
+                *slot = text;
+                *set = true;
+            }
+        }
+    }
+}
+
+impl Drop for TextMut<'_> {
+    /// A text of the host's text that was set goes back to its lender.
+    fn drop(&mut self) {
+        if let Slot::Host {
+            text,
+            set: true,
+            index,
+            lender,
+        } = &mut self.text
+        {
+            lender.set(*index, std::mem::take(text));
         }
     }
 }
@@ -300,13 +367,13 @@ impl Deref for TextMut<'_> {
     type Target = str;
 
     fn deref(&self) -> &str {
-        self.text
+        self.as_str()
     }
 }
 
 impl AsRef<str> for TextMut<'_> {
     fn as_ref(&self) -> &str {
-        self.text
+        self.as_str()
     }
 }
 
@@ -336,28 +403,65 @@ impl PartialEq<&str> for TextMut<'_> {
 
 /// Whether `block` of a content list is a text block.
 pub(crate) fn is_text_block(block: &Map<String, Value>) -> bool {
+    is_text_type(block.get("type").and_then(Value::as_str))
+}
+
+/// Whether a content block's `type` is that of a text block.
+fn is_text_type(block_type: Option<&str>) -> bool {
     matches!(
-        block.get("type").and_then(Value::as_str),
+        block_type,
         Some("text" | "input_text" | "output_text" | "summary_text")
     )
+}
+
+/// The member of a content block (of type `block_type`) that holds its
+/// text, and where that text stands: text and refusal blocks only.
+pub(crate) fn block_text_key(
+    block_type: Option<&str>,
+    at: Location,
+) -> Option<(&'static str, Location)> {
+    match block_type {
+        Some("refusal") => Some(("refusal", at.with_part(Part::Refusal))),
+        _ if is_text_type(block_type) => Some(("text", at)),
+        _ => None,
+    }
 }
 
 /// The role of a message or Responses API item: its `role`, or what its
 /// `type` says.
 fn role_of(item: &Map<String, Value>) -> Option<Role> {
-    if let Some(role) = item.get("role").and_then(Value::as_str) {
+    role_from(
+        item.get("role").and_then(Value::as_str),
+        item.get("type").and_then(Value::as_str),
+    )
+}
+
+/// The role of a message or item whose `role` and `type` (when they are
+/// strings) are these.
+pub(crate) fn role_from(role: Option<&str>, item_type: Option<&str>) -> Option<Role> {
+    if let Some(role) = role {
         return Some(Role::of(role));
     }
-    match item.get("type").and_then(Value::as_str)? {
+    match item_type? {
         "function_call_output" | "custom_tool_call_output" => Some(Role::Tool),
         "function_call" | "custom_tool_call" | "reasoning" => Some(Role::Assistant),
         _ => None,
     }
 }
 
+/// What kind of text a message's (or item's, or delta's) content is, from
+/// its role and `type`.
+pub(crate) fn main_part(role: Option<Role>, item_type: Option<&str>) -> Part {
+    match (role, item_type) {
+        (_, Some("reasoning")) => Part::Reasoning,
+        (Some(Role::Tool), _) => Part::ToolResult,
+        _ => Part::Content,
+    }
+}
+
 /// The kind of text a Responses API stream event carries in its `delta` or
 /// `text`, if it is such an event.
-fn event_part(event_type: Option<&str>) -> Option<Part> {
+pub(crate) fn event_part(event_type: Option<&str>) -> Option<Part> {
     let kind = event_type?.strip_prefix("response.")?;
     let kind = kind
         .strip_suffix(".delta")
@@ -399,10 +503,9 @@ macro_rules! walks {
 
             /// A content block's text (text and refusal blocks).
             fn block_text<'a>(block: &'a $($mut_)? Map<String, Value>, at: Location, out: &mut Out<'a>) {
-                let (key, at) = match block.get("type").and_then(Value::as_str) {
-                    Some("refusal") => ("refusal", at.with_part(Part::Refusal)),
-                    _ if is_text_block(block) => ("text", at),
-                    _ => return,
+                let block_type = block.get("type").and_then(Value::as_str);
+                let Some((key, at)) = block_text_key(block_type, at) else {
+                    return;
                 };
                 if let Some(Value::String(text)) = block.$get(key) {
                     out.push((at, text));
@@ -418,11 +521,7 @@ macro_rules! walks {
             ) {
                 let role = role_of(message);
                 let item_type = message.get("type").and_then(Value::as_str);
-                let main = match (role, item_type) {
-                    (_, Some("reasoning")) => Part::Reasoning,
-                    (Some(Role::Tool), _) => Part::ToolResult,
-                    _ => Part::Content,
-                };
+                let main = main_part(role, item_type);
                 let at = Location { delta, ..Location::new(place, role, main) };
                 for (key, value) in message.$iter() {
                     match (key.as_str(), value) {
@@ -570,7 +669,11 @@ walks!(
     read, [], iter, get, as_object
 );
 walks!(
-    /// The mutable twins of [`read`], in the same order.
+    /// The mutable twins of [`read`], in the same order. Requests,
+    /// responses and chunks lend their texts from the host's text instead
+    /// (types/host_texts.rs, tested against these walks); a lone message
+    /// uses its walk.
+    #[cfg_attr(not(test), allow(dead_code))]
     write, [mut], iter_mut, get_mut, as_object_mut
 );
 
@@ -579,14 +682,17 @@ pub(crate) fn texts_mut<'a>(
     map: &'a mut Map<String, Value>,
     edited: Option<&'a Cell<bool>>,
     walk: impl FnOnce(&'a mut Map<String, Value>, &mut Vec<(Location, &'a mut String)>),
-) -> impl Iterator<Item = TextMut<'a>> {
+) -> std::vec::IntoIter<TextMut<'a>> {
     let mut found = Vec::new();
     walk(map, &mut found);
-    found.into_iter().map(move |(location, text)| TextMut {
-        text,
-        location,
-        edited,
-    })
+    let texts: Vec<TextMut<'a>> = found
+        .into_iter()
+        .map(move |(location, text)| TextMut {
+            text: Slot::Parsed { text, edited },
+            location,
+        })
+        .collect();
+    texts.into_iter()
 }
 
 /// The texts found by `walk` in `map`.
