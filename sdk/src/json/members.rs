@@ -254,7 +254,7 @@ pub(crate) fn same_key(text: &[u8], a: &Range<usize>, b: &Range<usize>) -> bool 
 /// Just past the closing quote of the string whose content starts at `at`.
 /// Plain runs are skipped a word at a time, as the check skips them: a
 /// long string (a base64 body) costs no more here than there.
-fn string_end(text: &[u8], mut at: usize) -> usize {
+pub(crate) fn string_end(text: &[u8], mut at: usize) -> usize {
     loop {
         at = skip_plain_ascii(text, at);
         loop {

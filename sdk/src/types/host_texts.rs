@@ -26,7 +26,9 @@ use super::kind::names_variant;
 use super::text::{
     block_text_key, event_part, main_part, role_from, Location, Part, Place, Role, TextMut,
 };
-use crate::json::members::{decode_string, element_ranges, member_ranges, repeats_a_key, same_key};
+use crate::json::members::{
+    decode_string, element_ranges, member_ranges, repeats_a_key, same_key, string_end,
+};
 use crate::json::write::write_string;
 
 /// A text found in the host's text: its string token, where it stands, and
@@ -100,6 +102,7 @@ pub(crate) enum Shape {
 fn find(text: &[u8], shape: Shape) -> Vec<HostText> {
     let mut walk = Walk {
         text,
+        ends: Ends::of(text),
         sorted: maps_sort_keys(),
         out: Vec::new(),
     };
@@ -238,9 +241,65 @@ impl Object<'_> {
     }
 }
 
+/// Where each string and container of a text ends, by where it starts,
+/// found in one pass: the walk steps over a value without scanning it again
+/// at every level it is nested in (a message's text under a response's
+/// choice would otherwise be passed over four times).
+struct Ends(Vec<(usize, usize)>);
+
+impl Ends {
+    fn of(text: &[u8]) -> Ends {
+        let (mut ends, mut open) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        while let Some(&byte) = text.get(at) {
+            match byte {
+                b'"' => {
+                    let end = string_end(text, at + 1);
+                    ends.push((at, end));
+                    at = end;
+                    continue;
+                }
+                b'{' | b'[' => {
+                    open.push(ends.len());
+                    ends.push((at, at));
+                }
+                b'}' | b']' => {
+                    if let Some(index) = open.pop() {
+                        ends[index].1 = at + 1;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        Ends(ends)
+    }
+
+    /// The end of the token or value that starts at `start` in `text`.
+    fn end(&self, text: &[u8], start: usize) -> usize {
+        match self.0.binary_search_by_key(&start, |&(from, _)| from) {
+            Ok(index) => self.0[index].1,
+            // A number or literal runs up to the next delimiter.
+            Err(_) => text[start..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t'))
+                .map_or(text.len(), |len| start + len),
+        }
+    }
+}
+
+/// Past the whitespace at `at`.
+fn skip_whitespace(text: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = text.get(at) {
+        at += 1;
+    }
+    at
+}
+
 /// The walk over `text`, collecting texts into `out`.
 struct Walk<'t> {
     text: &'t [u8],
+    ends: Ends,
     sorted: bool,
     out: Vec<HostText>,
 }
@@ -260,6 +319,32 @@ impl<'t> Walk<'t> {
         self.text[value.start] == b'"'
     }
 
+    /// The members (key token and value) or items (no key) of the object
+    /// or list that starts at `start`.
+    #[inline(never)]
+    fn entries(&self, start: usize) -> Vec<(Option<Range<usize>>, Range<usize>)> {
+        let text = self.text;
+        let object = text[start] == b'{';
+        let mut entries = Vec::new();
+        let mut at = skip_whitespace(text, start + 1);
+        loop {
+            if text.get(at) == Some(&b',') {
+                at = skip_whitespace(text, at + 1);
+            }
+            if matches!(text.get(at), None | Some(b'}' | b']')) {
+                return entries;
+            }
+            let key = object.then(|| {
+                let key = at..self.ends.end(text, at);
+                at = skip_whitespace(text, skip_whitespace(text, key.end) + 1); // past `:`
+                key
+            });
+            let end = self.ends.end(text, at);
+            entries.push((key, at..end));
+            at = skip_whitespace(text, end);
+        }
+    }
+
     /// The object at `value`, if it is one.
     #[inline(never)]
     fn object(&self, value: &Range<usize>) -> Option<Object<'t>> {
@@ -270,7 +355,8 @@ impl<'t> Walk<'t> {
             return None;
         }
         let mut members: Vec<(Cow<'t, [u8]>, Range<usize>)> = Vec::new();
-        for (key, value) in member_ranges(text, start) {
+        for (key, value) in self.entries(start) {
+            let Some(key) = key else { continue };
             let quoted = &text[key];
             let key = match quoted.contains(&b'\\') {
                 false => Cow::Borrowed(&quoted[1..quoted.len() - 1]),
@@ -296,7 +382,11 @@ impl<'t> Walk<'t> {
     #[inline(never)]
     fn items(&self, value: &Range<usize>) -> Vec<Range<usize>> {
         match self.text[value.start] {
-            b'[' => element_ranges(self.text, value.start).collect(),
+            b'[' => self
+                .entries(value.start)
+                .into_iter()
+                .map(|(_, item)| item)
+                .collect(),
             _ => Vec::new(),
         }
     }
