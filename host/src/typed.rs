@@ -11,7 +11,7 @@ use crate::abi::Abi;
 use crate::hook::Hook;
 
 /// A field Go would leave at its zero value when absent or `null`.
-fn zero_if_null<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn zero_if_null<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,

@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::guest::{FreeMode, Guest};
 use crate::hook::{Hook, HookInput};
 use crate::module::ModuleInfo;
-use crate::output::HookOutput;
 
 /// Which WebAssembly runtime a chain runs its plugins on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -139,27 +138,25 @@ impl Instance {
         }
     }
 
-    pub fn call_hook(&mut self, hook: Hook, input: &HookInput) -> Result<HookOutput> {
-        match self {
-            Instance::Wasmi(guest) => guest.call_hook(hook, input),
+    /// Calls `hook` as the host does for the plugin's ABI and returns the
+    /// export called and its output's bytes, unread.
+    pub fn call_raw(&mut self, hook: Hook, input: &HookInput) -> Result<(&'static str, Vec<u8>)> {
+        let abi = self.abi();
+        let export = self.hook_export(hook).ok_or_else(|| Error::MissingExport {
+            export: hook.name().into(),
+        })?;
+        let raw = match self {
+            Instance::Wasmi(guest) => match abi {
+                Abi::Seed => guest.hook(export, &input.buffers(hook))?,
+                Abi::SingleInput => guest.hook(export, &[&input.envelope(hook)])?,
+            },
             #[cfg(feature = "jit")]
-            Instance::Jit(jit) => {
-                let abi = jit.abi();
-                let export = hook
-                    .exports(abi)
-                    .iter()
-                    .copied()
-                    .find(|n| jit.info().has_func(n));
-                let export = export.ok_or_else(|| Error::MissingExport {
-                    export: hook.name().into(),
-                })?;
-                let raw = match abi {
-                    Abi::Seed => jit.hook(export, &input.buffers(hook))?,
-                    Abi::SingleInput => jit.hook(export, &[&input.envelope(hook)])?,
-                };
-                HookOutput::parse(abi, hook, export, raw)
-            }
-        }
+            Instance::Jit(jit) => match abi {
+                Abi::Seed => jit.hook(export, &input.buffers(hook))?,
+                Abi::SingleInput => jit.hook(export, &[&input.envelope(hook)])?,
+            },
+        };
+        Ok((export, raw))
     }
 
     /// What the plugin printed since the last take (stdout, then stderr).
@@ -176,10 +173,13 @@ impl Instance {
         match self {
             Instance::Wasmi(guest) => guest.init_failure_reason(),
             #[cfg(feature = "jit")]
-            Instance::Jit(_) => self
-                .call_hook(Hook::PostHook, &HookInput::new().with_context("{}"))
-                .ok()?
-                .init_failure_reason(),
+            Instance::Jit(_) => {
+                let input = HookInput::new().with_context("{}");
+                let (export, raw) = self.call_raw(Hook::PostHook, &input).ok()?;
+                crate::HookOutput::parse(self.abi(), Hook::PostHook, export, raw)
+                    .ok()?
+                    .init_failure_reason()
+            }
         }
     }
 }

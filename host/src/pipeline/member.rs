@@ -11,11 +11,11 @@ use std::time::SystemTime;
 use crate::abi::Abi;
 use crate::error::{Error, Result};
 use crate::hook::{Hook, HookInput};
-use crate::output::HookOutput;
 
 use super::events::{Event, Sink};
 use super::instance::{Instance, Runtime};
 use super::order::Placement;
+use super::passed::Passed;
 
 /// A plugin as Bifrost's config lists it (`plugins[]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -97,14 +97,15 @@ impl Member {
     /// Calls `hook`; `None` when it did not give a usable output (the
     /// reason is logged): the caller goes on as if it passed its inputs
     /// through. Also `None`, silently, when the plugin lacks the hook.
-    pub fn call(&self, hook: Hook, input: &HookInput, sink: &Sink) -> Option<HookOutput> {
+    pub fn call(&self, hook: Hook, input: &HookInput, sink: &Sink) -> Option<Passed> {
         let mut slot = self.lock();
         slot.guest.hook_export(hook)?;
-        let called = slot.guest.call_hook(hook, input);
+        let abi = slot.guest.abi();
+        let called = slot.guest.call_raw(hook, input);
         self.forward_log_lines(&mut slot.guest, sink);
         if sink.tracing() {
             let shown = match &called {
-                Ok(output) => String::from_utf8_lossy(output.raw()).into_owned(),
+                Ok((_, raw)) => String::from_utf8_lossy(raw).into_owned(),
                 Err(error) => format!("(failed: {error})"),
             };
             sink.emit(Event::Trace {
@@ -114,13 +115,14 @@ impl Member {
                 output: shown,
             });
         }
-        match called {
-            Ok(output) => match output.plugin_error() {
+        let read = called.and_then(|(export, raw)| Passed::read(abi, hook, export, raw));
+        match read {
+            Ok(mut output) => match output.plugin_error.take() {
                 Some(message) => {
                     sink.emit(Event::HookError {
                         plugin: self.spec.name.clone(),
                         hook,
-                        message: message.to_string(),
+                        message,
                     });
                     None
                 }

@@ -42,6 +42,7 @@ mod instance;
 mod jit;
 mod member;
 mod order;
+mod passed;
 mod shape;
 mod trip;
 
@@ -52,8 +53,6 @@ use serde_json::{Map, Value};
 
 use crate::abi::Abi;
 use crate::hook::{Hook, HookInput};
-use crate::output::HookOutput;
-use crate::typed::TypedOutput;
 
 pub use events::{Event, Sink};
 pub use instance::Runtime;
@@ -63,6 +62,7 @@ pub use shape::{bifrost_request, openai_request, split_model, variant, Kind, Req
 pub use trip::{HookTime, Reply, Trip, RESERVED_CONTEXT_KEYS};
 
 use member::Member;
+use passed::Passed;
 
 /// What the HTTP pre hooks decided.
 pub type HttpAnswer = Option<Value>;
@@ -178,89 +178,102 @@ impl Pipeline {
     /// sent to the client as it is. Otherwise the trip's HTTP request is what
     /// the plugins left.
     pub fn http_pre(&self, trip: &mut Trip) -> HttpAnswer {
-        for member in &self.members {
+        let mut request = Carried::new(&trip.http_request);
+        let mut answer = None;
+        for (index, member) in self.members.iter().enumerate() {
             let input = HookInput::new()
                 .with_context(trip.context_json())
-                .with_request(json_bytes(&trip.http_request));
+                .with_request(request.text.as_slice());
             let Some(output) = self.call(member, Hook::HttpPreHook, &input, trip) else {
                 continue;
             };
-            match output.typed() {
-                TypedOutput::SeedHttp(out) => {
-                    if let Some(response) = out.response.clone().filter(|r| !r.is_null()) {
-                        return Some(response);
-                    }
+            if output.answered {
+                let response = output.response.as_deref().unwrap_or(b"null");
+                if let Some(response) = self.read(member, Hook::HttpPreHook, response) {
+                    answer = Some(response);
+                    break;
                 }
-                TypedOutput::HttpPre(out) => {
-                    if out.has_response {
-                        return Some(out.response.clone().unwrap_or(Value::Null));
-                    }
-                    if let Some(request) = out.request.clone().filter(Value::is_object) {
-                        trip.http_request = request;
-                    }
-                }
-                _ => {}
+                continue;
+            }
+            if let Some(changed) = output.request.filter(|r| is_object(r)) {
+                request.pass(changed, index);
             }
         }
-        None
+        if let Some(request) = self.settle(request, Hook::HttpPreHook) {
+            trip.http_request = request;
+        }
+        answer
     }
 
     /// Runs the LLM pre hooks in order on `request` (a `BifrostRequest` in
     /// the pipeline's shape) until one short-circuits.
-    pub fn llm_pre(&self, trip: &mut Trip, mut request: Value) -> LlmPre {
+    pub fn llm_pre(&self, trip: &mut Trip, request: Value) -> LlmPre {
+        let mut carried = Carried::new(&request);
         for (index, member) in self.members.iter().enumerate() {
             trip.llm_ran = index + 1;
             let input = HookInput::new()
                 .with_context(trip.context_json())
-                .with_request(json_bytes(&request));
+                .with_request(carried.text.as_slice());
             let Some(output) = self.call(member, Hook::PreHook, &input, trip) else {
                 continue;
             };
-            let (changed, short_circuit) = match output.typed() {
-                TypedOutput::SeedPre(out) => (out.request.clone(), out.short_circuit.clone()),
-                TypedOutput::Pre(out) => (
-                    out.request.clone(),
-                    out.short_circuit.clone().filter(|_| out.has_short_circuit),
-                ),
-                _ => (None, None),
-            };
-            if let Some(short_circuit) = short_circuit.filter(|s| !s.is_null()) {
-                return LlmPre::ShortCircuit(Reply::from_pair(
-                    short_circuit.get("response").cloned(),
-                    short_circuit.get("error").cloned(),
-                ));
+            if let Some(short_circuit) = output.short_circuit {
+                if let Some(short_circuit) = self.read(member, Hook::PreHook, &short_circuit) {
+                    return LlmPre::ShortCircuit(Reply::from_pair(
+                        short_circuit.get("response").cloned(),
+                        short_circuit.get("error").cloned(),
+                    ));
+                }
+                continue;
             }
-            if let Some(changed) = changed.filter(Value::is_object) {
-                request = changed;
+            if let Some(changed) = output.request.filter(|r| is_object(r)) {
+                carried.pass(changed, index);
             }
         }
-        LlmPre::Continue(request)
+        LlmPre::Continue(self.settle(carried, Hook::PreHook).unwrap_or(request))
     }
 
     /// Runs the LLM post hooks of the plugins whose pre hook ran, in
     /// reverse, on the provider's (or the short-circuit's) reply.
-    pub fn llm_post(&self, trip: &mut Trip, mut reply: Reply) -> Reply {
+    pub fn llm_post(&self, trip: &mut Trip, reply: Reply) -> Reply {
+        let text = |value: &Option<Value>| value.as_ref().map(json_bytes);
+        let before = (text(&reply.response), text(&reply.error));
+        let (mut response, mut error) = before.clone();
+        let mut last = None;
         for member in self.members[..trip.llm_ran].iter().rev() {
             let mut input = HookInput::new().with_context(trip.context_json());
-            if let Some(response) = &reply.response {
-                input = input.with_response(json_bytes(response));
+            if let Some(response) = &response {
+                input = input.with_response(response.as_slice());
             }
-            if let Some(error) = &reply.error {
-                input = input.with_error(json_bytes(error));
+            if let Some(error) = &error {
+                input = input.with_error(error.as_slice());
             }
             let Some(output) = self.call(member, Hook::PostHook, &input, trip) else {
                 continue;
             };
-            reply = match output.typed() {
-                TypedOutput::SeedPost(out) => {
-                    Reply::from_pair(out.response.clone(), out.bifrost_error.clone())
-                }
-                TypedOutput::Post(out) => Reply::from_pair(
-                    out.response.clone(),
-                    out.error.clone().filter(|_| out.has_error),
-                ),
-                _ => reply,
-            };
+            response = output.response;
+            error = output.error.filter(|e| !is_empty_object(e));
+            last = Some(member);
+        }
+        let Some(member) = last else {
+            return reply;
+        };
+        // Each part parsed only if a plugin changed its text.
+        let read = |text: Option<Vec<u8>>| match text {
+            None => Some(None),
+            Some(text) => self.read(member, Hook::PostHook, &text).map(Some),
+        };
+        let new_response = (response != before.0).then(|| read(response));
+        let new_error = (error != before.1).then(|| read(error));
+        if matches!(new_response, Some(None)) || matches!(new_error, Some(None)) {
+            return reply;
+        }
+        let mut reply = reply;
+        if let Some(Some(response)) = new_response {
+            reply.response = response;
+        }
+        if let Some(Some(error)) = new_error {
+            reply.error = error;
         }
         reply
     }
@@ -269,11 +282,12 @@ impl Pipeline {
     /// client gets (`{"status_code","headers","body"}`); they can change the
     /// context, not the response.
     pub fn http_post(&self, trip: &mut Trip, response: &Value) {
+        let (request, response) = (json_bytes(&trip.http_request), json_bytes(response));
         for member in self.members.iter().rev() {
             let input = HookInput::new()
                 .with_context(trip.context_json())
-                .with_request(json_bytes(&trip.http_request))
-                .with_response(json_bytes(response));
+                .with_request(request.as_slice())
+                .with_response(response.as_slice());
             self.call(member, Hook::HttpPostHook, &input, trip);
         }
     }
@@ -286,7 +300,7 @@ impl Pipeline {
     pub fn chunk(&self, trip: &mut Trip, chunk: Value) -> ChunkOutcome {
         let wrapped = self.shape.wrap_chunk(trip.kind, chunk);
         let reply = self.llm_post(trip, Reply::response(wrapped));
-        let mut chunk = match reply {
+        let chunk = match reply {
             Reply {
                 error: Some(error), ..
             } => return ChunkOutcome::Error(error),
@@ -296,24 +310,27 @@ impl Pipeline {
             } => variant(response, "response"),
             Reply { .. } => return ChunkOutcome::Skip,
         };
-        for member in self.members.iter().rev() {
+        let request = json_bytes(&trip.http_request);
+        let mut carried = Carried::new(&chunk);
+        for (index, member) in self.members.iter().enumerate().rev() {
             let input = HookInput::new()
                 .with_context(trip.context_json())
-                .with_request(json_bytes(&trip.http_request))
-                .with_chunk(json_bytes(&chunk));
+                .with_request(request.as_slice())
+                .with_chunk(carried.text.as_slice());
             let Some(output) = self.call(member, Hook::HttpStreamChunkHook, &input, trip) else {
                 continue;
             };
-            if let TypedOutput::StreamChunk(out) = output.typed() {
-                if out.skip {
-                    return ChunkOutcome::Skip;
-                }
-                if let Some(changed) = out.chunk.clone().filter(|_| out.has_chunk) {
-                    chunk = changed;
-                }
+            if output.skip {
+                return ChunkOutcome::Skip;
+            }
+            if let Some(changed) = output.chunk {
+                carried.pass(changed, index);
             }
         }
-        ChunkOutcome::Send(chunk)
+        ChunkOutcome::Send(
+            self.settle(carried, Hook::HttpStreamChunkHook)
+                .unwrap_or(chunk),
+        )
     }
 
     /// LLM pre hooks, `provider` unless a plugin short-circuited, LLM post
@@ -355,16 +372,16 @@ impl Pipeline {
         hook: Hook,
         input: &HookInput,
         trip: &mut Trip,
-    ) -> Option<HookOutput> {
+    ) -> Option<Passed> {
         if !member.has(hook) {
             return None;
         }
         let started = Instant::now();
         let output = member.call(hook, input, &self.sink);
         trip.record(&member.spec.name, hook, started.elapsed());
-        let output = output?;
-        if let Some(context) = output.context() {
-            let refused = trip.take_context(context);
+        let mut output = output?;
+        if let Some(context) = output.context.take() {
+            let refused = trip.take_context(&context);
             if !refused.is_empty() {
                 self.sink.emit(Event::ReservedContext {
                     plugin: member.spec.name.clone(),
@@ -375,6 +392,74 @@ impl Pipeline {
         }
         Some(output)
     }
+
+    /// A value a plugin passed on, parsed; when the host cannot take it (a
+    /// number beyond `f64`, say), the plugin's hook error, and `None`.
+    fn read(&self, member: &Member, hook: Hook, text: &[u8]) -> Option<Value> {
+        match serde_json::from_slice(text) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.sink.emit(Event::HookError {
+                    plugin: member.spec.name.clone(),
+                    hook,
+                    message: format!("its output could not be read: {error}"),
+                });
+                None
+            }
+        }
+    }
+
+    /// The value the hooks left, parsed once at the end: `None` when no
+    /// plugin changed its text (or the last change cannot be read, which
+    /// is that plugin's hook error).
+    fn settle(&self, carried: Carried, hook: Hook) -> Option<Value> {
+        let index = carried.changed_by?;
+        if carried.text == carried.original {
+            return None;
+        }
+        self.read(&self.members[index], hook, &carried.text)
+    }
+}
+
+/// A value on its way through a chain's hooks, as JSON text: each plugin
+/// is sent the text the previous one passed on, not a tree the host parsed
+/// and wrote again.
+struct Carried {
+    /// The caller's value, written once.
+    original: Vec<u8>,
+    /// What the hooks left.
+    text: Vec<u8>,
+    /// The index of the plugin that last passed it on.
+    changed_by: Option<usize>,
+}
+
+impl Carried {
+    fn new(value: &Value) -> Self {
+        let original = json_bytes(value);
+        Carried {
+            text: original.clone(),
+            original,
+            changed_by: None,
+        }
+    }
+
+    fn pass(&mut self, text: Vec<u8>, by: usize) {
+        self.text = text;
+        self.changed_by = Some(by);
+    }
+}
+
+/// Whether JSON text (as a plugin wrote a value, no space before it) is
+/// an object.
+fn is_object(text: &[u8]) -> bool {
+    text.first() == Some(&b'{')
+}
+
+/// `{}`, with or without space inside: an error that is none.
+fn is_empty_object(text: &[u8]) -> bool {
+    text.first() == Some(&b'{')
+        && text.last() == Some(&b'}')
+        && text[1..text.len() - 1].iter().all(u8::is_ascii_whitespace)
 }
 
 fn json_bytes(value: &Value) -> Vec<u8> {
