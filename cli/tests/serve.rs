@@ -9,39 +9,21 @@ use std::time::Duration;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use serving::{build, chat, events, folder, gallery, probe, Server};
+use serving::{build, chat, events, folder, gallery, json_of, post_json, probe, Server};
 
 fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
 async fn post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
-    let response = client()
-        .post(server.url(path))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = post_json(server, path, body).await;
     let status = response.status().as_u16();
     (status, json_of(response).await)
 }
 
-async fn json_of(response: reqwest::Response) -> Value {
-    let bytes = response.bytes().await.unwrap();
-    serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)))
-}
-
 /// The `data` of every server-sent event of a streamed request.
 async fn stream(server: &Server, body: &Value) -> Vec<String> {
-    let response = client()
-        .post(server.url("/v1/chat/completions"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = post_json(server, "/v1/chat/completions", body).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let events: Vec<_> = response.bytes_stream().eventsource().collect().await;

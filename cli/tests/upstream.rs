@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use serving::{chat, events, probe, Server};
+use serving::{chat, events, json_of, probe, Server};
 
 /// What the stand-in saw.
 #[derive(Default)]
@@ -143,10 +143,6 @@ async fn send(server: &Server, body: &Value) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-async fn json_of(response: reqwest::Response) -> Value {
-    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
 
 /// serve goes on: the next request gets the upstream's answer.

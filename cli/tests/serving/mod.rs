@@ -165,17 +165,29 @@ pub fn chat(model: &str, text: &str) -> Value {
     json!({"model": model, "messages": [{"role": "user", "content": text}]})
 }
 
-/// Every server-sent event of a streamed POST of `body` to `path`.
-pub async fn events(server: &Server, path: &str, body: &Value) -> Vec<eventsource_stream::Event> {
-    use eventsource_stream::Eventsource;
-    use futures_util::StreamExt;
-    let response = reqwest::Client::new()
+/// `body` POSTed to `path` as JSON.
+pub async fn post_json(server: &Server, path: &str, body: &Value) -> reqwest::Response {
+    reqwest::Client::new()
         .post(server.url(path))
         .header("content-type", "application/json")
         .body(body.to_string())
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// A response's body as JSON (the body itself in the panic when it is not).
+pub async fn json_of(response: reqwest::Response) -> Value {
+    let bytes = response.bytes().await.unwrap();
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)))
+}
+
+/// Every server-sent event of a streamed POST of `body` to `path`.
+pub async fn events(server: &Server, path: &str, body: &Value) -> Vec<eventsource_stream::Event> {
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let response = post_json(server, path, body).await;
     assert_eq!(response.status(), 200);
     let events: Vec<_> = response.bytes_stream().eventsource().collect().await;
     events.into_iter().map(|e| e.unwrap()).collect()
