@@ -1198,6 +1198,14 @@ mod tests {
             value in soup(),
             syntax_only in proptest::prelude::any::<bool>(),
         ) {
+            // A value text that is one whole value with more after it (`null,"k":…`)
+            // writes members of its own: a problem there is not in this member.
+            let mut values = serde_json::Deserializer::from_slice(&value).into_iter::<serde_json::Value>();
+            let more_after_one = matches!(values.next(), Some(Ok(_)))
+                && values.byte_offset() < value.trim_ascii_end().len();
+            if more_after_one {
+                return Ok(());
+            }
             let text = [&b"{\"a\":1, \"k\": "[..], &value, b"}"].concat();
             let Err(invalid) = validate_members(&text, MAX_DEPTH, syntax_only) else {
                 return Ok(());
