@@ -260,8 +260,14 @@ PUBLISHED := bifrost-plugin-sdk bifrost-plugin-sdk-macros bifrost-plugin-host bi
 ## verified in place of today's sources, so our own crates' copies go first
 ## (they are not on crates.io: nothing else reads them).
 CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
+## Cargo takes a registry crate's name and version for its whole fingerprint,
+## so what it compiled from an earlier copy would be linked in place of
+## today's: those compiled copies (found by their dep-info) go too.
 package:
 	rm -rf $(CARGO_HOME_DIR)/registry/src/*/bifrost-plugin-*
+	@for info in $$(grep -l 'registry/src/[^/ ]*/bifrost-plugin-' target/debug/deps/*.d 2>/dev/null); do \
+		rm -rf "target/debug/.fingerprint/$$(basename $$info .d | tr _ -)"; \
+	done
 	$(CARGO) package --offline --allow-dirty $(addprefix -p ,$(PUBLISHED))
 
 ## test-new: `bifrost-plugin new` for each hook set, and --wasi (make test
