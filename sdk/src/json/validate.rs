@@ -275,7 +275,92 @@ impl Nesting {
     }
 }
 
-impl Scanner<'_> {
+/// A position in the bytes, kept in locals by the loops that read on from
+/// it byte by byte (see [`Scanner::value`]).
+#[derive(Clone, Copy)]
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    #[inline(always)]
+    fn next_byte(&mut self, expected: &'static str) -> Result<u8, Invalid> {
+        let byte = self.peek().ok_or(Invalid::Truncated { expected })?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    /// The error for the byte at `at`: not UTF-8 is reported as such.
+    fn unexpected(&self, at: usize, expected: &'static str) -> Invalid {
+        if self.bytes[at] >= 0x80 {
+            Invalid::Utf8(at)
+        } else {
+            Invalid::Unexpected { at, expected }
+        }
+    }
+
+    #[inline(always)]
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// Opens the container whose `{` or `[` was just read, below
+    /// `max_depth` levels: `Ok(true)` when a member or an element follows,
+    /// `Ok(false)` when it closes at once.
+    #[inline(always)]
+    fn open(
+        &mut self,
+        nest: &mut Nesting,
+        object: bool,
+        max_depth: usize,
+    ) -> Result<bool, Invalid> {
+        if nest.depth == max_depth {
+            return Err(Invalid::TooDeep(max_depth));
+        }
+        self.skip_whitespace();
+        let close = if object { b'}' } else { b']' };
+        if self.peek() == Some(close) {
+            self.at += 1;
+            return Ok(false);
+        }
+        nest.depth += 1;
+        nest.open = (nest.open << 1) | object as u128;
+        Ok(true)
+    }
+
+    /// What follows a value in the innermost open container: `Ok(true)` at
+    /// a `,` (another member or element), `Ok(false)` at the container's
+    /// close, which closes it.
+    #[inline(always)]
+    fn after_value(&mut self, nest: &mut Nesting) -> Result<bool, Invalid> {
+        self.skip_whitespace();
+        let in_object = nest.in_object();
+        let expected = if in_object {
+            "`,` or `}`"
+        } else {
+            "`,` or `]`"
+        };
+        match self.next_byte(expected)? {
+            b',' => return Ok(true),
+            b'}' if in_object => {}
+            b']' if !in_object => {}
+            _ => return Err(self.unexpected(self.at - 1, expected)),
+        }
+        nest.depth -= 1;
+        nest.open >>= 1;
+        Ok(false)
+    }
+}
+
+impl<'a> Scanner<'a> {
     /// The input: one value with whitespace around it, recording members
     /// when `RECORD`.
     fn document<const RECORD: bool>(&mut self) -> Result<Kind, Invalid> {
@@ -298,6 +383,11 @@ impl Scanner<'_> {
     /// values are passed over by the same code: under an interpreter a call
     /// costs more than the bytes of a short string.
     fn value(&mut self, outer: usize) -> Result<(), Invalid> {
+        // The position lives in a local cursor, not in `self.at`: behind
+        // `&mut self`, and with calls in the loop, the compiler would store
+        // it and load it back (with the slice) at every token. It goes back
+        // to `self` only around the calls that read on from it.
+        let mut cur = self.cursor();
         let mut nest = Nesting {
             depth: outer,
             open: 0,
@@ -305,41 +395,56 @@ impl Scanner<'_> {
         // Whether what comes next is an object's key.
         let mut key = false;
         'value: loop {
-            self.skip_whitespace();
+            cur.skip_whitespace();
             let expected = if key { "a string key" } else { "a value" };
-            match self.next_byte(expected)? {
+            let byte = cur.next_byte(expected)?;
+            match byte {
                 b'"' => {
-                    self.string()?;
+                    match plain_run(cur.bytes, cur.at) {
+                        Ok(end) => cur.at = end,
+                        Err(at) => {
+                            self.at = at;
+                            self.string_slow()?;
+                            cur.at = self.at;
+                        }
+                    }
                     if key {
                         key = false;
-                        self.skip_whitespace();
-                        match self.next_byte("`:`")? {
+                        cur.skip_whitespace();
+                        match cur.next_byte("`:`")? {
                             b':' => continue 'value,
-                            _ => return Err(self.unexpected(self.at - 1, "`:`")),
+                            _ => return Err(cur.unexpected(cur.at - 1, "`:`")),
                         }
                     }
                 }
-                _ if key => return Err(self.unexpected(self.at - 1, "a string key")),
+                _ if key => return Err(cur.unexpected(cur.at - 1, "a string key")),
                 b'{' | b'[' => {
-                    let object = self.bytes[self.at - 1] == b'{';
-                    if self.open(&mut nest, object)? {
+                    let object = byte == b'{';
+                    if cur.open(&mut nest, object, self.max_depth)? {
                         key = object;
                         continue 'value;
                     }
                 }
-                b't' => self.literal(b"rue")?,
-                b'f' => self.literal(b"alse")?,
-                b'n' => self.literal(b"ull")?,
-                b'-' | b'0'..=b'9' => self.number(self.at - 1)?,
-                _ => return Err(self.unexpected(self.at - 1, "a value")),
+                b't' | b'f' | b'n' | b'-' | b'0'..=b'9' => {
+                    self.at = cur.at;
+                    match byte {
+                        b't' => self.literal(b"rue")?,
+                        b'f' => self.literal(b"alse")?,
+                        b'n' => self.literal(b"ull")?,
+                        _ => self.number(cur.at - 1)?,
+                    }
+                    cur.at = self.at;
+                }
+                _ => return Err(cur.unexpected(cur.at - 1, "a value")),
             }
             // A value ended: what follows depends on the container it is in.
             while nest.depth > outer {
-                if self.after_value(&mut nest)? {
+                if cur.after_value(&mut nest)? {
                     key = nest.in_object();
                     continue 'value;
                 }
             }
+            self.at = cur.at;
             return Ok(());
         }
     }
@@ -375,7 +480,10 @@ impl Scanner<'_> {
             if opens {
                 let object = self.bytes[self.at] == b'{';
                 self.at += 1;
-                if self.open(&mut nest, object)? {
+                let mut cur = self.cursor();
+                let opened = cur.open(&mut nest, object, self.max_depth);
+                self.at = cur.at;
+                if opened? {
                     pending_key = object;
                     continue 'value;
                 }
@@ -398,53 +506,15 @@ impl Scanner<'_> {
                 if nest.depth == 0 {
                     return Ok(());
                 }
-                if self.after_value(&mut nest)? {
+                let mut cur = self.cursor();
+                let another = cur.after_value(&mut nest);
+                self.at = cur.at;
+                if another? {
                     pending_key = nest.in_object();
                     continue 'value;
                 }
             }
         }
-    }
-
-    /// Opens the container whose `{` or `[` was just read: `Ok(true)` when
-    /// a member or an element follows, `Ok(false)` when it closes at once.
-    #[inline(always)]
-    fn open(&mut self, nest: &mut Nesting, object: bool) -> Result<bool, Invalid> {
-        if nest.depth == self.max_depth {
-            return Err(Invalid::TooDeep(self.max_depth));
-        }
-        self.skip_whitespace();
-        let close = if object { b'}' } else { b']' };
-        if self.peek() == Some(close) {
-            self.at += 1;
-            return Ok(false);
-        }
-        nest.depth += 1;
-        nest.open = (nest.open << 1) | object as u128;
-        Ok(true)
-    }
-
-    /// What follows a value in the innermost open container: `Ok(true)` at
-    /// a `,` (another member or element), `Ok(false)` at the container's
-    /// close, which closes it.
-    #[inline(always)]
-    fn after_value(&mut self, nest: &mut Nesting) -> Result<bool, Invalid> {
-        self.skip_whitespace();
-        let in_object = nest.in_object();
-        let expected = if in_object {
-            "`,` or `}`"
-        } else {
-            "`,` or `]`"
-        };
-        match self.next_byte(expected)? {
-            b',' => return Ok(true),
-            b'}' if in_object => {}
-            b']' if !in_object => {}
-            _ => return Err(self.unexpected(self.at - 1, expected)),
-        }
-        nest.depth -= 1;
-        nest.open >>= 1;
-        Ok(false)
     }
 
     /// An object key and its `:`; returns where the key's token is.
@@ -463,32 +533,38 @@ impl Scanner<'_> {
         }
     }
 
+    /// The position, as a cursor to read on from.
+    #[inline(always)]
+    fn cursor(&self) -> Cursor<'a> {
+        Cursor {
+            bytes: self.bytes,
+            at: self.at,
+        }
+    }
+
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.cursor().peek()
     }
 
     #[inline(always)]
     fn next_byte(&mut self, expected: &'static str) -> Result<u8, Invalid> {
-        let byte = self.peek().ok_or(Invalid::Truncated { expected })?;
-        self.at += 1;
+        let mut cur = self.cursor();
+        let byte = cur.next_byte(expected)?;
+        self.at = cur.at;
         Ok(byte)
     }
 
-    /// The error for the byte at `at`: not UTF-8 is reported as such.
+    /// See [`Cursor::unexpected`].
     fn unexpected(&self, at: usize, expected: &'static str) -> Invalid {
-        if self.bytes[at] >= 0x80 {
-            Invalid::Utf8(at)
-        } else {
-            Invalid::Unexpected { at, expected }
-        }
+        self.cursor().unexpected(at, expected)
     }
 
     #[inline(always)]
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
-            self.at += 1;
-        }
+        let mut cur = self.cursor();
+        cur.skip_whitespace();
+        self.at = cur.at;
     }
 
     fn literal(&mut self, rest: &'static [u8]) -> Result<(), Invalid> {
