@@ -13,6 +13,7 @@
 //! result is the same object (a property test below pins that).
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::ops::Range;
 
 use super::document::{Document, TextEdit};
@@ -30,18 +31,20 @@ pub(crate) fn set_string(doc: &mut Document, suffix: &str, key: &str, value: &st
     let Some(inner) = inner_object(&edit, suffix) else {
         return false;
     };
+    let (start, lookup) = (inner.start, one_member(edit.text(), &inner.members, key));
+    let empty = inner.members.is_empty();
     let mut json = Vec::with_capacity(value.len() + 2);
     write_string(&mut json, value);
-    match one_member(edit.text(), &inner.members, key) {
+    match lookup {
         Lookup::One(range) => edit.splice(range, &json),
         Lookup::Absent => {
             let mut token = Vec::with_capacity(key.len() + 2);
             write_string(&mut token, key);
-            match inner.start {
+            match start {
                 None => edit.insert_first_member(&token, &json),
                 Some(start) => {
                     let mut member = [&token[..], b":", &json].concat();
-                    if !inner.members.is_empty() {
+                    if !empty {
                         member.push(b',');
                     }
                     edit.splice(start + 1..start + 1, &member);
@@ -113,13 +116,14 @@ pub(crate) fn insert_message(
 }
 
 /// The object a request's or response's fields are in: the union's
-/// variant (`start` is where it is) or the root (`start` is `None`).
-struct Inner {
+/// variant (`start` is where it is) or the root (`start` is `None`, and
+/// its members are the document's own, borrowed).
+struct Inner<'a> {
     start: Option<usize>,
-    members: Vec<Member>,
+    members: Cow<'a, [Member]>,
 }
 
-fn inner_object(edit: &TextEdit<'_>, suffix: &str) -> Option<Inner> {
+fn inner_object<'a>(edit: &'a TextEdit<'_>, suffix: &str) -> Option<Inner<'a>> {
     let (text, root) = (edit.text(), edit.members());
     let mut variants = root.iter().filter(|(key, value)| {
         text[value.start] == b'{' && names_variant(&key_bytes(text, key), suffix)
@@ -131,11 +135,11 @@ fn inner_object(edit: &TextEdit<'_>, suffix: &str) -> Option<Inner> {
     Some(match variant {
         Some((_, value)) => Inner {
             start: Some(value.start),
-            members: member_ranges(text, value.start).collect(),
+            members: Cow::Owned(member_ranges(text, value.start).collect()),
         },
         None => Inner {
             start: None,
-            members: root.to_vec(),
+            members: Cow::Borrowed(root),
         },
     })
 }
@@ -157,9 +161,29 @@ fn one_member(text: &[u8], members: &[Member], key: &str) -> Lookup {
     }
 }
 
-/// Whether the key token at `token` in `text` stands for `key`.
+/// Whether the key token at `token` in `text` stands for `key` (a plain
+/// key, as the SDK's are). An escape always stands for fewer bytes than it
+/// is written with, so only a token longer than `key` can stand for it
+/// through escapes, and only such a token is decoded.
 fn key_is(text: &[u8], token: &Range<usize>, key: &str) -> bool {
-    *key_bytes(text, token) == *key.as_bytes()
+    let written = unquoted(text, token);
+    match written.len().cmp(&key.len()) {
+        Ordering::Less => false,
+        Ordering::Equal => written == key.as_bytes(),
+        Ordering::Greater => has_escape(written) && *key_bytes(text, token) == *key.as_bytes(),
+    }
+}
+
+/// The key token at `token` without its quotes, as written.
+fn unquoted<'a>(text: &'a [u8], token: &Range<usize>) -> &'a [u8] {
+    &text[token.start + 1..token.end - 1]
+}
+
+/// Whether a key as written holds an escape. A loop, not `contains`: the
+/// latter calls a `memchr` that costs more than the few bytes of a key.
+#[allow(clippy::manual_contains)]
+fn has_escape(written: &[u8]) -> bool {
+    written.iter().any(|&b| b == b'\\')
 }
 
 /// The UTF-8 bytes of the key whose token is at `token`: borrowed from the
@@ -167,15 +191,25 @@ fn key_is(text: &[u8], token: &Range<usize>, key: &str) -> bool {
 /// Bytes, not a `str`: checking them as UTF-8 again would cost more than
 /// the whole lookup (measured under wasmi).
 fn key_bytes<'a>(text: &'a [u8], token: &Range<usize>) -> Cow<'a, [u8]> {
-    let quoted = &text[token.clone()];
-    match quoted.contains(&b'\\') {
-        false => Cow::Borrowed(&quoted[1..quoted.len() - 1]),
-        true => Cow::Owned(decode_string(quoted).into_bytes()),
+    let written = unquoted(text, token);
+    match has_escape(written) {
+        false => Cow::Borrowed(written),
+        true => Cow::Owned(decode_string(&text[token.clone()]).into_bytes()),
     }
 }
 
 /// Whether two members share a key (the parsed object keeps the last).
 fn has_duplicate_keys(text: &[u8], members: &[Member]) -> bool {
+    // A handful of keys written without escapes (a host's request): compared
+    // pair by pair as written, without allocating.
+    let written = |(key, _): &Member| unquoted(text, key);
+    if members.len() <= 8 && !members.iter().any(|m| has_escape(written(m))) {
+        return (1..members.len()).any(|i| {
+            members[..i]
+                .iter()
+                .any(|m| written(m) == written(&members[i]))
+        });
+    }
     // Binary-search insertion, not a sort: the slice sorts would add ~5 KB
     // of .wasm to every plugin that edits a request.
     let mut keys: Vec<Cow<'_, [u8]>> = Vec::with_capacity(members.len());
