@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{Item, ItemImpl};
+use syn::{ImplItem, Item, ItemImpl};
 
 use crate::args::Args;
 use crate::hooks;
@@ -19,9 +19,14 @@ pub fn expand(args: Args, item: Item) -> syn::Result<TokenStream> {
     hooks::validate(&imp.items)?;
     let self_ty = &imp.self_ty;
     let (name, krate) = (&args.name, &args.krate);
+    // The hooks it defines: the SDK passes the others' inputs on unread.
+    let defined = imp.items.iter().filter_map(|item| match item {
+        ImplItem::Fn(method) => Some(method.sig.ident.to_string()),
+        _ => None,
+    });
     Ok(quote! {
         #imp
-        #krate::__export_abi!(#self_ty, #name);
+        #krate::__export_abi!(#self_ty, #name, [#(#defined),*]);
     })
 }
 

@@ -180,19 +180,25 @@ macro_rules! __export_common {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_abi {
-    ($plugin:ty, $name:expr) => {
+    ($plugin:ty, $name:expr, [$($defined:literal),*]) => {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
             use $crate::abi::exports::seed as __seed;
 
             $crate::__export_common!($plugin, $name);
+            // The hooks the impl defines: the others pass their input on
+            // unread (abi-spec 3.8).
+            const __DEFINED: &[&str] = &[$($defined),*];
 
             #[unsafe(no_mangle)]
             extern "C" fn http_transport_intercept(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
                 $crate::abi::exports::plugin_name($name);
-                unsafe { __seed::http_transport_intercept::<$plugin>(cp, cl, rp, rl) }
+                unsafe { __seed::http_transport_intercept::<
+                    $plugin,
+                    { $crate::abi::defines(__DEFINED, "http_pre_hook") },
+                >(cp, cl, rp, rl) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn pre_hook(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
@@ -217,13 +223,16 @@ macro_rules! __export_abi {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_abi {
-    ($plugin:ty, $name:expr) => {
+    ($plugin:ty, $name:expr, [$($defined:literal),*]) => {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
             use $crate::abi::exports::single as __single;
 
             $crate::__export_common!($plugin, $name);
+            // The hooks the impl defines: the others pass their input on
+            // unread (abi-spec 3.8).
+            const __DEFINED: &[&str] = &[$($defined),*];
 
             // `malloc`/`free` of the docs' Rust plugin. Not on WASI: there
             // wasi-libc owns those symbols (with C signatures), so the build
@@ -246,37 +255,55 @@ macro_rules! __export_abi {
             extern "C" fn http_pre_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
                 $crate::abi::exports::plugin_name($name);
-                unsafe { __single::http_pre_hook::<$plugin>(ptr, len) }
+                unsafe { __single::http_pre_hook::<
+                    $plugin,
+                    { $crate::abi::defines(__DEFINED, "http_pre_hook") },
+                >(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_intercept(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
                 $crate::abi::exports::plugin_name($name);
-                unsafe { __single::http_pre_hook::<$plugin>(ptr, len) }
+                unsafe { __single::http_pre_hook::<
+                    $plugin,
+                    { $crate::abi::defines(__DEFINED, "http_pre_hook") },
+                >(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_post_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
                 $crate::abi::exports::plugin_name($name);
-                unsafe { __single::http_post_hook::<$plugin>(ptr, len) }
+                unsafe { __single::http_post_hook::<
+                    $plugin,
+                    { $crate::abi::defines(__DEFINED, "http_post_hook") },
+                >(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn http_stream_chunk_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
                 $crate::abi::exports::plugin_name($name);
-                unsafe { __single::http_stream_chunk_hook::<$plugin>(ptr, len) }
+                unsafe { __single::http_stream_chunk_hook::<
+                    $plugin,
+                    { $crate::abi::defines(__DEFINED, "http_stream_chunk_hook") },
+                >(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn pre_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
                 $crate::abi::exports::plugin_name($name);
-                unsafe { __single::pre_hook::<$plugin>(ptr, len) }
+                unsafe { __single::pre_hook::<
+                    $plugin,
+                    { $crate::abi::defines(__DEFINED, "pre_hook") },
+                >(ptr, len) }
             }
             #[unsafe(no_mangle)]
             extern "C" fn post_hook(ptr: u32, len: u32) -> u64 {
                 // SAFETY: a host entry point (see `__export_common`).
                 $crate::abi::exports::plugin_name($name);
-                unsafe { __single::post_hook::<$plugin>(ptr, len) }
+                unsafe { __single::post_hook::<
+                    $plugin,
+                    { $crate::abi::defines(__DEFINED, "post_hook") },
+                >(ptr, len) }
             }
         };
     };

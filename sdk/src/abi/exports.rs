@@ -278,11 +278,18 @@ pub mod seed {
     use crate::abi::seed;
     use crate::Plugin;
 
-    /// `http_transport_intercept(ctx_ptr, ctx_len, req_ptr, req_len) -> i64`.
+    /// `http_transport_intercept(ctx_ptr, ctx_len, req_ptr, req_len) -> i64`;
+    /// `DEFINED`: whether the plugin defines `http_pre_hook` (else the
+    /// input is passed on unread, [`seed::passes`]).
     ///
     /// # Safety
     /// Called only by the host through the generated export.
-    pub unsafe fn http_transport_intercept<P: Plugin>(cp: u32, cl: u32, rp: u32, rl: u32) -> u64 {
+    pub unsafe fn http_transport_intercept<P: Plugin, const DEFINED: bool>(
+        cp: u32,
+        cl: u32,
+        rp: u32,
+        rl: u32,
+    ) -> u64 {
         if let Some(fixed) = past_recovery(seed::INTERCEPT_PAST_RECOVERY) {
             return fixed;
         }
@@ -290,8 +297,9 @@ pub mod seed {
         // pointer layer's; the inputs are read before `finish` ends the call.
         unsafe {
             let output = with_input(cp, cl, "context", |ctx| {
-                with_input(rp, rl, "request", |req| {
-                    seed::http_transport_intercept::<P>(ctx, req)
+                with_input(rp, rl, "request", |req| match DEFINED {
+                    true => seed::http_transport_intercept::<P>(ctx, req),
+                    false => seed::passes::http_transport_intercept::<P>(ctx, req),
                 })
             });
             finish(output)
@@ -348,17 +356,24 @@ pub mod single {
 
     macro_rules! single_input_exports {
         ($($name:ident),*) => {$(
-            #[doc = concat!("`", stringify!($name), "(ptr, len) -> i64`.")]
+            #[doc = concat!("`", stringify!($name), "(ptr, len) -> i64`; `DEFINED`: whether the")]
+            /// plugin defines the hook (else the input is passed on unread,
+            /// [`crate::abi::single::passes`]).
             ///
             /// # Safety
             /// Called only by the host through the generated export.
-            pub unsafe fn $name<P: Plugin>(ptr: u32, len: u32) -> u64 {
+            pub unsafe fn $name<P: Plugin, const DEFINED: bool>(ptr: u32, len: u32) -> u64 {
                 if let Some(fixed) = past_recovery(fixed::$name) {
                     return fixed;
                 }
                 // SAFETY: the caller's contract is the pointer layer's; the
                 // input is read before `finish` ends the call.
-                unsafe { finish(with_input(ptr, len, "input", crate::abi::single::$name::<P>)) }
+                unsafe {
+                    finish(with_input(ptr, len, "input", |input| match DEFINED {
+                        true => crate::abi::single::$name::<P>(input),
+                        false => crate::abi::single::passes::$name::<P>(input),
+                    }))
+                }
             }
         )*};
     }

@@ -50,6 +50,37 @@ fn short_circuit(response: Option<&[u8]>, error: Option<&[u8]>) -> Vec<u8> {
         .finish()
 }
 
+/// Whether `hook` is among the methods a plugin's impl defines (`defined`,
+/// listed by `#[bifrost_plugin]`); an export whose hook it is not passes its
+/// input on unread (abi-spec 3.8). `const`: it picks the export's body at
+/// compile time, so the code of the other is not in the `.wasm`.
+#[doc(hidden)]
+pub const fn defines(defined: &[&str], hook: &str) -> bool {
+    let mut i = 0;
+    while i < defined.len() {
+        if same(defined[i].as_bytes(), hook.as_bytes()) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// `a == b`, in a `const fn`.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Rejects an empty buffer where the hook needs a value.
 pub(crate) fn required<'a>(input: Input<'a>, what: &str) -> Result<&'a [u8], String> {
     let bytes = input?;

@@ -106,6 +106,28 @@ pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Ve
     }
 }
 
+/// The hooks a plugin does not define (abi-spec 3.8): checked, not read.
+pub mod passes {
+    use super::intercept_output;
+    use crate::abi::{first_reason, required, run, Input};
+    use crate::types::document::check_object;
+    use crate::types::Context;
+    use crate::Plugin;
+
+    /// `http_transport_intercept` of a plugin without `http_pre_hook`: the
+    /// context and the request are checked as JSON objects, the body is not
+    /// decoded; a failed `init` is still reported first.
+    pub fn http_transport_intercept<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
+        let outcome = (|| {
+            Context::from_bytes(ctx?).map_err(String::from)?;
+            check_object(required(req, "request")?, "request")?;
+            run::<P, _>(|_| Ok(()))
+        })();
+        let error = outcome.map_err(first_reason::<P>).err();
+        intercept_output(None, &error.unwrap_or_default())
+    }
+}
+
 /// `pre_hook`: runs [`Plugin::pre_hook`].
 pub fn pre_hook<P: Plugin>(ctx: Input<'_>, req: Input<'_>) -> Vec<u8> {
     let outcome = (|| {

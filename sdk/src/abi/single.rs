@@ -11,6 +11,8 @@
 //! error, chunk) with the reason in `error`/`hook_error`: correct whether the
 //! host reads a null field as "unchanged" or as "none".
 
+pub mod passes;
+
 use std::borrow::Cow;
 
 use super::{first_reason, past_recovery_error, required, run, short_circuit, Input, UNWRITABLE};
@@ -352,11 +354,14 @@ pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         Ok((ctx, HttpPreHook::Respond(response))) => {
             http_pre_output(&ctx.to_json(), None, Some(&response.to_json()), "")
         }
-        Err(error) => {
-            let request = env.echo(env.request).map(Cow::Borrowed);
-            http_pre_output(env.echo_context(), request, None, &error)
-        }
+        Err(error) => http_pre_echo(&env, &error),
     }
+}
+
+/// The `http_pre_hook` output that sends back what came in, with `error`.
+fn http_pre_echo(env: &Envelope<'_>, error: &str) -> Vec<u8> {
+    let request = env.echo(env.request).map(Cow::Borrowed);
+    http_pre_output(env.echo_context(), request, None, error)
 }
 
 /// `{"context", "error"}`
@@ -383,8 +388,13 @@ pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         .map_err(first_reason::<P>);
     match outcome {
         Ok(ctx) => http_post_output(&ctx.to_json(), ""),
-        Err(error) => http_post_output(env.echo_context(), &error),
+        Err(error) => http_post_echo(&env, &error),
     }
+}
+
+/// The `http_post_hook` output that sends back the context, with `error`.
+fn http_post_echo(env: &Envelope<'_>, error: &str) -> Vec<u8> {
+    http_post_output(env.echo_context(), error)
 }
 
 /// `{"context", "chunk", "has_chunk", "skip", "error"}`
@@ -427,8 +437,14 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         // The chunk goes back whatever its type (a host may send one the
         // SDK cannot type, e.g. a base64 string): with the error logged,
         // the stream keeps flowing under every reading of the pair.
-        Err(error) => chunk_output(env.echo_context(), env.echo_any(env.chunk), false, error),
+        Err(error) => chunk_echo(&env, error),
     }
+}
+
+/// The `http_stream_chunk_hook` output that sends back what came in, with
+/// `error`.
+fn chunk_echo(env: &Envelope<'_>, error: &str) -> Vec<u8> {
+    chunk_output(env.echo_context(), env.echo_any(env.chunk), false, error)
 }
 
 /// `{"context", "request", "short_circuit", "has_short_circuit", "error"}`;
@@ -464,10 +480,7 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             Ok((ctx, decision))
         })
         .map_err(first_reason::<P>);
-    let failed = |error: &str| {
-        let request = env.echo(env.request).map(Cow::Borrowed);
-        pre_output(env.echo_context(), request, None, error)
-    };
+    let failed = |error: &str| pre_echo(&env, error);
     let (ctx, decision) = match outcome {
         Ok(ok) => ok,
         Err(error) => return failed(&error),
@@ -485,6 +498,12 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         Some((request, short)) => pre_output(&ctx.to_json(), request, short.as_deref(), ""),
         None => failed(UNWRITABLE),
     }
+}
+
+/// The `pre_hook` output that sends back what came in, with `error`.
+fn pre_echo(env: &Envelope<'_>, error: &str) -> Vec<u8> {
+    let request = env.echo(env.request).map(Cow::Borrowed);
+    pre_output(env.echo_context(), request, None, error)
 }
 
 /// `{"context", "response", "error", "has_error", "hook_error"}`; an owned
@@ -529,18 +548,7 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             Ok((ctx, result))
         })
         .map_err(first_reason::<P>);
-    let failed = |hook_error: &str| {
-        let error = match env.has_error {
-            Some(false) => None,
-            _ => env.echo(env.error).filter(|e| !is_empty_object(e)),
-        };
-        post_output(
-            env.echo_context(),
-            env.echo(env.response).map(Cow::Borrowed),
-            error.map(Cow::Borrowed),
-            hook_error,
-        )
-    };
+    let failed = |hook_error: &str| post_echo(&env, hook_error);
     let (ctx, PostHook { response, error }) = match outcome {
         Ok(ok) => ok,
         Err(hook_error) => return failed(&hook_error),
@@ -556,5 +564,20 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         response.map(Cow::Owned),
         error.map(Cow::Owned),
         "",
+    )
+}
+
+/// The `post_hook` output that sends back what came in (an error only if
+/// `has_error` does not say there is none), with `hook_error`.
+fn post_echo(env: &Envelope<'_>, hook_error: &str) -> Vec<u8> {
+    let error = match env.has_error {
+        Some(false) => None,
+        _ => env.echo(env.error).filter(|e| !is_empty_object(e)),
+    };
+    post_output(
+        env.echo_context(),
+        env.echo(env.response).map(Cow::Borrowed),
+        error.map(Cow::Borrowed),
+        hook_error,
     )
 }

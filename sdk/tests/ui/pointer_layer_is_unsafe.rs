@@ -23,5 +23,5 @@ fn main() {
     exports::init::<P>(0, 0);
     exports::cleanup::<P>();
     exports::seed::pre_hook::<P>(0, 0, 0, 0);
-    exports::single::post_hook::<P>(0, 0);
+    exports::single::post_hook::<P, true>(0, 0);
 }
