@@ -59,8 +59,16 @@ impl FromStr for Runtime {
     }
 }
 
-/// A loaded plugin instance.
-pub(crate) enum Instance {
+/// A loaded plugin instance, with the export of each hook looked up once.
+pub(crate) struct Instance {
+    engine: Engine,
+    abi: Abi,
+    /// The export implementing each hook, in [`Hook::ALL`]'s order.
+    exports: [Option<&'static str>; 5],
+}
+
+/// The runtime holding the instance.
+enum Engine {
     Wasmi(Box<Guest>),
     #[cfg(feature = "jit")]
     Jit(Box<super::jit::JitGuest>),
@@ -69,44 +77,55 @@ pub(crate) enum Instance {
 impl Instance {
     /// Instantiates `wasm` (not yet initialised) on `runtime`.
     pub fn load(wasm: &[u8], runtime: Runtime) -> Result<Self> {
-        match runtime {
+        let (engine, abi) = match runtime {
             #[cfg(feature = "jit")]
             Runtime::Wasmtime if ModuleInfo::parse(wasm)?.imports().is_empty() => {
-                let engine = jit_engine();
-                Ok(Instance::Jit(Box::new(super::jit::JitGuest::load(
-                    &engine, wasm,
-                )?)))
+                let jit = super::jit::JitGuest::load(&jit_engine(), wasm)?;
+                let abi = jit.abi();
+                (Engine::Jit(Box::new(jit)), abi)
             }
             _ => {
                 let guest = Guest::load(wasm, FreeMode::All)?;
-                guest.abi().ok_or(Error::UnknownAbi)?;
-                Ok(Instance::Wasmi(Box::new(guest)))
+                let abi = guest.abi().ok_or(Error::UnknownAbi)?;
+                (Engine::Wasmi(Box::new(guest)), abi)
             }
-        }
+        };
+        let info = match &engine {
+            Engine::Wasmi(guest) => guest.info(),
+            #[cfg(feature = "jit")]
+            Engine::Jit(jit) => jit.info(),
+        };
+        let exports = Hook::ALL.map(|hook| {
+            hook.exports(abi)
+                .iter()
+                .copied()
+                .find(|name| info.has_func(name))
+        });
+        Ok(Instance {
+            engine,
+            abi,
+            exports,
+        })
     }
 
     /// The runtime it actually runs on.
     pub fn runtime(&self) -> Runtime {
-        match self {
-            Instance::Wasmi(_) => Runtime::Wasmi,
+        match self.engine {
+            Engine::Wasmi(_) => Runtime::Wasmi,
             #[cfg(feature = "jit")]
-            Instance::Jit(_) => Runtime::Wasmtime,
+            Engine::Jit(_) => Runtime::Wasmtime,
         }
     }
 
     pub fn abi(&self) -> Abi {
-        match self {
-            Instance::Wasmi(guest) => guest.abi().unwrap_or(Abi::Seed),
-            #[cfg(feature = "jit")]
-            Instance::Jit(jit) => jit.abi(),
-        }
+        self.abi
     }
 
     fn info(&self) -> &ModuleInfo {
-        match self {
-            Instance::Wasmi(guest) => guest.info(),
+        match &self.engine {
+            Engine::Wasmi(guest) => guest.info(),
             #[cfg(feature = "jit")]
-            Instance::Jit(jit) => jit.info(),
+            Engine::Jit(jit) => jit.info(),
         }
     }
 
@@ -116,42 +135,39 @@ impl Instance {
 
     /// The export implementing `hook`, if the plugin has one.
     pub fn hook_export(&self, hook: Hook) -> Option<&'static str> {
-        hook.exports(self.abi())
-            .iter()
-            .copied()
-            .find(|name| self.has_func(name))
+        self.exports[hook_index(hook)]
     }
 
     pub fn init(&mut self, config: &[u8]) -> Result<i32> {
-        match self {
-            Instance::Wasmi(guest) => guest.init(config),
+        match &mut self.engine {
+            Engine::Wasmi(guest) => guest.init(config),
             #[cfg(feature = "jit")]
-            Instance::Jit(jit) => jit.init(config),
+            Engine::Jit(jit) => jit.init(config),
         }
     }
 
     pub fn cleanup(&mut self) -> Result<i32> {
-        match self {
-            Instance::Wasmi(guest) => guest.cleanup(),
+        match &mut self.engine {
+            Engine::Wasmi(guest) => guest.cleanup(),
             #[cfg(feature = "jit")]
-            Instance::Jit(jit) => Ok(jit.call("cleanup", &[])? as i32),
+            Engine::Jit(jit) => Ok(jit.call("cleanup", &[])? as i32),
         }
     }
 
     /// Calls `hook` as the host does for the plugin's ABI and returns the
     /// export called and its output's bytes, unread.
     pub fn call_raw(&mut self, hook: Hook, input: &HookInput) -> Result<(&'static str, Vec<u8>)> {
-        let abi = self.abi();
+        let abi = self.abi;
         let export = self.hook_export(hook).ok_or_else(|| Error::MissingExport {
             export: hook.name().into(),
         })?;
-        let raw = match self {
-            Instance::Wasmi(guest) => match abi {
+        let raw = match &mut self.engine {
+            Engine::Wasmi(guest) => match abi {
                 Abi::Seed => guest.hook(export, &input.buffers(hook))?,
                 Abi::SingleInput => guest.hook(export, &[&input.envelope(hook)])?,
             },
             #[cfg(feature = "jit")]
-            Instance::Jit(jit) => match abi {
+            Engine::Jit(jit) => match abi {
                 Abi::Seed => jit.hook(export, &input.buffers(hook))?,
                 Abi::SingleInput => jit.hook(export, &[&input.envelope(hook)])?,
             },
@@ -161,26 +177,37 @@ impl Instance {
 
     /// What the plugin printed since the last take (stdout, then stderr).
     pub fn take_printed(&mut self) -> [Vec<u8>; 2] {
-        match self {
-            Instance::Wasmi(guest) => [guest.take_stdout(), guest.take_stderr()],
+        match &mut self.engine {
+            Engine::Wasmi(guest) => [guest.take_stdout(), guest.take_stderr()],
             #[cfg(feature = "jit")]
-            Instance::Jit(_) => [Vec::new(), Vec::new()],
+            Engine::Jit(_) => [Vec::new(), Vec::new()],
         }
     }
 
     /// Why `init` failed, in the plugin's words.
     pub fn init_failure_reason(&mut self) -> Option<String> {
-        match self {
-            Instance::Wasmi(guest) => guest.init_failure_reason(),
+        match &mut self.engine {
+            Engine::Wasmi(guest) => guest.init_failure_reason(),
             #[cfg(feature = "jit")]
-            Instance::Jit(_) => {
+            Engine::Jit(_) => {
                 let input = HookInput::new().with_context("{}");
                 let (export, raw) = self.call_raw(Hook::PostHook, &input).ok()?;
-                crate::HookOutput::parse(self.abi(), Hook::PostHook, export, raw)
+                crate::HookOutput::parse(self.abi, Hook::PostHook, export, raw)
                     .ok()?
                     .init_failure_reason()
             }
         }
+    }
+}
+
+/// `hook`'s place in [`Hook::ALL`].
+pub(crate) fn hook_index(hook: Hook) -> usize {
+    match hook {
+        Hook::HttpPreHook => 0,
+        Hook::PreHook => 1,
+        Hook::PostHook => 2,
+        Hook::HttpStreamChunkHook => 3,
+        Hook::HttpPostHook => 4,
     }
 }
 
@@ -191,4 +218,16 @@ fn jit_engine() -> wasmtime::Engine {
     use std::sync::OnceLock;
     static ENGINE: OnceLock<wasmtime::Engine> = OnceLock::new();
     ENGINE.get_or_init(wasmtime::Engine::default).clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hooks_index_is_its_place_in_the_list_of_all_hooks() {
+        for (place, hook) in Hook::ALL.into_iter().enumerate() {
+            assert_eq!(hook_index(hook), place, "{hook}");
+        }
+    }
 }

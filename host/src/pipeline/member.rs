@@ -5,6 +5,7 @@
 //! hook counts as having passed its inputs through.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::hook::{Hook, HookInput};
 
 use super::events::{Event, Sink};
-use super::instance::{Instance, Runtime};
+use super::instance::{hook_index, Instance, Runtime};
 use super::order::Placement;
 use super::passed::Passed;
 
@@ -66,6 +67,10 @@ pub(crate) struct Member {
     pub runtime: Runtime,
     /// The runtime the chain asked for.
     wanted: Runtime,
+    /// The hooks the current instance exports, one bit each (in
+    /// [`Hook::ALL`]'s order): a hook it lacks is skipped without waiting
+    /// for the lock.
+    hooks: AtomicU8,
     slot: Mutex<Slot>,
 }
 
@@ -85,13 +90,14 @@ impl Member {
             abi: guest.abi(),
             runtime: guest.runtime(),
             wanted: runtime,
+            hooks: AtomicU8::new(hook_bits(&guest)),
             slot: Mutex::new(Slot { guest, modified }),
         })
     }
 
     /// Whether the plugin exports `hook`.
     pub fn has(&self, hook: Hook) -> bool {
-        self.lock().guest.hook_export(hook).is_some()
+        self.hooks.load(Ordering::Relaxed) & (1 << hook_index(hook)) != 0
     }
 
     /// Calls `hook`; `None` when it did not give a usable output (the
@@ -136,7 +142,7 @@ impl Member {
                 });
                 // A trapped instance's state is gone: start it afresh.
                 match instantiate(&self.spec, self.wanted, sink) {
-                    Ok((guest, modified)) => *slot = Slot { guest, modified },
+                    Ok((guest, modified)) => self.replace(&mut slot, Slot { guest, modified }),
                     Err(error) => sink.emit(Event::Notice(format!(
                         "plugin `{}` could not be instantiated again: {error}",
                         self.spec.name
@@ -167,7 +173,7 @@ impl Member {
             Ok((guest, modified)) => {
                 let mut slot = self.lock();
                 cleanup(&self.spec.name, &mut slot.guest, sink);
-                *slot = Slot { guest, modified };
+                self.replace(&mut slot, Slot { guest, modified });
                 sink.emit(Event::Notice(format!(
                     "plugin `{}` reloaded from {}",
                     self.spec.name,
@@ -193,6 +199,12 @@ impl Member {
         cleanup(&self.spec.name, &mut slot.guest, sink);
     }
 
+    /// Puts a new instance in the slot (held locked).
+    fn replace(&self, slot: &mut Slot, new: Slot) {
+        self.hooks.store(hook_bits(&new.guest), Ordering::Relaxed);
+        *slot = new;
+    }
+
     fn lock(&self) -> MutexGuard<'_, Slot> {
         // A plugin call never panics while holding the lock (traps are
         // errors), so a poisoned lock still guards a usable instance.
@@ -202,6 +214,14 @@ impl Member {
     fn forward_log_lines(&self, guest: &mut Instance, sink: &Sink) {
         forward_log_lines(&self.spec.name, guest, sink);
     }
+}
+
+/// The hooks `guest` exports, one bit each.
+fn hook_bits(guest: &Instance) -> u8 {
+    Hook::ALL
+        .iter()
+        .filter(|hook| guest.hook_export(**hook).is_some())
+        .fold(0, |bits, hook| bits | 1 << hook_index(*hook))
 }
 
 /// What the plugin was sent, for `--trace`: the envelope, or the seed
