@@ -423,3 +423,65 @@ fn every_runtime_this_build_has_runs_the_chain_alike() {
         assert_eq!(request["model"], "call-1", "{runtime}: instantiated again");
     }
 }
+
+#[test]
+fn a_request_that_finds_a_plugin_busy_waits_through_the_given_wait_and_one_that_finds_it_free_does_not(
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    // The sink is told of each call (tracing) while the plugin is held: the
+    // first call stops there until the waiting request lets it go on.
+    let (holding, held) = mpsc::channel::<()>();
+    let (release, released) = mpsc::channel::<()>();
+    let (holding, released) = (Mutex::new(Some(holding)), Mutex::new(released));
+    let sink = Sink::new(move |event| {
+        if let (Event::Trace { .. }, Some(holding)) = (&event, holding.lock().unwrap().take()) {
+            holding.send(()).unwrap();
+            released.lock().unwrap().recv().unwrap();
+        }
+    });
+    let waits = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&waits);
+    let release = Mutex::new(release);
+    let pipeline = Pipeline::load(
+        vec![probe("A", true)],
+        RequestShape::Flat,
+        sink.with_tracing(true),
+    )
+    .unwrap()
+    .waiting_with(move |wait| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        release.lock().unwrap().send(()).unwrap();
+        wait();
+    });
+    let pipeline = Arc::new(pipeline);
+    let first = {
+        let pipeline = Arc::clone(&pipeline);
+        std::thread::spawn(move || {
+            let mut first = trip(&pipeline);
+            pipeline.llm_pre(&mut first, chat("m", "one"))
+        })
+    };
+    held.recv().unwrap();
+    let mut second = trip(&pipeline);
+    let second = pipeline.llm_pre(&mut second, chat("m", "two"));
+    let first = first.join().unwrap();
+    assert_eq!(
+        waits.load(Ordering::SeqCst),
+        1,
+        "only the second request waited"
+    );
+    for (pre, text) in [(first, "one >A"), (second, "two >A")] {
+        let LlmPre::Continue(request) = pre else {
+            panic!("no short-circuit");
+        };
+        assert_eq!(request["input"][0]["content"], text);
+    }
+    let mut third = trip(&pipeline);
+    pipeline.llm_pre(&mut third, chat("m", "three"));
+    assert_eq!(
+        waits.load(Ordering::SeqCst),
+        1,
+        "a free plugin is called at once"
+    );
+}

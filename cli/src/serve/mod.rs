@@ -54,7 +54,10 @@ pub fn serve(args: &ServeArgs) -> Outcome {
         .enable_all()
         .build()
         .map_err(|e| Failure::new(format!("cannot start the async runtime: {e}")))?;
-    let pipeline = Arc::new(pipeline);
+    // The chain runs on the server's threads (see `routes`); a request
+    // that must wait for a busy plugin hands its thread's other requests
+    // to another thread meanwhile.
+    let pipeline = Arc::new(pipeline.waiting_with(|wait| tokio::task::block_in_place(wait)));
     let served = runtime.block_on(run(args, Arc::clone(&pipeline), provider));
     // Streams still open after the grace period end with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));

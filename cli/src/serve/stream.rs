@@ -14,7 +14,6 @@ use bifrost_plugin_host::pipeline::{variant, ChunkOutcome, Kind, LlmPre, Trip};
 use bifrost_plugin_host::responses_stream;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio::task::block_in_place;
 
 use super::answer;
 use super::provider::Chunks;
@@ -71,7 +70,7 @@ pub async fn respond(app: Arc<App>, mut trip: Trip, pre: LlmPre, start: Start) -
         let (mut sent, mut note) = (0usize, String::new());
         while let Some(item) = chunks.next().await {
             let outcome = match item {
-                Ok(chunk) => block_in_place(|| app.pipeline.chunk(&mut trip, chunk)),
+                Ok(chunk) => app.pipeline.chunk(&mut trip, chunk),
                 Err(error) => ChunkOutcome::Error(error),
             };
             let event = match outcome {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::SystemTime;
 
 use crate::abi::Abi;
@@ -17,6 +17,7 @@ use super::events::{Event, Sink};
 use super::instance::{hook_index, Instance, Runtime};
 use super::order::Placement;
 use super::passed::Passed;
+use super::Wait;
 
 /// A plugin as Bifrost's config lists it (`plugins[]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -103,8 +104,10 @@ impl Member {
     /// Calls `hook`; `None` when it did not give a usable output (the
     /// reason is logged): the caller goes on as if it passed its inputs
     /// through. Also `None`, silently, when the plugin lacks the hook.
-    pub fn call(&self, hook: Hook, input: &HookInput, sink: &Sink) -> Option<Passed> {
-        let mut slot = self.lock();
+    /// When another request is calling the plugin, `wait` runs the wait
+    /// for it (see [`Pipeline::waiting_with`](super::Pipeline::waiting_with)).
+    pub fn call(&self, hook: Hook, input: &HookInput, sink: &Sink, wait: &Wait) -> Option<Passed> {
+        let mut slot = self.lock_waiting(wait);
         slot.guest.hook_export(hook)?;
         let abi = slot.guest.abi();
         let called = slot.guest.call_raw(hook, input);
@@ -203,6 +206,19 @@ impl Member {
     fn replace(&self, slot: &mut Slot, new: Slot) {
         self.hooks.store(hook_bits(&new.guest), Ordering::Relaxed);
         *slot = new;
+    }
+
+    /// The lock at once if it is free, else through `wait`.
+    fn lock_waiting(&self, wait: &Wait) -> MutexGuard<'_, Slot> {
+        match self.slot.try_lock() {
+            Ok(slot) => slot,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                let mut slot = None;
+                wait(&mut || slot = Some(self.lock()));
+                slot.unwrap_or_else(|| self.lock())
+            }
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Slot> {

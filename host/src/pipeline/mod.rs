@@ -104,12 +104,17 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// How a request waits for a plugin instance that another request is
+/// calling: given the blocking wait, runs it (see [`Pipeline::waiting_with`]).
+pub type Wait = Box<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
+
 /// A loaded chain of plugins, in the order they run. Shared by every
 /// request (`&self`); each plugin instance runs one call at a time.
 pub struct Pipeline {
     members: Vec<Member>,
     shape: RequestShape,
     sink: Sink,
+    wait: Wait,
 }
 
 impl Pipeline {
@@ -145,7 +150,27 @@ impl Pipeline {
             members,
             shape,
             sink,
+            wait: Box::new(|wait| wait()),
         })
+    }
+
+    /// Sets how a request waits for a plugin instance that another request
+    /// is calling (each instance runs one call at a time): `wait` is given
+    /// the blocking wait and runs it; by default the thread just blocks. A
+    /// call that finds the plugin free never goes through `wait`. An async
+    /// server that runs the chain on its own threads can pass, say, tokio's
+    /// `block_in_place`, so that its other requests go on meanwhile.
+    ///
+    /// ```no_run
+    /// # use bifrost_plugin_host::pipeline::{Pipeline, RequestShape, Sink};
+    /// # fn block_in_place(f: impl FnOnce()) { f() }
+    /// let pipeline = Pipeline::load(vec![], RequestShape::Flat, Sink::stderr())?
+    ///     .waiting_with(|wait| block_in_place(wait));
+    /// # Ok::<(), bifrost_plugin_host::pipeline::LoadError>(())
+    /// ```
+    pub fn waiting_with(mut self, wait: impl Fn(&mut dyn FnMut()) + Send + Sync + 'static) -> Self {
+        self.wait = Box::new(wait);
+        self
     }
 
     /// The plugins in run order: name, ABI and the runtime each runs on.
@@ -377,7 +402,7 @@ impl Pipeline {
             return None;
         }
         let started = Instant::now();
-        let output = member.call(hook, input, &self.sink);
+        let output = member.call(hook, input, &self.sink, &self.wait);
         trip.record(&member.spec.name, hook, started.elapsed());
         let mut output = output?;
         if let Some(context) = output.context.take() {
