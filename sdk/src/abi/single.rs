@@ -349,11 +349,19 @@ pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
                 }
                 _ => request.to_json(),
             };
-            http_pre_output(&ctx.to_json(), Some(Cow::Owned(json)), None, "")
+            http_pre_output(
+                &ctx.json_over(env.echo_context()),
+                Some(Cow::Owned(json)),
+                None,
+                "",
+            )
         }
-        Ok((ctx, HttpPreHook::Respond(response))) => {
-            http_pre_output(&ctx.to_json(), None, Some(&response.to_json()), "")
-        }
+        Ok((ctx, HttpPreHook::Respond(response))) => http_pre_output(
+            &ctx.json_over(env.echo_context()),
+            None,
+            Some(&response.to_json()),
+            "",
+        ),
         Err(error) => http_pre_echo(&env, &error),
     }
 }
@@ -387,7 +395,7 @@ pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         })
         .map_err(first_reason::<P>);
     match outcome {
-        Ok(ctx) => http_post_output(&ctx.to_json(), ""),
+        Ok(ctx) => http_post_output(&ctx.json_over(env.echo_context()), ""),
         Err(error) => http_post_echo(&env, &error),
     }
 }
@@ -425,7 +433,7 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         .map_err(first_reason::<P>);
     match &outcome {
         Ok((ctx, StreamChunkHook::Continue(chunk))) => match chunk.to_json() {
-            Some(json) => chunk_output(&ctx.to_json(), Some(&json), false, ""),
+            Some(json) => chunk_output(&ctx.json_over(env.echo_context()), Some(&json), false, ""),
             None => chunk_output(
                 env.echo_context(),
                 env.echo_any(env.chunk),
@@ -433,7 +441,9 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
                 UNWRITABLE,
             ),
         },
-        Ok((ctx, StreamChunkHook::Skip)) => chunk_output(&ctx.to_json(), None, true, ""),
+        Ok((ctx, StreamChunkHook::Skip)) => {
+            chunk_output(&ctx.json_over(env.echo_context()), None, true, "")
+        }
         // The chunk goes back whatever its type (a host may send one the
         // SDK cannot type, e.g. a base64 string): with the error logged,
         // the stream keeps flowing under every reading of the pair.
@@ -495,7 +505,12 @@ pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
             .map(|f| (None, Some(short_circuit(None, Some(&f))))),
     };
     match written {
-        Some((request, short)) => pre_output(&ctx.to_json(), request, short.as_deref(), ""),
+        Some((request, short)) => pre_output(
+            &ctx.json_over(env.echo_context()),
+            request,
+            short.as_deref(),
+            "",
+        ),
         None => failed(UNWRITABLE),
     }
 }
@@ -560,7 +575,7 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     }
     let (response, error) = (response.flatten(), error.flatten());
     post_output(
-        &ctx.to_json(),
+        &ctx.json_over(env.echo_context()),
         response.map(Cow::Owned),
         error.map(Cow::Owned),
         "",

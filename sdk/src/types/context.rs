@@ -1,6 +1,9 @@
 //! The request context: a JSON object of string keys the host sends with
 //! every hook.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,10 +29,28 @@ use crate::PluginError;
 /// assert_eq!(ctx.get_as::<u32>("attempt"), Some(2));
 /// assert_eq!(ctx.request_id(), None);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Context {
     values: JsonObject,
+    /// Whether `values` are still the host's, as it sent them: an output
+    /// then carries the host's own text back, unwritten.
+    #[serde(skip)]
+    as_sent: bool,
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.values == other.values
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("values", &self.values)
+            .finish()
+    }
 }
 
 impl Context {
@@ -46,6 +67,7 @@ impl Context {
         check_object(bytes, "context")?;
         Ok(Context {
             values: JsonObject::from_checked(bytes),
+            as_sent: true,
         })
     }
 
@@ -55,6 +77,7 @@ impl Context {
         match Kind::of(bytes) {
             Kind::Object => Ok(Context {
                 values: JsonObject::from_checked(bytes),
+                as_sent: true,
             }),
             kind => Err(InputError::wrong_kind("context", kind)),
         }
@@ -67,6 +90,23 @@ impl Context {
         self.values
             .write_json(&mut out, Some(super::object::write_value));
         out
+    }
+
+    /// The context for an output whose input carried `sent` (the host's
+    /// context, checked, or `{}` for none): `sent` itself while the hook
+    /// has set and removed nothing (nothing to write, and it goes back byte
+    /// for byte), else [`Context::to_json`].
+    pub(crate) fn json_over<'a>(&self, sent: &'a [u8]) -> Cow<'a, [u8]> {
+        match self.as_sent {
+            true => Cow::Borrowed(sent),
+            false => Cow::Owned(self.to_json()),
+        }
+    }
+
+    /// The values, to change: from now on they are written out.
+    fn values_mut(&mut self) -> &mut JsonObject {
+        self.as_sent = false;
+        &mut self.values
     }
 
     /// The request id, under the documented key `request_id` (or the native
@@ -95,7 +135,7 @@ impl Context {
     /// Sets `key` to `value`. (Use [`Context::remove`] first for the value
     /// it replaces: setting does not parse it.)
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<Value>) {
-        self.values.set(key.into(), value.into());
+        self.values_mut().set(key.into(), value.into());
     }
 
     /// Sets `key` to any serialisable value (a struct, a map, …). Fails only for values JSON cannot hold, such as a
@@ -119,13 +159,13 @@ impl Context {
         let key = key.into();
         let value = serde_json::to_value(value)
             .map_err(|e| PluginError::new(format!("context value `{key}`: {e}")))?;
-        self.values.set(key, value);
+        self.values_mut().set(key, value);
         Ok(())
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.values.remove(key)
+        self.values_mut().remove(key)
     }
 
     /// Whether `key` is present.
