@@ -192,6 +192,9 @@ impl JsonObject {
     /// callers pass `write`.)
     pub(crate) fn write_json(&self, out: &mut Vec<u8>, write: Option<WriteValue>) {
         let write = write.or(self.write_set);
+        // Room for a small object at once (a context's few keys), not a
+        // buffer doubled from nothing key by key.
+        out.reserve(64 * self.entries.len());
         out.push(b'{');
         for (i, (key, entry)) in self.entries.iter().enumerate() {
             if i > 0 {
