@@ -125,17 +125,24 @@ struct Inner<'a> {
 
 fn inner_object<'a>(edit: &'a TextEdit<'_>, suffix: &str) -> Option<Inner<'a>> {
     let (text, root) = (edit.text(), edit.members());
-    let mut variants = root.iter().filter(|(key, value)| {
-        text[value.start] == b'{' && names_variant(&key_bytes(text, key), suffix)
-    });
-    let variant = variants.next();
-    if variants.next().is_some() || has_duplicate_keys(text, root) {
+    // Plain loops here and below: under a wasm runtime, which inlines
+    // nothing, each closure of an iterator adaptor would be a call per key.
+    let mut variant = None;
+    for (key, value) in root {
+        if text[value.start] == b'{' && names_variant(&key_bytes(text, key), suffix) {
+            if variant.is_some() {
+                return None;
+            }
+            variant = Some(value.start);
+        }
+    }
+    if has_duplicate_keys(text, root) {
         return None;
     }
     Some(match variant {
-        Some((_, value)) => Inner {
-            start: Some(value.start),
-            members: Cow::Owned(member_ranges(text, value.start).collect()),
+        Some(start) => Inner {
+            start: Some(start),
+            members: Cow::Owned(member_ranges(text, start).collect()),
         },
         None => Inner {
             start: None,
@@ -153,12 +160,16 @@ enum Lookup {
 
 /// Where the value of member `key` is, when there is exactly one.
 fn one_member(text: &[u8], members: &[Member], key: &str) -> Lookup {
-    let mut found = members.iter().filter(|(name, _)| key_is(text, name, key));
-    match (found.next(), found.next()) {
-        (Some((_, value)), None) => Lookup::One(value.clone()),
-        (None, _) => Lookup::Absent,
-        _ => Lookup::Unclear,
+    let mut found = None;
+    for (name, value) in members {
+        if key_is(text, name, key) {
+            if found.is_some() {
+                return Lookup::Unclear;
+            }
+            found = Some(value.clone());
+        }
     }
+    found.map_or(Lookup::Absent, Lookup::One)
 }
 
 /// Whether the key token at `token` in `text` stands for `key` (a plain
@@ -203,11 +214,21 @@ fn key_bytes<'a>(text: &'a [u8], token: &Range<usize>) -> Cow<'a, [u8]> {
 fn has_duplicate_keys(text: &[u8], members: &[Member]) -> bool {
     // A handful of keys written without escapes (a host's request): compared
     // pair by pair as written, without allocating.
-    let written = |(key, _): &Member| unquoted(text, key);
-    if members.len() <= 8 && !members.iter().any(|m| has_escape(written(m))) {
-        // (Tokens of different lengths, most pairs, are different keys.)
-        let same = |a: &Member, b: &Member| a.0.len() == b.0.len() && written(a) == written(b);
-        return (1..members.len()).any(|i| members[..i].iter().any(|m| same(m, &members[i])));
+    let plain = members.len() <= 8;
+    let plain = plain
+        && !members
+            .iter()
+            .any(|(key, _)| has_escape(unquoted(text, key)));
+    if plain {
+        for (i, (key, _)) in members.iter().enumerate() {
+            for (earlier, _) in &members[..i] {
+                // (Tokens of different lengths, most pairs, are different keys.)
+                if key.len() == earlier.len() && unquoted(text, key) == unquoted(text, earlier) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
     // Binary-search insertion, not a sort: the slice sorts would add ~5 KB
     // of .wasm to every plugin that edits a request.
