@@ -222,28 +222,36 @@ const PLAIN_DEPTH: usize = 100;
 /// digits (a float beyond `f64`), no `\uD800`–`\uDFFF` escape (a lone
 /// surrogate); outputs with any of these are read the full way.
 fn plain(raw: &[u8]) -> bool {
-    let (mut depth, mut digits, mut in_string) = (0usize, 0usize, false);
-    let mut bytes = raw.iter().copied().peekable();
-    let mut previous = 0u8;
-    while let Some(byte) = bytes.next() {
-        if in_string {
-            match byte {
-                b'"' => in_string = false,
-                b'\\' => {
-                    let escaped = bytes.next();
-                    if escaped == Some(b'u') && matches!(bytes.peek(), Some(b'd' | b'D')) {
-                        bytes.next();
-                        if matches!(bytes.peek(), Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')) {
-                            return false;
+    let (mut depth, mut digits, mut previous) = (0usize, 0usize, 0u8);
+    let mut at = 0;
+    while let Some(&byte) = raw.get(at) {
+        at += 1;
+        if byte == b'"' {
+            // A string: only its escapes matter, so its other bytes are
+            // skipped eight at a time.
+            loop {
+                at += ordinary_run(raw.get(at..).unwrap_or_default());
+                match raw.get(at) {
+                    None => return true,
+                    Some(b'"') => break,
+                    Some(_) => {
+                        let escaped = raw.get(at + 1);
+                        at += 2;
+                        if escaped == Some(&b'u') && matches!(raw.get(at), Some(b'd' | b'D')) {
+                            at += 1;
+                            if matches!(raw.get(at), Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'))
+                            {
+                                return false;
+                            }
                         }
                     }
                 }
-                _ => {}
             }
+            at += 1;
+            (digits, previous) = (0, b'"');
             continue;
         }
         match byte {
-            b'"' => in_string = true,
             b'{' | b'[' => {
                 depth += 1;
                 if depth > PLAIN_DEPTH {
@@ -261,6 +269,32 @@ fn plain(raw: &[u8]) -> bool {
         previous = byte;
     }
     true
+}
+
+/// How many bytes `bytes` starts with that are neither `"` nor `\`: eight
+/// at a time while no word of eight holds one.
+fn ordinary_run(bytes: &[u8]) -> usize {
+    let mut run = 0;
+    while let Some(word) = bytes.get(run..run + 8) {
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        if holds(word, b'"') || holds(word, b'\\') {
+            break;
+        }
+        run += 8;
+    }
+    run + bytes[run..]
+        .iter()
+        .take_while(|b| !matches!(b, b'"' | b'\\'))
+        .count()
+}
+
+/// Whether one of the eight bytes of `word` is `byte` (a byte that is 0
+/// after the XOR borrows in the subtraction and sets its high bit).
+fn holds(word: u64, byte: u8) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGHS != 0
 }
 
 #[cfg(test)]
@@ -411,5 +445,78 @@ mod tests {
         // Letters `e` in literals, strings and escapes are no exponent.
         let raw = r#"{"request":{"t":true,"f":false,"s":"1e400 \ud7ff \"e","n":-0.5},"error":""}"#;
         assert!(quick(Abi::SingleInput, Hook::PreHook, raw.as_bytes()).is_some());
+    }
+
+    /// The first `plain`, one byte at a time: the oracle of the quick one.
+    fn plain_byte_by_byte(raw: &[u8]) -> bool {
+        let (mut depth, mut digits, mut in_string) = (0usize, 0usize, false);
+        let mut bytes = raw.iter().copied().peekable();
+        let mut previous = 0u8;
+        while let Some(byte) = bytes.next() {
+            if in_string {
+                match byte {
+                    b'"' => in_string = false,
+                    b'\\' => {
+                        let escaped = bytes.next();
+                        if escaped == Some(b'u') && matches!(bytes.peek(), Some(b'd' | b'D')) {
+                            bytes.next();
+                            if matches!(bytes.peek(), Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'))
+                            {
+                                return false;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            match byte {
+                b'"' => in_string = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > PLAIN_DEPTH {
+                        return false;
+                    }
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                b'e' | b'E' if previous.is_ascii_digit() || previous == b'.' => return false,
+                _ => {}
+            }
+            digits = if byte.is_ascii_digit() { digits + 1 } else { 0 };
+            if digits > 300 {
+                return false;
+            }
+            previous = byte;
+        }
+        true
+    }
+
+    #[test]
+    fn the_scan_for_plain_values_skips_string_bytes_without_changing_its_answer() {
+        let mut texts = vec![
+            r#"{"s":"\ud800"}"#.to_string(),
+            r#"{"s":"x\"\\","n":1e5}"#.to_string(),
+            r#"{"s":"1e5","n":12}"#.to_string(),
+            r#"{"unterminated":"abc"#.to_string(),
+            r#"{"escape at the end":"\"#.to_string(),
+        ];
+        // Every place of a quote, an escape and a surrogate against the
+        // words of eight, in strings of every length up to 40.
+        for len in 0..40 {
+            for at in 0..=len {
+                for mark in [r#"\""#, r#"\\"#, r#"\uD834"#, r#"\ud7ff"#, r"\"] {
+                    let mut text = "a".repeat(len);
+                    text.insert_str(at, mark);
+                    texts.push(format!(r#"{{"s":"{text}","n":2e{len}}}"#));
+                    texts.push(format!(r#"["{text}"]"#));
+                }
+            }
+        }
+        for text in &texts {
+            let raw = text.as_bytes();
+            assert_eq!(plain(raw), plain_byte_by_byte(raw), "{text}");
+        }
+        assert!(texts.iter().any(|t| plain(t.as_bytes())));
+        assert!(texts.iter().any(|t| !plain(t.as_bytes())));
     }
 }
