@@ -74,7 +74,11 @@ fn every_example_is_within_its_size_goal() {
 /// (logging is its whole work) cannot reach 1.25x for that reason: their
 /// goal is the ratio measured on 2026-12-05, rounded up, so it cannot grow.
 /// (A ratio grows when the unknown-unknown build shrinks: request-logger's
-/// goal rose from 1.40x when both its builds lost the same ~7 KB.)
+/// goal rose from 1.40x when both its builds lost the same ~7 KB. It grows
+/// too when only the wasip1 build reads something: both plugins log the
+/// model, which is read from the host's text without parsing the request:
+/// ~1.5 KB of code that makes model-router's pre hook 1.4x as fast; hence
+/// 1.46x and 1.75x.)
 const WASIP1_RATIO_GOALS: [(&str, &str, f64); 3] = [
     (
         "examples/rate-limiter.wasm",
@@ -84,9 +88,9 @@ const WASIP1_RATIO_GOALS: [(&str, &str, f64); 3] = [
     (
         "examples/request-logger.wasm",
         "examples/request-logger-wasm32-unknown-unknown.wasm",
-        1.43,
+        1.46,
     ),
-    ("hello-world-wasi.wasm", "hello-world.wasm", 1.73),
+    ("hello-world-wasi.wasm", "hello-world.wasm", 1.75),
 ];
 
 #[test]

@@ -547,8 +547,11 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
         .and_then(|()| {
             let env = &env;
             let mut ctx = context(env)?;
-            let response =
-                LlmResponse::from_optional_bytes(raw(env.response)).map_err(String::from)?;
+            let response = match env.checked {
+                true => LlmResponse::from_optional_checked(raw(env.response)),
+                false => LlmResponse::from_optional_bytes(raw(env.response)),
+            }
+            .map_err(String::from)?;
             let error = match env.has_error {
                 Some(false) => None,
                 _ => LlmError::from_optional_bytes(raw(env.error)).map_err(String::from)?,

@@ -25,6 +25,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::host_texts::{self, HostText};
+use super::kind::names_variant;
 use crate::json::validate::Member;
 use crate::json::{self, Kind};
 use crate::types::InputError;
@@ -320,6 +321,40 @@ impl Document {
         (map, &self.edited)
     }
 
+    /// The text of member `key` of the host's object, or of its union
+    /// variant for `suffix` (the one [`variant_key`](super::kind::variant_key)
+    /// finds), read from the host's checked text without parsing it:
+    /// `Some(None)` when there is no such member. `None` when the text alone
+    /// cannot tell, and the caller reads the parsed map instead: the
+    /// document has been parsed, edited or built, is not checked yet, or
+    /// writes a key with escapes or gives a key that matters twice.
+    pub(crate) fn host_member(&self, suffix: &str, key: &str) -> Option<Option<&[u8]>> {
+        let (bytes, _) = self.host.as_ref()?;
+        if !self.checked.get() || self.parsed.get().is_some() || self.edited.get() {
+            return None;
+        }
+        let variant = only_member(bytes, 0, &|name, value| {
+            value.starts_with(b"{") && names_variant(name, suffix)
+        })?;
+        let start = variant.map_or(0, |value| value.start);
+        let found = only_member(bytes, start, &|name, _| name == key.as_bytes())?;
+        Some(found.map(|value| &bytes[value]))
+    }
+
+    /// [`Document::host_member`] for a string member, as `Value::as_str`
+    /// reads it (`Some(None)`: absent or not a string); `None` also when the
+    /// string is written with escapes (it must be decoded: read the map).
+    #[inline(never)]
+    pub(crate) fn host_str(&self, suffix: &str, key: &str) -> Option<Option<&str>> {
+        match self.host_member(suffix, key)? {
+            Some([b'"', inner @ .., b'"']) => match inner.contains(&b'\\') {
+                true => None,
+                false => std::str::from_utf8(inner).ok().map(Some),
+            },
+            _ => Some(None),
+        }
+    }
+
     /// Whether the object has been parsed (edits are then made on it).
     #[cfg(test)]
     pub(crate) fn was_parsed(&self) -> bool {
@@ -472,12 +507,37 @@ fn deeper_than(value: &Value, levels: usize) -> bool {
     }
 }
 
+/// The one member of the object at `start` in `text` (checked JSON) whose
+/// key and value `matches`: its value's range, `Some(None)` when none does;
+/// `None` when two do or a key is written with escapes (then only the
+/// parsed map can tell which one counts). One loop for both of
+/// [`Document::host_member`]'s lookups, so the member scan is in the
+/// `.wasm` once.
+#[inline(never)]
+fn only_member(
+    text: &[u8],
+    start: usize,
+    matches: &dyn Fn(&[u8], &[u8]) -> bool,
+) -> Option<Option<Range<usize>>> {
+    let mut found = None;
+    for (key, value) in json::members::member_ranges(text, start) {
+        let name = &text[key.start + 1..key.end - 1];
+        if name.contains(&b'\\') {
+            return None;
+        }
+        if matches(name, &text[value.clone()]) && found.replace(value).is_some() {
+            return None;
+        }
+    }
+    Some(found)
+}
+
 /// Reads checked object text. By default with serde_json's parser (the
 /// fastest); with the feature `compact-reader` with the SDK's own reader,
 /// which builds the same values (a property test pins that) and spares a
 /// plugin that reads LLM values serde_json's parser (~85 KB of .wasm), at
 /// about 1.5x the time of a typed edit under wasmi (see the guide, docs/src/building.md).
-fn read_checked(bytes: &[u8]) -> Option<Map<String, Value>> {
+pub(crate) fn read_checked(bytes: &[u8]) -> Option<Map<String, Value>> {
     if cfg!(feature = "compact-reader") {
         match crate::json::de::value_from_checked(bytes) {
             Value::Object(map) => Some(map),

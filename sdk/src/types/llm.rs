@@ -109,7 +109,9 @@ impl LlmRequest {
 
     /// The model name, e.g. `gpt-4o-mini`.
     pub fn model(&self) -> Option<&str> {
-        str_field(self.inner(), "model")
+        self.doc
+            .host_str("Request", "model")
+            .unwrap_or_else(|| str_field(self.inner(), "model"))
     }
 
     /// Sets the model name.
@@ -123,7 +125,9 @@ impl LlmRequest {
 
     /// The provider, e.g. `openai`.
     pub fn provider(&self) -> Option<&str> {
-        str_field(self.inner(), "provider")
+        self.doc
+            .host_str("Request", "provider")
+            .unwrap_or_else(|| str_field(self.inner(), "provider"))
     }
 
     /// Sets the provider (made on the text as [`LlmRequest::set_model`] is).
@@ -463,6 +467,16 @@ impl LlmResponse {
         }
     }
 
+    /// [`LlmResponse::from_optional_bytes`] for bytes checked already (as
+    /// part of the single-input envelope): not scanned again to be echoed,
+    /// and read from the text where it can be ([`LlmResponse::usage`]).
+    pub(crate) fn from_optional_checked(bytes: &[u8]) -> Result<Option<Self>, InputError> {
+        match super::is_absent(bytes) {
+            true => Ok(None),
+            false => Self::from_checked(bytes).map(Some),
+        }
+    }
+
     /// Which kind of response this is: the union key that holds it
     /// (`chat_response`, `ResponsesStreamResponse`, …), or for the flat
     /// shape its `object` (`chat.completion`, `text_completion`,
@@ -486,7 +500,9 @@ impl LlmResponse {
 
     /// The model that answered.
     pub fn model(&self) -> Option<&str> {
-        str_field(self.inner(), "model")
+        self.doc
+            .host_str("Response", "model")
+            .unwrap_or_else(|| str_field(self.inner(), "model"))
     }
 
     /// The token usage, when the response carries it (see [`Usage`] for
@@ -501,7 +517,13 @@ impl LlmResponse {
     /// assert_eq!(resp.usage().unwrap().total_tokens, 12);
     /// ```
     pub fn usage(&self) -> Option<Usage> {
-        usage_in(self.inner())
+        // Read from the host's text when it can be: only the usage object
+        // is parsed, not the response (its texts are most of it).
+        match self.doc.host_member("Response", "usage") {
+            Some(Some(usage)) if usage.starts_with(b"{") => Usage::in_text(usage),
+            Some(None) if self.doc.host_member("Response", "response") == Some(None) => None,
+            _ => usage_in(self.inner()),
+        }
     }
 
     /// Every choice, borrowed, in order.
@@ -612,6 +634,49 @@ mod tests {
             assert_eq!(req.provider(), Some("openai"));
             assert_eq!(req.messages().next().unwrap().text(), Some("Hi"));
         }
+    }
+
+    #[test]
+    fn model_provider_and_usage_read_from_the_host_text_agree_with_the_parsed_value() {
+        let requests = [
+            INNER,
+            r#"{"chat_request":{"model":"a"},"x_request":1}"#,
+            r#"{"ChatRequest":{"model":"a"},"model":"root"}"#,
+            r#"{"model":"a\u0062","provider":7}"#,
+            r#"{"model":"a","model":"b"}"#,
+            r#"{"a_request":{"model":"a"},"b_request":{"model":"b"}}"#,
+            r#"{"mod\u0065l":"escaped key"}"#,
+            r#"{"model":null,"provider":"p"}"#,
+            r#"{"input":[{"model":"nested"}]}"#,
+        ];
+        for text in requests {
+            let parsed = LlmRequest::from_bytes(text.as_bytes()).unwrap();
+            let (model, provider) = {
+                let inner = parsed.inner();
+                (str_field(inner, "model"), str_field(inner, "provider"))
+            };
+            let req = LlmRequest::from_bytes(text.as_bytes()).unwrap();
+            assert_eq!((req.model(), req.provider()), (model, provider), "{text}");
+            let plain = !text.contains('\\')
+                && !text.contains(r#""model":"a","model""#)
+                && !text.contains("b_request");
+            assert_eq!(req.doc.was_parsed(), !plain, "{text}");
+        }
+        let responses = [
+            r#"{"chat_response":{"model":"m","usage":{"prompt_tokens":2,"completion_tokens":3}}}"#,
+            r#"{"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":5},"choices":[]}"#,
+            r#"{"choices":[]}"#,
+            r#"{"usage":7,"response":{"usage":{"total_tokens":9}}}"#,
+            r#"{"type":"response.completed","response":{"usage":{"input_tokens":4}}}"#,
+        ];
+        for text in responses {
+            let parsed = LlmResponse::from_bytes(text.as_bytes()).unwrap();
+            let expected = (usage_in(parsed.inner()), str_field(parsed.inner(), "model"));
+            let resp = LlmResponse::from_bytes(text.as_bytes()).unwrap();
+            assert_eq!((resp.usage(), resp.model()), expected, "{text}");
+        }
+        let resp = LlmResponse::from_bytes(responses[0].as_bytes()).unwrap();
+        assert!(resp.usage().is_some() && !resp.doc.was_parsed());
     }
 
     #[test]

@@ -47,6 +47,14 @@ impl Usage {
         }
     }
 
+    /// The usage written as `text` (a checked JSON object).
+    pub(crate) fn in_text(text: &[u8]) -> Option<Usage> {
+        let usage = super::document::read_checked(text)?;
+        let mut holder = Map::new();
+        holder.insert("usage".into(), Value::Object(usage));
+        Usage::in_object(&holder)
+    }
+
     /// The usage in `holder["usage"]`, if that is an object.
     pub(crate) fn in_object(holder: &Map<String, Value>) -> Option<Usage> {
         let usage = holder.get("usage")?.as_object()?;
