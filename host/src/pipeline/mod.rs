@@ -405,8 +405,14 @@ impl Pipeline {
         let output = member.call(hook, input, &self.sink, &self.wait);
         trip.record(&member.spec.name, hook, started.elapsed());
         let mut output = output?;
-        if let Some(context) = output.context.take() {
-            let refused = trip.take_context(&context);
+        // A context sent back as it was sent (the SDK sends back a context
+        // its hook left alone as the host's text) is not read again.
+        let context = output.context.take();
+        if let Some(context) = context.filter(|text| text != trip.context_json()) {
+            let Some(Value::Object(context)) = self.read(member, hook, &context) else {
+                return Some(output);
+            };
+            let refused = trip.take_context(context);
             if !refused.is_empty() {
                 self.sink.emit(Event::ReservedContext {
                     plugin: member.spec.name.clone(),

@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::abi::Abi;
 use crate::error::Result;
@@ -25,8 +25,8 @@ pub(crate) type Text = Vec<u8>;
 /// not set (`has_response: false`, …).
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Passed {
-    /// The context sent back (single-input only).
-    pub context: Option<Map<String, Value>>,
+    /// The context sent back (single-input only), an object's text.
+    pub context: Option<Text>,
     /// The plugin's error message, if not empty.
     pub plugin_error: Option<String>,
     /// The HTTP or LLM request the hook passes on.
@@ -66,7 +66,9 @@ impl Passed {
                 .map(|v| serde_json::to_vec(v).unwrap_or_default())
         };
         let mut passed = Passed {
-            context: output.context().cloned(),
+            context: output
+                .context()
+                .map(|context| serde_json::to_vec(context).unwrap_or_default()),
             plugin_error: output.plugin_error().map(str::to_string),
             ..Passed::default()
         };
@@ -162,7 +164,8 @@ fn quick(abi: Abi, hook: Hook, raw: &[u8]) -> Option<Passed> {
     };
     let single = abi == Abi::SingleInput;
     let context = match (single, fields.context) {
-        (true, Some(context)) => Some(serde_json::from_str(context.get()).ok()?),
+        (true, Some(context)) if context.get().starts_with('{') => Some(payload(Some(context))?),
+        (true, Some(_)) => return None,
         _ => None,
     };
     let mut passed = Passed {
@@ -301,8 +304,8 @@ fn holds(word: u64, byte: u8) -> bool {
 mod tests {
     use super::*;
 
-    /// `passed` with its payloads parsed, to compare readings (the full
-    /// one writes them again, in its own key order).
+    /// `passed` with its payloads and context parsed, to compare readings
+    /// (the full one writes them again, in its own key order).
     fn parsed(passed: Passed) -> (Passed, Vec<Option<Value>>) {
         let mut passed = passed;
         let parse = |text: &mut Option<Text>| {
@@ -310,6 +313,7 @@ mod tests {
                 .map(|t| serde_json::from_slice::<Value>(&t).unwrap())
         };
         let payloads = vec![
+            parse(&mut passed.context),
             parse(&mut passed.request),
             parse(&mut passed.response),
             parse(&mut passed.short_circuit),
@@ -366,6 +370,11 @@ mod tests {
             ),
             (
                 Abi::SingleInput,
+                Hook::HttpPostHook,
+                r#"{"context":{ "b" : [1, 2], "a" : {} },"error":""}"#,
+            ),
+            (
+                Abi::SingleInput,
                 Hook::HttpStreamChunkHook,
                 r#"{"context":{},"chunk":{"id":"c"},"has_chunk":true,"skip":false,"error":""}"#,
             ),
@@ -409,6 +418,7 @@ mod tests {
         for raw in [
             r#"{"error":5}"#,
             r#"{"context":[1],"error":""}"#,
+            r#"{"context":"text","error":""}"#,
             r#"{"has_short_circuit":"yes"}"#,
             "{",
             "[]",

@@ -86,6 +86,8 @@ pub struct HookTime {
 #[derive(Debug, Clone)]
 pub struct Trip {
     pub(super) context: Map<String, Value>,
+    /// The context as JSON text, as the hooks are sent it.
+    context_text: Vec<u8>,
     pub(super) kind: Kind,
     /// The HTTP request the HTTP hooks see (changed by single-input HTTP
     /// pre hooks).
@@ -99,6 +101,7 @@ impl Trip {
         let mut context = Map::new();
         context.insert("request_id".into(), Value::String(request_id.into()));
         Trip {
+            context_text: super::context_json(&context),
             context,
             kind,
             http_request,
@@ -126,24 +129,26 @@ impl Trip {
     /// [`RESERVED_CONTEXT_KEYS`] keeps the value it had (or stays absent):
     /// Bifrost drops plugins' writes to its reserved keys while the pipelines
     /// run. Returns the reserved keys the hook tried to set, change or remove.
-    pub(super) fn take_context(&mut self, sent_back: &Map<String, Value>) -> Vec<&'static str> {
+    pub(super) fn take_context(&mut self, sent_back: Map<String, Value>) -> Vec<&'static str> {
         let refused: Vec<&'static str> = RESERVED_CONTEXT_KEYS
             .into_iter()
             .filter(|key| sent_back.get(*key) != self.context.get(*key))
             .collect();
-        let mut context = sent_back.clone();
+        let mut context = sent_back;
         for key in &refused {
             match self.context.get(*key) {
                 Some(value) => context.insert((*key).to_string(), value.clone()),
                 None => context.remove(*key),
             };
         }
+        self.context_text = super::context_json(&context);
         self.context = context;
         refused
     }
 
-    pub(super) fn context_json(&self) -> Vec<u8> {
-        super::context_json(&self.context)
+    /// The context as JSON text, written once each time it changes.
+    pub(super) fn context_json(&self) -> &[u8] {
+        &self.context_text
     }
 
     pub(super) fn record(&mut self, plugin: &str, hook: Hook, elapsed: Duration) {
