@@ -310,9 +310,10 @@ fn parse_args() -> Result<Options, String> {
 }
 
 /// The hello-world builds (both ABIs, release and debug, and the seed ABI
-/// built for wasm32-wasip1, which logs), and the bench guest, whose
-/// `pre_hook` edits every request it is given (on its text: types/patch.rs),
-/// each under the three free behaviours.
+/// built for wasm32-wasip1, which logs), and the bench guest on both ABIs,
+/// whose `pre_hook` edits every request it is given (on its text:
+/// types/patch.rs) and which defines no HTTP hook (those exports pass their
+/// input on unread: abi-spec 3.8), each under the three free behaviours.
 fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
     let mut targets = Vec::new();
     for (file, hooks, single_input) in [
@@ -326,6 +327,11 @@ fn load_targets(build_dir: &std::path::Path) -> Result<Vec<Target>, String> {
         ),
         ("hello-world-wasi.wasm", SEED_HOOKS, false),
         ("test/bench-guest.wasm", SEED_HOOKS, false),
+        (
+            "test/bench-guest-single-input.wasm",
+            SINGLE_INPUT_HOOKS,
+            true,
+        ),
     ] {
         let path = build_dir.join(file);
         let wasm = std::fs::read(&path).map_err(|e| {
