@@ -196,12 +196,18 @@ impl HookInput {
 
     /// One field's JSON, if set.
     pub fn get(&self, field: Field) -> Option<&[u8]> {
-        match field {
-            Field::Context => self.context.as_deref(),
-            Field::Request => self.request.as_deref(),
-            Field::Response => self.response.as_deref(),
-            Field::Error => self.error.as_deref(),
-            Field::Chunk => self.chunk.as_deref(),
+        self.inputs().get(field)
+    }
+
+    /// The same inputs, borrowed.
+    pub(crate) fn inputs(&self) -> Inputs<'_> {
+        Inputs {
+            context: self.context.as_deref(),
+            request: self.request.as_deref(),
+            response: self.response.as_deref(),
+            error: self.error.as_deref(),
+            chunk: self.chunk.as_deref(),
+            has_error: self.has_error,
         }
     }
 
@@ -217,34 +223,71 @@ impl HookInput {
 
     /// The seed ABI's buffers for `hook`, in parameter order.
     pub fn buffers(&self, hook: Hook) -> Vec<&[u8]> {
-        hook.fields()
-            .iter()
-            .map(|f| self.get(*f).unwrap_or(&[]))
-            .collect()
+        self.inputs().buffers(hook)
     }
 
     /// The single-input ABI's one JSON object for `hook`: each field spliced
     /// in verbatim (so the plugin sees the caller's exact bytes), plus
     /// `has_error` for the post-hook.
     pub fn envelope(&self, hook: Hook) -> Vec<u8> {
-        let mut out = b"{".to_vec();
+        let mut out = Vec::new();
+        self.inputs().write_envelope(hook, &mut out);
+        out
+    }
+}
+
+/// A hook's inputs borrowed, as [`HookInput`] holds them: a chain sends the
+/// texts it carries without copying them into a `HookInput` first.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Inputs<'a> {
+    pub context: Option<&'a [u8]>,
+    pub request: Option<&'a [u8]>,
+    pub response: Option<&'a [u8]>,
+    pub error: Option<&'a [u8]>,
+    pub chunk: Option<&'a [u8]>,
+    pub has_error: Option<bool>,
+}
+
+impl<'a> Inputs<'a> {
+    /// One field's JSON, if set.
+    pub fn get(&self, field: Field) -> Option<&'a [u8]> {
+        match field {
+            Field::Context => self.context,
+            Field::Request => self.request,
+            Field::Response => self.response,
+            Field::Error => self.error,
+            Field::Chunk => self.chunk,
+        }
+    }
+
+    /// The seed ABI's buffers for `hook`, in parameter order.
+    pub fn buffers(&self, hook: Hook) -> Vec<&'a [u8]> {
+        hook.fields()
+            .iter()
+            .map(|f| self.get(*f).unwrap_or(&[]))
+            .collect()
+    }
+
+    /// Writes the single-input envelope for `hook` into `out` (emptied
+    /// first, its room kept: a chain writes every call's into one buffer).
+    pub fn write_envelope(&self, hook: Hook, out: &mut Vec<u8>) {
+        out.clear();
+        out.push(b'{');
         for field in hook.fields() {
             if let Some(json) = self.get(*field) {
-                push_key(&mut out, field.name());
+                push_key(out, field.name());
                 out.extend_from_slice(json);
             }
         }
         if hook == Hook::PostHook {
             let has_error = self.has_error.unwrap_or_else(|| {
                 self.error
-                    .as_deref()
                     .is_some_and(|error| !matches!(trim(error), b"" | b"null" | b"{}"))
             });
-            push_key(&mut out, "has_error");
+            push_key(out, "has_error");
             out.extend_from_slice(if has_error { b"true" } else { b"false" });
         }
         out.push(b'}');
-        out
     }
 }
 
@@ -252,7 +295,9 @@ fn push_key(out: &mut Vec<u8>, key: &str) {
     if out.len() > 1 {
         out.push(b',');
     }
-    out.extend_from_slice(format!("\"{key}\":").as_bytes());
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {

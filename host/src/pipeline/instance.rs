@@ -9,7 +9,7 @@ use std::str::FromStr;
 use crate::abi::Abi;
 use crate::error::{Error, Result};
 use crate::guest::{FreeMode, Guest};
-use crate::hook::{Hook, HookInput};
+use crate::hook::{Hook, HookInput, Inputs};
 use crate::module::ModuleInfo;
 
 /// Which WebAssembly runtime a chain runs its plugins on.
@@ -155,8 +155,14 @@ impl Instance {
     }
 
     /// Calls `hook` as the host does for the plugin's ABI and returns the
-    /// export called and its output's bytes, unread.
-    pub fn call_raw(&mut self, hook: Hook, input: &HookInput) -> Result<(&'static str, Vec<u8>)> {
+    /// export called and its output's bytes, unread; a single-input
+    /// envelope is written in `scratch`.
+    pub fn call_raw(
+        &mut self,
+        hook: Hook,
+        input: Inputs<'_>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(&'static str, Vec<u8>)> {
         let abi = self.abi;
         let export = self.hook_export(hook).ok_or_else(|| Error::MissingExport {
             export: hook.name().into(),
@@ -164,12 +170,18 @@ impl Instance {
         let raw = match &mut self.engine {
             Engine::Wasmi(guest) => match abi {
                 Abi::Seed => guest.hook(export, &input.buffers(hook))?,
-                Abi::SingleInput => guest.hook(export, &[&input.envelope(hook)])?,
+                Abi::SingleInput => {
+                    input.write_envelope(hook, scratch);
+                    guest.hook(export, &[scratch])?
+                }
             },
             #[cfg(feature = "jit")]
             Engine::Jit(jit) => match abi {
                 Abi::Seed => jit.hook(export, &input.buffers(hook))?,
-                Abi::SingleInput => jit.hook(export, &[&input.envelope(hook)])?,
+                Abi::SingleInput => {
+                    input.write_envelope(hook, scratch);
+                    jit.hook(export, &[scratch])?
+                }
             },
         };
         Ok((export, raw))
@@ -191,7 +203,9 @@ impl Instance {
             #[cfg(feature = "jit")]
             Engine::Jit(_) => {
                 let input = HookInput::new().with_context("{}");
-                let (export, raw) = self.call_raw(Hook::PostHook, &input).ok()?;
+                let (export, raw) = self
+                    .call_raw(Hook::PostHook, input.inputs(), &mut Vec::new())
+                    .ok()?;
                 crate::HookOutput::parse(self.abi, Hook::PostHook, export, raw)
                     .ok()?
                     .init_failure_reason()

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use crate::abi::Abi;
 use crate::error::{Error, Result};
-use crate::hook::{Hook, HookInput};
+use crate::hook::{Hook, Inputs};
 
 use super::events::{Event, Sink};
 use super::instance::{hook_index, Instance, Runtime};
@@ -77,8 +77,20 @@ pub(crate) struct Member {
 
 struct Slot {
     guest: Instance,
+    /// Where each call's envelope is written (its room kept).
+    scratch: Vec<u8>,
     /// The file's modification time when it was loaded (for `--watch`).
     modified: Option<SystemTime>,
+}
+
+impl Slot {
+    fn new(guest: Instance, modified: Option<SystemTime>) -> Self {
+        Slot {
+            guest,
+            scratch: Vec::new(),
+            modified,
+        }
+    }
 }
 
 impl Member {
@@ -92,7 +104,7 @@ impl Member {
             runtime: guest.runtime(),
             wanted: runtime,
             hooks: AtomicU8::new(hook_bits(&guest)),
-            slot: Mutex::new(Slot { guest, modified }),
+            slot: Mutex::new(Slot::new(guest, modified)),
         })
     }
 
@@ -106,11 +118,12 @@ impl Member {
     /// through. Also `None`, silently, when the plugin lacks the hook.
     /// When another request is calling the plugin, `wait` runs the wait
     /// for it (see [`Pipeline::waiting_with`](super::Pipeline::waiting_with)).
-    pub fn call(&self, hook: Hook, input: &HookInput, sink: &Sink, wait: &Wait) -> Option<Passed> {
+    pub fn call(&self, hook: Hook, input: Inputs<'_>, sink: &Sink, wait: &Wait) -> Option<Passed> {
         let mut slot = self.lock_waiting(wait);
         slot.guest.hook_export(hook)?;
         let abi = slot.guest.abi();
-        let called = slot.guest.call_raw(hook, input);
+        let Slot { guest, scratch, .. } = &mut *slot;
+        let called = guest.call_raw(hook, input, scratch);
         self.forward_log_lines(&mut slot.guest, sink);
         if sink.tracing() {
             let shown = match &called {
@@ -145,7 +158,7 @@ impl Member {
                 });
                 // A trapped instance's state is gone: start it afresh.
                 match instantiate(&self.spec, self.wanted, sink) {
-                    Ok((guest, modified)) => self.replace(&mut slot, Slot { guest, modified }),
+                    Ok((guest, modified)) => self.replace(&mut slot, Slot::new(guest, modified)),
                     Err(error) => sink.emit(Event::Notice(format!(
                         "plugin `{}` could not be instantiated again: {error}",
                         self.spec.name
@@ -176,7 +189,7 @@ impl Member {
             Ok((guest, modified)) => {
                 let mut slot = self.lock();
                 cleanup(&self.spec.name, &mut slot.guest, sink);
-                self.replace(&mut slot, Slot { guest, modified });
+                self.replace(&mut slot, Slot::new(guest, modified));
                 sink.emit(Event::Notice(format!(
                     "plugin `{}` reloaded from {}",
                     self.spec.name,
@@ -242,9 +255,13 @@ fn hook_bits(guest: &Instance) -> u8 {
 
 /// What the plugin was sent, for `--trace`: the envelope, or the seed
 /// buffers one per line.
-fn trace_input(abi: Abi, hook: Hook, input: &HookInput) -> Vec<u8> {
+fn trace_input(abi: Abi, hook: Hook, input: Inputs<'_>) -> Vec<u8> {
     match abi {
-        Abi::SingleInput => input.envelope(hook),
+        Abi::SingleInput => {
+            let mut envelope = Vec::new();
+            input.write_envelope(hook, &mut envelope);
+            envelope
+        }
         Abi::Seed => input.buffers(hook).join(&b'\n'),
     }
 }

@@ -52,7 +52,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::abi::Abi;
-use crate::hook::{Hook, HookInput};
+use crate::hook::{Hook, Inputs};
 
 pub use events::{Event, Sink};
 pub use instance::Runtime;
@@ -206,10 +206,11 @@ impl Pipeline {
         let mut request = Carried::new(&trip.http_request);
         let mut answer = None;
         for (index, member) in self.members.iter().enumerate() {
-            let input = HookInput::new()
-                .with_context(trip.context_json())
-                .with_request(request.text.as_slice());
-            let Some(output) = self.call(member, Hook::HttpPreHook, &input, trip) else {
+            let input = Inputs {
+                request: Some(&request.text),
+                ..Inputs::default()
+            };
+            let Some(output) = self.call(member, Hook::HttpPreHook, input, trip) else {
                 continue;
             };
             if output.answered {
@@ -236,10 +237,11 @@ impl Pipeline {
         let mut carried = Carried::new(&request);
         for (index, member) in self.members.iter().enumerate() {
             trip.llm_ran = index + 1;
-            let input = HookInput::new()
-                .with_context(trip.context_json())
-                .with_request(carried.text.as_slice());
-            let Some(output) = self.call(member, Hook::PreHook, &input, trip) else {
+            let input = Inputs {
+                request: Some(&carried.text),
+                ..Inputs::default()
+            };
+            let Some(output) = self.call(member, Hook::PreHook, input, trip) else {
                 continue;
             };
             if let Some(short_circuit) = output.short_circuit {
@@ -266,14 +268,12 @@ impl Pipeline {
         let (mut response, mut error) = before.clone();
         let mut last = None;
         for member in self.members[..trip.llm_ran].iter().rev() {
-            let mut input = HookInput::new().with_context(trip.context_json());
-            if let Some(response) = &response {
-                input = input.with_response(response.as_slice());
-            }
-            if let Some(error) = &error {
-                input = input.with_error(error.as_slice());
-            }
-            let Some(output) = self.call(member, Hook::PostHook, &input, trip) else {
+            let input = Inputs {
+                response: response.as_deref(),
+                error: error.as_deref(),
+                ..Inputs::default()
+            };
+            let Some(output) = self.call(member, Hook::PostHook, input, trip) else {
                 continue;
             };
             response = output.response;
@@ -309,11 +309,12 @@ impl Pipeline {
     pub fn http_post(&self, trip: &mut Trip, response: &Value) {
         let (request, response) = (json_bytes(&trip.http_request), json_bytes(response));
         for member in self.members.iter().rev() {
-            let input = HookInput::new()
-                .with_context(trip.context_json())
-                .with_request(request.as_slice())
-                .with_response(response.as_slice());
-            self.call(member, Hook::HttpPostHook, &input, trip);
+            let input = Inputs {
+                request: Some(&request),
+                response: Some(&response),
+                ..Inputs::default()
+            };
+            self.call(member, Hook::HttpPostHook, input, trip);
         }
     }
 
@@ -338,11 +339,12 @@ impl Pipeline {
         let request = json_bytes(&trip.http_request);
         let mut carried = Carried::new(&chunk);
         for (index, member) in self.members.iter().enumerate().rev() {
-            let input = HookInput::new()
-                .with_context(trip.context_json())
-                .with_request(request.as_slice())
-                .with_chunk(carried.text.as_slice());
-            let Some(output) = self.call(member, Hook::HttpStreamChunkHook, &input, trip) else {
+            let input = Inputs {
+                request: Some(&request),
+                chunk: Some(&carried.text),
+                ..Inputs::default()
+            };
+            let Some(output) = self.call(member, Hook::HttpStreamChunkHook, input, trip) else {
                 continue;
             };
             if output.skip {
@@ -390,18 +392,23 @@ impl Pipeline {
         }
     }
 
-    /// Calls one hook, timing it and taking the context it sends back.
+    /// Calls one hook with the trip's context and `input`, timing it and
+    /// taking the context it sends back.
     fn call(
         &self,
         member: &Member,
         hook: Hook,
-        input: &HookInput,
+        input: Inputs<'_>,
         trip: &mut Trip,
     ) -> Option<Passed> {
         if !member.has(hook) {
             return None;
         }
         let started = Instant::now();
+        let input = Inputs {
+            context: Some(trip.context_json()),
+            ..input
+        };
         let output = member.call(hook, input, &self.sink, &self.wait);
         trip.record(&member.spec.name, hook, started.elapsed());
         let mut output = output?;
