@@ -9,7 +9,7 @@ use std::str::FromStr;
 use crate::abi::Abi;
 use crate::error::{Error, Result};
 use crate::guest::{FreeMode, Guest};
-use crate::hook::{Hook, HookInput, Inputs};
+use crate::hook::{Hook, Inputs};
 use crate::module::ModuleInfo;
 
 /// Which WebAssembly runtime a chain runs its plugins on.
@@ -202,7 +202,7 @@ impl Instance {
             Engine::Wasmi(guest) => guest.init_failure_reason(),
             #[cfg(feature = "jit")]
             Engine::Jit(_) => {
-                let input = HookInput::new().with_context("{}");
+                let input = crate::HookInput::new().with_context("{}");
                 let (export, raw) = self
                     .call_raw(Hook::PostHook, input.inputs(), &mut Vec::new())
                     .ok()?;
