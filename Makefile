@@ -283,6 +283,9 @@ test-new:
 lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps $(addprefix -p ,$(PUBLISHED))
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@# serve's wasmtime runtime (feature jit, which only make bench builds):
+	@# checked here so it cannot rot (about 40 s more on 2 cores)
+	$(CARGO) clippy -p bifrost-plugin-cli --features jit --all-targets -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) -p panicking-plugin -p chain-probe -- -D warnings
 	$(CARGO) clippy --target $(TARGET) -p bifrost-plugin-sdk $(addprefix -p ,$(EXAMPLES)) \
 		--features $(subst $(space),$(comma),$(addsuffix /single-input-abi,$(EXAMPLES))) -- -D warnings
