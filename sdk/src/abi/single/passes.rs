@@ -17,20 +17,14 @@ use crate::Plugin;
 /// `http_pre_hook` / `http_intercept` of a plugin without `http_pre_hook`.
 pub fn http_pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let (env, parsed) = envelope(input, true);
-    let checked = parsed.and_then(|()| {
-        let request = required(Ok(raw(env.request)), "request")?;
-        checked_apart(&env, &[(Some(request), "http request")])
-    });
+    let checked = parsed.and_then(|()| request_checked(&env, "http request"));
     http_pre_echo(&env, &reason::<P>(checked))
 }
 
 /// `http_post_hook` of a plugin without `http_post_hook`.
 pub fn http_post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let (env, parsed) = envelope(input, true);
-    let checked = parsed.and_then(|()| {
-        let request = required(Ok(raw(env.request)), "request")?;
-        checked_apart(&env, &[(Some(request), "http request")])
-    });
+    let checked = parsed.and_then(|()| request_checked(&env, "http request"));
     http_post_echo(&env, &reason::<P>(checked))
 }
 
@@ -50,10 +44,7 @@ pub fn http_stream_chunk_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
 /// `pre_hook` of a plugin without `pre_hook`.
 pub fn pre_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let (env, parsed) = envelope(input, false);
-    let checked = parsed.and_then(|()| {
-        let request = required(Ok(raw(env.request)), "request")?;
-        checked_apart(&env, &[(Some(request), "request")])
-    });
+    let checked = parsed.and_then(|()| request_checked(&env, "request"));
     pre_echo(&env, &reason::<P>(checked))
 }
 
@@ -67,6 +58,13 @@ pub fn post_hook<P: Plugin>(input: Input<'_>) -> Vec<u8> {
     let checked =
         parsed.and_then(|()| checked_apart(&env, &[(env.response, "response"), (error, "error")]));
     post_echo(&env, &reason::<P>(checked))
+}
+
+/// The request is there, and checked as `what` (with the context) where
+/// the envelope could check for syntax only.
+fn request_checked(env: &Envelope<'_>, what: &'static str) -> Result<(), String> {
+    let request = required(Ok(raw(env.request)), "request")?;
+    checked_apart(env, &[(Some(request), what)])
 }
 
 /// An input the envelope could check for syntax only (a value the SDK
